@@ -1,0 +1,553 @@
+"""The `ledger` command: click only — parse, call the Python API, format.
+
+Domain errors become `click.ClickException` here at the edge (exit status 1, message on
+stderr); usage errors are click's own (exit status 2). Tables go to stdout, progress
+bars to stderr, and `--json` output is never mixed with anything else.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+    from projections.queries import Queries, When
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXAMPLE = Path(__file__).parent / "ledger" / "examples" / "iraq-iran-2025.yaml"
+
+
+# -- context and error edge ------------------------------------------------------------
+
+
+class Context:
+    """Opens the ledger only when a command needs it, so `--help` stays instant."""
+
+    def __init__(self, url: str, user: str | None) -> None:
+        self.url = url
+        self.user = user
+        self._ledger: Ledger | None = None
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            from ledger.application import Ledger
+
+            self._ledger = Ledger(self.url)
+        return self._ledger
+
+    @property
+    def queries(self) -> Queries:
+        from projections.queries import Queries
+
+        return Queries(self.ledger)
+
+
+def at_the_edge(func: F) -> F:
+    """Turn the ledger's own errors into clean exit-1 messages, never tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ledger.errors import LedgerError
+
+        try:
+            return func(*args, **kwargs)
+        except LedgerError as error:
+            raise click.ClickException(str(error)) from None
+        except KeyError as error:  # unknown projection names and the like
+            raise click.ClickException(str(error.args[0] if error.args else error)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def output_options(func: F) -> F:
+    """Every query prints a readable table, or exact JSON with --json."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print exact JSON instead of a table."
+    )(func)
+
+
+def time_options(func: F) -> F:
+    """The two time axes every projection query takes."""
+    func = click.option(
+        "--known-at",
+        metavar="TIMESTAMP",
+        help="Record time: only what the ledger had recorded by then (ISO date or datetime).",
+    )(func)
+    return click.option(
+        "--as-of", metavar="DATE", help="Valid time: the world on that day (ISO date)."
+    )(func)
+
+
+def when_from(as_of: str | None, known_at: str | None) -> When:
+    from ledger.dates import format_timestamp, parse_as_of, parse_known_at
+    from projections.queries import When
+
+    try:
+        kwargs: dict[str, Any] = {}
+        if as_of:
+            kwargs["as_of"] = parse_as_of(as_of)
+        if known_at:
+            kwargs["known_at"] = format_timestamp(parse_known_at(known_at))
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return When(**kwargs)
+
+
+def emit(data: Any, as_json: bool, table: Callable[[Any], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        table(data)
+
+
+def print_table(
+    rows: Iterable[dict[str, Any]], columns: list[str], title: str | None = None
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*[_cell(row.get(column)) for column in columns])
+    Console(soft_wrap=False).print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items() if v is not None)
+    return str(value)
+
+
+# -- the group --------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="LEDGER_DB",
+    default="sqlite:///ledger.db",
+    show_default=True,
+    help="Database URL (or $LEDGER_DB); postgresql+psycopg://… for PostgreSQL.",
+)
+@click.option("--user", envvar="LEDGER_USER", help="Who is recording (or $LEDGER_USER).")
+@click.pass_context
+def main(ctx: click.Context, db: str, user: str | None) -> None:
+    """An event-sourced, tamper-evident ledger of diplomatic events."""
+    ctx.obj = Context(db, user)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@main.command()
+@pass_context
+@at_the_edge
+def init(context: Context) -> None:
+    """Create or upgrade the schema (Alembic); safe to repeat."""
+    from ledger.schema import current_revision, upgrade
+    from ledger.store import engine_for
+
+    engine = engine_for(context.url)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    if before == after:
+        click.echo(f"schema is up to date ({after})", err=True)
+    else:
+        click.echo(f"schema upgraded from {before or 'nothing'} to {after}", err=True)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True)
+@pass_context
+@at_the_edge
+def import_(context: Context, files: tuple[str, ...]) -> None:
+    """Import FILES (.yaml, .json, .jsonl; - for stdin) in one transaction: all or nothing."""
+    from ledger.reading import read_records
+    from projections.catchup import catch_up
+
+    items = []
+    stdin = click.get_text_stream("stdin")
+    for path in files:
+        items.extend(read_records(path, stdin if path == "-" else None))
+    result = context.ledger.import_records(items, context.user)
+    catch_up(context.ledger)
+    click.echo(
+        f"{result.added} added, {result.unchanged} already in the ledger"
+        + (
+            f" (positions {result.first_position}–{result.last_position})"
+            if result.added
+            else ""
+        ),
+        err=True,
+    )
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.argument("kind")
+@click.pass_context
+@at_the_edge
+def record(ctx: click.Context, kind: str) -> None:
+    """Enter one record of KIND from --FIELD VALUE options, with the same checks as import.
+
+    Repeat an option for a list (--about IRQ --about IRN); give structures as JSON
+    (--signatories '[{"actor": "IRQ"}]'). Dashes in field names may stand for
+    underscores (--on-behalf-of).
+    """
+    from ledger.errors import RecordError
+    from ledger.records import validate_record
+    from projections.catchup import catch_up
+
+    context: Context = ctx.obj
+    raw = parse_fields(kind, ctx.args)
+    try:
+        item = validate_record(raw)
+    except RecordError as error:
+        raise error.located(file="command line") from None
+    result = context.ledger.import_records([(None, item)], context.user)
+    catch_up(context.ledger)
+    click.echo(
+        f"recorded {item.kind} '{item.id}'" if result.added else f"'{item.id}' is already recorded",
+        err=True,
+    )
+
+
+def parse_fields(kind: str, args: list[str]) -> dict[str, Any]:
+    """`--name value` pairs into a record; repeated names make lists."""
+    raw: dict[str, Any] = {"kind": kind}
+    repeated: set[str] = set()
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--") or len(arg) == 2:
+            raise click.UsageError(f"expected --FIELD VALUE, got {arg!r}")
+        name, eq, value = arg[2:].partition("=")
+        name = name.replace("-", "_")
+        if not eq:
+            if i + 1 >= len(args):
+                raise click.UsageError(f"--{name} needs a value")
+            value = args[i + 1]
+            i += 1
+        i += 1
+        parsed = _field_value(value)
+        if name in raw:
+            if name not in repeated:
+                raw[name] = [raw[name]]
+                repeated.add(name)
+            raw[name].append(parsed)
+        else:
+            raw[name] = parsed
+    return raw
+
+
+def _field_value(value: str) -> Any:
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+# -- queries ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--status", help="Only agreements in this status.")
+@click.option("--party", help="Only agreements with this participant.")
+@time_options
+@output_options
+@pass_context
+@at_the_edge
+def agreements(
+    context: Context,
+    status: str | None,
+    party: str | None,
+    as_of: str | None,
+    known_at: str | None,
+    as_json: bool,
+) -> None:
+    """List agreements: id, title, status."""
+    data = context.queries.agreements(when_from(as_of, known_at), status=status, party=party)
+    emit(
+        data,
+        as_json,
+        lambda rows: print_table(rows, ["id", "title", "type", "status", "status_certain"]),
+    )
+
+
+@main.command()
+@click.argument("agreement_id")
+@time_options
+@output_options
+@pass_context
+@at_the_edge
+def agreement(
+    context: Context, agreement_id: str, as_of: str | None, known_at: str | None, as_json: bool
+) -> None:
+    """One agreement: state, participants, signings, relations."""
+    data = context.queries.agreement(agreement_id, when_from(as_of, known_at))
+    emit(data, as_json, show_agreement)
+
+
+def show_agreement(state: dict[str, Any]) -> None:
+    certainty = "" if state["status_certain"] else " (not certain by this date)"
+    click.echo(f"{state['title']} [{state['id']}] — {state['type']}")
+    click.echo(f"status: {state['status']}{certainty}  (as of {state.get('as_of')})")
+    if state["relations"]:
+        click.echo(
+            "relations: " + ", ".join(f"{r['type']} {r['target']}" for r in state["relations"])
+        )
+    print_table(
+        state["participants"],
+        ["actor", "status", "signed", "consent", "in_force", "withdrawal"],
+        title="participants",
+    )
+    print_table(
+        [
+            {
+                **s,
+                "signatories": [
+                    f"{x['actor']} for {x['on_behalf_of']}" if x.get("on_behalf_of") else x["actor"]
+                    for x in s["signatories"]
+                ],
+            }
+            for s in state["signings"]
+        ],
+        ["occurrence", "date", "place", "signatories", "overseen_by"],
+        title="signings",
+    )
+
+
+@main.command()
+@click.argument("agreement_id")
+@time_options
+@output_options
+@pass_context
+@at_the_edge
+def endorsements(
+    context: Context, agreement_id: str, as_of: str | None, known_at: str | None, as_json: bool
+) -> None:
+    """Who endorsed the agreement and when, oldest first."""
+    data = context.queries.endorsements(agreement_id, when_from(as_of, known_at))
+    emit(
+        data,
+        as_json,
+        lambda rows: print_table(
+            rows,
+            ["date", "actor", "act", "on_behalf_of", "occurrence", "sources", "certain"],
+            title=f"endorsements of {agreement_id}",
+        ),
+    )
+
+
+def _day_option(value: str | None) -> date | None:
+    from ledger.dates import parse_as_of
+
+    if value is None:
+        return None
+    try:
+        return parse_as_of(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@main.command()
+@click.option("--actor", help="Only occurrences this actor takes part in (any role).")
+@click.option("--agreement", help="Only occurrences concerning this agreement.")
+@click.option("--kind", help="Only occurrences of this kind.")
+@click.option("--from", "from_", metavar="DATE", help="Only occurrences possibly on or after.")
+@click.option("--to", metavar="DATE", help="Only occurrences possibly on or before.")
+@time_options
+@output_options
+@pass_context
+@at_the_edge
+def timeline(
+    context: Context,
+    actor: str | None,
+    agreement: str | None,
+    kind: str | None,
+    from_: str | None,
+    to: str | None,
+    as_of: str | None,
+    known_at: str | None,
+    as_json: bool,
+) -> None:
+    """Occurrences, oldest first."""
+    data = context.queries.timeline(
+        when_from(as_of, known_at),
+        actor=actor,
+        agreement=agreement,
+        kind=kind,
+        from_=_day_option(from_),
+        to=_day_option(to),
+    )
+    emit(data, as_json, show_timeline)
+
+
+def show_timeline(rows: list[dict[str, Any]]) -> None:
+    print_table(rows, ["date", "kind", "id", "actors", "agreements", "summary"], title="timeline")
+
+
+@main.command()
+@click.argument("actor_id")
+@time_options
+@output_options
+@pass_context
+@at_the_edge
+def actor(
+    context: Context, actor_id: str, as_of: str | None, known_at: str | None, as_json: bool
+) -> None:
+    """An actor, the posts it held and its occurrences."""
+    data = context.queries.actor(actor_id, when_from(as_of, known_at))
+
+    def show(data: dict[str, Any]) -> None:
+        click.echo(f"{data['name']} [{data['id']}] — {data['type']}")
+        print_table(data["posts"], ["title", "organization", "start", "end"], title="posts")
+        show_timeline(data["occurrences"])
+
+    emit(data, as_json, show)
+
+
+@main.command()
+@click.option("--from-position", type=int, default=1, show_default=True, help="First position.")
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many events.")
+@output_options
+@pass_context
+@at_the_edge
+def log(context: Context, from_position: int, limit: int | None, as_json: bool) -> None:
+    """The raw append-only event log."""
+    entries = [
+        {
+            "position": item.entry.position,
+            "recorded_at": item.entry.recorded_at,
+            "recorded_by": item.event.recorded_by,
+            "stream": str(item.entry.stream),
+            "version": item.entry.version,
+            "type": item.type,
+            "data": item.record,
+            "hash": item.entry.leaf_hash.hex(),
+        }
+        for item in context.ledger.log(after=max(from_position, 1) - 1, limit=limit)
+    ]
+    emit(
+        entries,
+        as_json,
+        lambda rows: print_table(
+            [{**r, "id": r["data"].get("id"), "hash": r["hash"][:16]} for r in rows],
+            ["position", "recorded_at", "recorded_by", "type", "id", "hash"],
+            title="log",
+        ),
+    )
+
+
+@main.command()
+@click.option("--projection", "names", multiple=True, help="Only this projection (repeatable).")
+@click.option("--to-position", type=click.IntRange(min=0), help="Stop at this log position.")
+@pass_context
+@at_the_edge
+def replay(context: Context, names: tuple[str, ...], to_position: int | None) -> None:
+    """Rebuild read models from the log, with progress on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.console import Console
+
+    from projections.catchup import replay as rebuild
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as progress:
+        task = progress.add_task("replaying", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        reached = rebuild(context.ledger, names or None, upto=to_position, progress=advance)
+    for name, position in reached.items():
+        click.echo(f"{name}: at position {position}", err=True)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json", "jsonl"]),
+    default="yaml",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File.")
+@pass_context
+@at_the_edge
+def export(context: Context, fmt: str, output: str | None) -> None:
+    """The ledger in the interchange format; round-trips through import."""
+    from ledger.exporting import write_records
+
+    stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    try:
+        write_records(context.ledger.export(), fmt, stream)
+    finally:
+        if output:
+            stream.close()
+
+
+@main.command()
+@click.option(
+    "--db-file",
+    type=click.Path(dir_okay=False),
+    default="demo-ledger.db",
+    show_default=True,
+    help="The fresh SQLite file to build (replaced if it exists), unless --db is given.",
+)
+@click.pass_context
+@at_the_edge
+def demo(ctx: click.Context, db_file: str) -> None:
+    """A fresh ledger from the example: the memorandum's state, endorsements, and a timeline."""
+    from ledger.reading import read_records
+    from projections.catchup import catch_up
+
+    context: Context = ctx.obj
+    source = ctx.find_root().get_parameter_source("db")
+    if source in (click.core.ParameterSource.DEFAULT, None):
+        for suffix in ("", "-wal", "-shm"):
+            Path(db_file + suffix).unlink(missing_ok=True)
+        context = Context(f"sqlite:///{db_file}", context.user)
+    result = context.ledger.import_records(read_records(str(EXAMPLE)), context.user or "demo")
+    catch_up(context.ledger)
+    click.echo(f"imported {EXAMPLE.name}: {result.added} events into {context.url}\n")
+    queries = context.queries
+    show_agreement(queries.agreement("iq-ir-security-mou-2025"))
+    click.echo()
+    print_table(
+        queries.endorsements("iq-ir-security-mou-2025"),
+        ["date", "actor", "act", "on_behalf_of", "occurrence", "certain"],
+        title="endorsements of iq-ir-security-mou-2025",
+    )
+    click.echo()
+    rows = queries.timeline(actor="ali-larijani")
+    print_table(rows, ["date", "kind", "id", "summary"], title="timeline of Ali Larijani")

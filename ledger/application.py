@@ -1,0 +1,263 @@
+"""The ledger application: get what the decision needs, decide, save — in one transaction.
+
+It only orchestrates: `ledger.aggregates` decides, the recorder in `ledger.store`
+writes. An import is one transaction however many files and records it holds, so a
+refused record leaves the ledger exactly as it was.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
+from eventsourcing.utils import get_topic
+from sqlalchemy import select
+
+from ledger.aggregates import Entry, Known, enter, stream_id
+from ledger.errors import RecordError, RetryableError
+from ledger.events import Recorded
+from ledger.records import REGISTRY_KINDS, Record
+from ledger.schema import ensure_schema
+from ledger.store import LedgerFactory, LedgerRecorder, LogEntry
+
+if TYPE_CHECKING:
+    from ledger.reading import RawRecord
+
+DEFAULT_URL = "sqlite:///ledger.db"
+#: Records decided and written per round trip inside the one import transaction.
+BATCH_SIZE = 1000
+
+
+def default_user() -> str:
+    """Who is recording: $LEDGER_USER, else the operating system's user."""
+    user = os.environ.get("LEDGER_USER")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    unchanged: int = 0
+    first_position: int | None = None
+    last_position: int | None = None
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """A stored event decoded for display: what `ledger log` and audits show."""
+
+    entry: LogEntry
+    event: Recorded
+
+    @property
+    def type(self) -> str:
+        return type(self.event).__name__
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return self.event.record
+
+
+class StoreRegistry:
+    """The `Registry` port over the event store, seen from inside the write transaction.
+
+    Registry records (sources, actors, agreements) are few and looked up constantly, so
+    they are cached for the whole import; occurrences are fetched a batch at a time.
+    """
+
+    def __init__(self, app: Ledger, session: Any) -> None:
+        self.app = app
+        self.session = session
+        self.registry_cache: dict[UUID, Known | None] = {}
+        self.batch_cache: dict[UUID, Known | None] = {}
+
+    def find(self, namespace: str, key: str) -> Known | None:
+        uid = stream_id(namespace, key)
+        cache = self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
+        if uid not in cache:
+            self._fetch([uid], cache)
+        return cache[uid]
+
+    def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        wanted: dict[UUID, dict[UUID, Known | None]] = {}
+        for namespace, key in keys:
+            uid = stream_id(namespace, key)
+            cache = self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
+            if uid not in cache:
+                wanted[uid] = cache
+        ids = list(wanted)
+        for start in range(0, len(ids), 500):
+            found = self._load(ids[start : start + 500])
+            for uid in ids[start : start + 500]:
+                wanted[uid][uid] = found.get(uid)
+
+    def _fetch(self, ids: list[UUID], cache: dict[UUID, Known | None]) -> None:
+        found = self._load(ids)
+        for uid in ids:
+            cache[uid] = found.get(uid)
+
+    def _load(self, ids: list[UUID]) -> dict[UUID, Known]:
+        table = self.app.recorder.events_table
+        rows = self.session.execute(
+            select(table.c.originator_id, table.c.topic, table.c.state).where(
+                table.c.originator_id.in_(ids), table.c.originator_version == 1
+            )
+        )
+        found: dict[UUID, Known] = {}
+        for uid, topic, state in rows:
+            event = self.app.decode(uid, 1, topic, bytes(state))
+            found[uid] = _known(event)
+        return found
+
+    def add(self, entry: Entry) -> None:
+        """Make an entry decided in this batch visible to the rest of the batch."""
+        record = entry.record
+        namespace = Record(kind=record["kind"], id=record["id"], data=record).namespace
+        cache = self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
+        cache[entry.id] = Known(
+            id=record["id"],
+            kind=record["kind"],
+            digest=entry.digest,
+            record=record,
+            recorded_by=entry.recorded_by,
+        )
+
+    def end_batch(self) -> None:
+        self.batch_cache.clear()
+
+
+def _known(event: Recorded) -> Known:
+    return Known(
+        id=event.record["id"],
+        kind=event.record["kind"],
+        digest=event.digest,
+        record=event.record,
+        recorded_by=event.recorded_by,
+    )
+
+
+class Ledger(Application):
+    """The diplomacy ledger's write side (eventsourcing Application named ``ledger``)."""
+
+    name = "ledger"
+    recorder: LedgerRecorder
+
+    def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
+        super().__init__(
+            env={
+                "PERSISTENCE_MODULE": get_topic(LedgerFactory),
+                "SQLALCHEMY_URL": url,
+                "CREATE_TABLE": "n",
+            }
+        )
+        self.url = url
+        ensure_schema(self.engine, create=create)
+
+    @property
+    def engine(self) -> Any:
+        return self.recorder.datastore.engine
+
+    # -- writing -------------------------------------------------------------------
+
+    def import_records(
+        self, items: Iterable[tuple[RawRecord | None, Record]], recorded_by: str | None = None
+    ) -> ImportResult:
+        """Enter records in one transaction: all of them, or (on any refusal) none."""
+        user = recorded_by or default_user()
+        result = ImportResult()
+        iterator = iter(items)
+        try:
+            with self.recorder.transaction(commit=True) as session:
+                self.recorder.lock_for_writing(session)
+                registry = StoreRegistry(self, session)
+                while batch := list(islice(iterator, BATCH_SIZE)):
+                    entries = self._decide_batch(batch, registry, user, result)
+                    if entries:
+                        recordings = self.save(*entries)
+                        positions = [r.notification.id for r in recordings]
+                        if result.first_position is None:
+                            result.first_position = positions[0]
+                        result.last_position = positions[-1]
+                    registry.end_batch()
+        except IntegrityError as error:
+            raise RetryableError(
+                "another writer entered some of these records at the same moment; "
+                "nothing was written: run the same command again"
+            ) from error
+        except OperationalError as error:
+            raise RetryableError(
+                f"the database is busy ({error}); nothing was written: try again"
+            ) from error
+        return result
+
+    def _decide_batch(
+        self,
+        batch: list[tuple[RawRecord | None, Record]],
+        registry: StoreRegistry,
+        user: str,
+        result: ImportResult,
+    ) -> list[Entry]:
+        registry.prefetch((record.namespace, record.id) for _, record in batch)
+        entries: list[Entry] = []
+        for raw, record in batch:
+            try:
+                entry = enter(record, registry, user)
+            except RecordError as error:
+                if raw is None:
+                    raise
+                raise error.located(file=raw.file, index=raw.index, line=raw.line) from None
+            if entry is None:
+                result.unchanged += 1
+                continue
+            registry.add(entry)
+            entries.append(entry)
+            result.added += 1
+        return entries
+
+    # -- reading -------------------------------------------------------------------
+
+    def decode(self, stream: UUID, version: int, topic: str, state: bytes) -> Recorded:
+        event = self.mapper.to_domain_event(
+            StoredEvent(originator_id=stream, originator_version=version, topic=topic, state=state)
+        )
+        assert isinstance(event, Recorded)
+        return event
+
+    def log(self, after: int = 0, limit: int | None = None) -> Iterator[LoggedEvent]:
+        """The raw log in order, decoded; streams a page at a time."""
+        count = 0
+        for entry in self.recorder.iter_log(after=after):
+            if limit is not None and count >= limit:
+                return
+            count += 1
+            event = self.decode(entry.stream, entry.version, entry.topic, entry.state)
+            yield LoggedEvent(entry, event)
+
+    def export(self) -> Iterator[dict[str, Any]]:
+        """Every record as entered, in log order (so references come before their use)."""
+        for logged in self.log():
+            yield logged.record
+
+    def find(self, namespace: str, key: str) -> Known | None:
+        try:
+            with self.recorder.transaction(commit=False) as session:
+                return StoreRegistry(self, session).find(namespace, key)
+        except PersistenceError:
+            return None

@@ -1,0 +1,282 @@
+"""Dates as analysts write them (EDTF) and as the ledger records time.
+
+Sources rarely give an exact day, so every occurrence date is an EDTF string that the
+ledger turns into the earliest and latest day it can have been: those two days are what
+sorting and ``--as-of`` work with. Only the *strict* bounds are used: the `edtf`
+package's fuzzy bounds pad ``~``/``?`` dates by a year or more, which would make an
+"approximately August 2025" event look possibly past in mid-2024.
+
+Record time (when the ledger learnt something) is a separate, exact UTC timestamp
+stored as fixed-width text so that comparing strings compares times.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import io
+import math
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import edtf
+from edtf.parser.edtf_exceptions import EDTFParseException
+from edtf.parser.parser_classes import (
+    Consecutives,
+    EDTFObject,
+    UnspecifiedIntervalSection,
+)
+
+__all__ = [
+    "DateSpan",
+    "format_timestamp",
+    "parse_as_of",
+    "parse_date",
+    "parse_known_at",
+    "parse_timestamp",
+]
+
+# Longer strings are never real dates; refusing them early keeps the parser (pyparsing,
+# which backtracks) away from hostile input.
+_MAX_EDTF_LENGTH = 200
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?",
+    re.IGNORECASE,
+)
+_DAY_TOKEN = re.compile(r"(?<![\dX])\d{4}-\d{2}-\d{2}(?![\dX])")
+_RANGE = re.compile(r"([\dX-]*\d[\dX]*)\s*\.\.\s*([\dX-]*\d[\dX]*)")
+_HINT = " (examples: 2025-08-14, 2025-08, 2025-08~, [2025-08-11..2025-08-13], [..2025-08-13])"
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    """An EDTF date with the first and last day it can denote (None: open end)."""
+
+    edtf: str
+    earliest: datetime.date | None
+    latest: datetime.date | None
+
+    def contains(self, day: datetime.date) -> bool:
+        """Whether `day` is one of the days the date may denote."""
+        if self.earliest is not None and day < self.earliest:
+            return False
+        return self.latest is None or day <= self.latest
+
+
+def parse_date(value: str | datetime.date | datetime.datetime) -> DateSpan:
+    """The span of days an EDTF date can denote, refusing anything a calendar can't hold.
+
+    YAML hands over unquoted dates as `date` objects; they are the same day as their
+    ISO text. A `datetime` is reduced to its calendar day: occurrence dates are days.
+    """
+    text = _as_text(value)
+    parsed = _parse_edtf(text)
+    try:
+        for node in _nodes(parsed):
+            _check_node(node)
+        earliest, latest = _node_bounds(parsed)
+    except _Refused as refused:
+        raise ValueError(f"{text!r} is not a valid EDTF date: {refused}") from None
+    except Exception:  # edtf fails in many ways on odd input; none is our bug
+        raise ValueError(
+            f"{text!r} is not a valid EDTF date: its earliest and latest days cannot be "
+            f"worked out{_HINT}"
+        ) from None
+    if earliest is not None and latest is not None and earliest > latest:
+        raise ValueError(f"{text!r} is not a valid EDTF date: it ends before it begins")
+    return DateSpan(text, earliest, latest)
+
+
+def parse_as_of(value: str | datetime.date) -> datetime.date:
+    """The day for ``--as-of``: valid time is counted in whole days."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and _ISO_DAY.fullmatch(text):
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not a valid day: {error}") from None
+    raise ValueError(f"{value!r} is not a valid day: expected YYYY-MM-DD, e.g. 2025-08-14")
+
+
+def parse_known_at(value: str | datetime.datetime) -> datetime.datetime:
+    """The record-time limit for ``--known-at``, as an aware UTC datetime.
+
+    A bare day means "by the end of that day (UTC)", because an analyst asking what was
+    known on 2025-08-14 expects what was recorded during that day to count. A datetime
+    without an offset is taken as UTC, the zone record time is kept in.
+    """
+    if isinstance(value, datetime.datetime):
+        return _to_utc(value)
+    text = value.strip() if isinstance(value, str) else ""
+    if _ISO_DAY.fullmatch(text):
+        try:
+            day = datetime.date.fromisoformat(text)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not a valid day: {error}") from None
+        return datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
+    if _ISO_DATETIME.fullmatch(text):
+        try:
+            return _to_utc(datetime.datetime.fromisoformat(text))
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not a valid timestamp: {error}") from None
+    raise ValueError(
+        f"{value!r} is not a valid timestamp: expected an ISO day (2025-08-14) or date and "
+        "time (2025-08-14T10:21:00Z, 2025-08-14T12:21+02:00)"
+    )
+
+
+def format_timestamp(dt: datetime.datetime) -> str:
+    """Record time as fixed-width UTC text, so that string order is time order.
+
+    A naive datetime is taken as UTC, the same rule as ``--known-at``.
+    """
+    utc = _to_utc(dt)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
+    )
+
+
+def parse_timestamp(value: str) -> datetime.datetime:
+    """The inverse of `format_timestamp`; anything else is refused, not guessed."""
+    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a stored timestamp: expected YYYY-MM-DDTHH:MM:SS.ffffffZ"
+        )
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a stored timestamp: {error}") from None
+
+
+class _Refused(Exception):
+    """A reason a parsed EDTF date is still unacceptable."""
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a valid EDTF date: expected text such as 2025-08")
+    text = value.strip()
+    if not text:
+        raise ValueError("an empty date is not a valid EDTF date")
+    if len(text) > _MAX_EDTF_LENGTH:
+        raise ValueError(
+            f"{text[:40]!r}... is not a valid EDTF date: longer than {_MAX_EDTF_LENGTH} characters"
+        )
+    return text
+
+
+def _precheck(text: str) -> None:
+    """Say plainly what edtf would only report as "invalid input near position N"."""
+    for match in _DAY_TOKEN.finditer(text):
+        try:
+            datetime.date.fromisoformat(match.group())
+        except ValueError as error:
+            raise ValueError(
+                f"{text!r} is not a valid EDTF date: {match.group()} is not a calendar day "
+                f"({error})"
+            ) from None
+    for lower, upper in _RANGE.findall(text):
+        if lower and upper and lower.count("-") != upper.count("-"):
+            raise ValueError(
+                f"{text!r} is not a valid EDTF date: the ends of '{lower}..{upper}' have "
+                "different precisions; write both as days, months or years, e.g. "
+                "[2022-01-01..2025-08-14]"
+            )
+
+
+def _parse_edtf(text: str) -> EDTFObject:
+    _precheck(text)
+    # edtf prints a diagnostic to standard output for some invalid input; that would
+    # corrupt `--json` output, so its stdout is swallowed here.
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            parsed = edtf.parse_edtf(text)
+        except Exception as error:
+            reason = (
+                str(error).split(". Please provide", 1)[0]
+                if isinstance(error, EDTFParseException)
+                else "edtf cannot read it"
+            )
+            raise ValueError(f"{text!r} is not a valid EDTF date: {reason}{_HINT}") from None
+    if not isinstance(parsed, EDTFObject):
+        raise ValueError(f"{text!r} is not a valid EDTF date")
+    return parsed
+
+
+def _nodes(obj: EDTFObject) -> list[EDTFObject]:
+    """Every part of a parsed date, since a set's bounds never look at its middle items."""
+    found = [obj]
+    children: list[Any] = list(getattr(obj, "objects", ()) or ())
+    children += [getattr(obj, name, None) for name in ("lower", "upper", "date")]
+    for child in children:
+        if isinstance(child, EDTFObject):
+            found.extend(_nodes(child))
+    return found
+
+
+def _check_node(node: EDTFObject) -> None:
+    if isinstance(node, UnspecifiedIntervalSection):
+        return  # an open or unknown end has no day of its own
+    if isinstance(node, Consecutives) and node.lower is not None and node.upper is not None:
+        lower_precision = getattr(node.lower, "precision", None)
+        upper_precision = getattr(node.upper, "precision", None)
+        if lower_precision != upper_precision:
+            raise _Refused(
+                f"the ends of '{node}' have different precisions ({lower_precision}, "
+                f"{upper_precision}); write both as days, months or years"
+            )
+    earliest, latest = _node_bounds(node)
+    if earliest is not None and latest is not None and earliest > latest:
+        raise _Refused(f"'{node}' ends before it begins")
+
+
+def _node_bounds(node: EDTFObject) -> tuple[datetime.date | None, datetime.date | None]:
+    """Strict bounds, except that an unknown interval end (``2016-04-22/``) is open.
+
+    edtf invents a day ten years away for an unknown end; the ledger would rather say
+    it does not know than answer from an invented day.
+    """
+    if isinstance(getattr(node, "lower", None), UnspecifiedIntervalSection):
+        earliest = None
+    else:
+        earliest = _bound(node.lower_strict())
+    if isinstance(getattr(node, "upper", None), UnspecifiedIntervalSection):
+        latest = None
+    else:
+        latest = _bound(node.upper_strict())
+    return earliest, latest
+
+
+def _bound(value: time.struct_time | float | None) -> datetime.date | None:
+    if value is None or (isinstance(value, float) and math.isinf(value)):
+        return None
+    if not isinstance(value, time.struct_time):
+        raise _Refused(f"unexpected bound {value!r}")
+    year, month, day = value.tm_year, value.tm_mon, value.tm_mday
+    if not 1 <= year <= 9999:
+        raise _Refused(f"year {year} is outside the years 1 to 9999")
+    try:
+        return datetime.date(year, month, day)
+    except ValueError as error:
+        day_text = f"{year:04d}-{month:02d}-{day:02d}"
+        raise _Refused(f"{day_text} is not a calendar day ({error})") from None
+
+
+def _to_utc(dt: datetime.datetime) -> datetime.datetime:
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        return dt.replace(tzinfo=datetime.UTC)
+    return dt.astimezone(datetime.UTC)

@@ -1,0 +1,137 @@
+"""The ledger's domain events: one explicit class per record kind, named in the past tense.
+
+Every record is an immutable fact, so every event is the creation event of its own
+stream, carrying the record in its normalized interchange form (what `ledger export`
+writes back out), who entered it, and the digest that makes re-import idempotent.
+Corrections and retractions are facts too: they point at what they amend and leave it
+as it was recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+
+class Recorded(Aggregate.Created):
+    """A record entered the ledger."""
+
+    record: dict[str, Any]
+    recorded_by: str
+    digest: str
+
+
+class SourceRegistered(Recorded):
+    """A source (report, statement, treaty text) the ledger can cite."""
+
+
+class ActorRegistered(Recorded):
+    """A state, organization, body, person, group or media outlet."""
+
+
+class PostHeld(Recorded):
+    """A person held a post (title in an organization) over a period."""
+
+
+class AgreementRegistered(Recorded):
+    """An agreement exists as a thing that can be signed, approved, ratified."""
+
+
+class Occurred(Recorded):
+    """Something happened on a date that may be uncertain.
+
+    ``earliest``/``latest`` are the ISO days that bound the EDTF ``record["date"]``
+    (None for an open end); they are stored so that readers never re-parse EDTF.
+    """
+
+    earliest: str | None
+    latest: str | None
+
+
+class Signed(Occurred):
+    pass
+
+
+class Approved(Occurred):
+    pass
+
+
+class Ratified(Occurred):
+    pass
+
+
+class EnteredIntoForce(Occurred):
+    pass
+
+
+class Withdrew(Occurred):
+    pass
+
+
+class Terminated(Occurred):
+    pass
+
+
+class Suspended(Occurred):
+    pass
+
+
+class ImplementationReported(Occurred):
+    pass
+
+
+class Visited(Occurred):
+    pass
+
+
+class Met(Occurred):
+    pass
+
+
+class StatementMade(Occurred):
+    pass
+
+
+class Proposed(Occurred):
+    pass
+
+
+class Accused(Occurred):
+    pass
+
+
+class Threatened(Occurred):
+    pass
+
+
+class Corrected(Occurred):
+    """Fields of an earlier occurrence were corrected; dated by the correction's publication."""
+
+
+class Retracted(Occurred):
+    """An earlier occurrence was retracted; it stays in the log and in audit output."""
+
+
+EVENT_CLASSES: dict[str, type[Recorded]] = {
+    "source": SourceRegistered,
+    "actor": ActorRegistered,
+    "post": PostHeld,
+    "agreement": AgreementRegistered,
+    "signing": Signed,
+    "approval": Approved,
+    "ratification": Ratified,
+    "entry_into_force": EnteredIntoForce,
+    "withdrawal": Withdrew,
+    "termination": Terminated,
+    "suspension": Suspended,
+    "implementation": ImplementationReported,
+    "visit": Visited,
+    "meeting": Met,
+    "statement": StatementMade,
+    "proposal": Proposed,
+    "accusation": Accused,
+    "threat": Threatened,
+    "correction": Corrected,
+    "retraction": Retracted,
+}

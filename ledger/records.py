@@ -1,0 +1,903 @@
+"""Interchange records: checked strictly, normalized once, identified stably.
+
+Analysts write records by hand, so the checks are forgiving where the meaning is plain
+(a bare id where a list is expected, a bare source id for a citation, an unquoted YAML
+date) and strict everywhere else: a field a kind does not have, an unknown enumeration
+value or a malformed id is refused with the field's path, never guessed at.
+
+A validated `Record` carries its normalized interchange form in `data`. That form is
+what export writes and what content comparison and digests use, so importing an export
+yields the same records, and re-importing a file adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, get_origin
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from ledger.dates import DateSpan, parse_date
+from ledger.errors import RecordError
+
+__all__ = [
+    "ACTOR_TYPES",
+    "AGREEMENT_TYPES",
+    "AMENDMENT_KINDS",
+    "IMPLEMENTATION_STATUSES",
+    "KINDS",
+    "OCCURRENCE_KINDS",
+    "RATIFICATION_METHODS",
+    "REGISTRY_KINDS",
+    "RELATION_TYPES",
+    "RELIABILITIES",
+    "SOURCE_TYPES",
+    "STANCES",
+    "Record",
+    "Reference",
+    "actors_of",
+    "apply_correction",
+    "canonical_json",
+    "effective_span",
+    "field_names",
+    "list_field_names",
+    "references",
+    "validate_record",
+]
+
+REGISTRY_KINDS = ("source", "actor", "post", "agreement")
+OCCURRENCE_KINDS = (
+    "signing",
+    "approval",
+    "ratification",
+    "entry_into_force",
+    "withdrawal",
+    "termination",
+    "suspension",
+    "implementation",
+    "visit",
+    "meeting",
+    "statement",
+    "proposal",
+    "accusation",
+    "threat",
+)
+AMENDMENT_KINDS = ("correction", "retraction")
+KINDS = REGISTRY_KINDS + OCCURRENCE_KINDS + AMENDMENT_KINDS
+
+ACTOR_TYPES = ("state", "organization", "body", "person", "group", "media")
+SOURCE_TYPES = ("news-report", "official-statement", "treaty-text", "database", "other")
+RELIABILITIES = ("A", "B", "C", "D", "E", "F")
+AGREEMENT_TYPES = (
+    "treaty",
+    "memorandum-of-understanding",
+    "security-agreement",
+    "joint-declaration",
+    "other",
+)
+RELATION_TYPES = ("builds_on", "reaffirms", "identical_to", "amends", "supersedes", "implements")
+RATIFICATION_METHODS = ("ratification", "acceptance", "approval", "accession", "succession")
+IMPLEMENTATION_STATUSES = (
+    "not_started",
+    "in_progress",
+    "largely_complete",
+    "complete",
+    "stalled",
+    "reversed",
+)
+STANCES = ("support", "oppose", "clarify", "reaffirm", "deny", "condemn", "neutral")
+
+MAX_TEXT = 100_000
+MAX_ITEMS = 10_000
+MAX_ID = 200
+_MAX_DEPTH = 20
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_STATE_CODE = re.compile(r"[A-Za-z]{3}")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
+_ISO_PUBLISHED = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+# --- values -------------------------------------------------------------------------
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime.date):
+        return "a date"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _clean(value: Any, *, multiline: bool) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {_describe(value)}")
+    text = value.strip()
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text:
+        raise ValueError("must not be empty")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"is {len(text)} characters long; at most {MAX_TEXT} are allowed")
+    allowed = "\n\t" if multiline else ""
+    for position, char in enumerate(text):
+        if unicodedata.category(char) in ("Cc", "Cs") and char not in allowed:
+            raise ValueError(
+                f"contains a control character (U+{ord(char):04X}) at position {position}"
+            )
+    return text
+
+
+def _name(value: Any) -> str:
+    """One line of text: names, titles, places, tags."""
+    return _clean(value, multiline=False)
+
+
+def _text(value: Any) -> str:
+    """Prose that may span lines: summaries, quotes, provisions, reasons."""
+    return _clean(value, multiline=True)
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        raise ValueError("expected one id, not a list")
+    if not isinstance(value, str):
+        raise ValueError(f"expected an id (text), got {_describe(value)}")
+    text = value.strip()
+    if not text:
+        raise ValueError("an id must not be empty")
+    if len(text) > MAX_ID:
+        raise ValueError(f"an id is at most {MAX_ID} characters, this one has {len(text)}")
+    return text
+
+
+def _slug(value: Any) -> str:
+    text = _id_text(value)
+    if not _SLUG.fullmatch(text):
+        raise ValueError(
+            f"{_short(text)} is not a valid id: ids are lower-case slugs of letters a-z, "
+            "digits, '.', '_' and '-', starting with a letter or digit (e.g. 'signing-mou-2025')"
+        )
+    return text
+
+
+def _ref(value: Any) -> str:
+    """An id pointing at another record; kept as written, matched case-insensitively later."""
+    text = _id_text(value)
+    if not _REF.fullmatch(text):
+        raise ValueError(
+            f"{_short(text)} is not a valid id reference: expected letters, digits, '.', '_' "
+            "and '-', starting with a letter or digit (e.g. 'IRQ', 'krg-interior-ministry')"
+        )
+    return text
+
+
+def _edtf(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str | datetime.date):
+        raise ValueError(f"expected an EDTF date such as 2025-08-14, got {_describe(value)}")
+    if isinstance(value, int):
+        # YAML reads an unquoted year (`date: 2025`) as a number; it still means the year.
+        if not 1 <= value <= 9999:
+            raise ValueError(f"{value} is not a valid EDTF date")
+        value = f"{value:04d}"
+    return parse_date(value).edtf
+
+
+def _published(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = _name(value)
+    if _ISO_PUBLISHED.fullmatch(text):
+        try:
+            datetime.datetime.fromisoformat(text)
+            return text
+        except ValueError:
+            pass
+    raise ValueError(
+        f"{_short(text)} is not an ISO date or date and time (e.g. 2025-08-14 or 2025-08-14T10:21)"
+    )
+
+
+def _url(value: Any) -> str:
+    text = _name(value)
+    if not _URL.fullmatch(text):
+        raise ValueError(f"{_short(text)} is not a URL (e.g. https://example.org/page)")
+    return text
+
+
+def _reliability(value: Any) -> str:
+    text = _name(value).upper()
+    if text not in RELIABILITIES:
+        raise ValueError(f"{_short(text)} is not an Admiralty source reliability: one of A-F")
+    return text
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = _name(value)
+        if text not in options:
+            raise ValueError(f"{_short(text)} is not one of: {', '.join(options)}")
+        return text
+
+    return check
+
+
+def _as_list(value: Any) -> Any:
+    """A lone value where a list is expected is a list of one; too long a list is refused
+    before its items are checked one by one."""
+    if value is None:
+        return []
+    if isinstance(value, str | Mapping):
+        return [value]
+    if isinstance(value, tuple):
+        value = list(value)
+    if isinstance(value, list) and len(value) > MAX_ITEMS:
+        raise ValueError(f"has {len(value)} items; at most {MAX_ITEMS} are allowed")
+    return value
+
+
+def _distinct(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value.casefold() in seen:
+            raise ValueError(f"lists {_short(value)} twice")
+        seen.add(value.casefold())
+    return values
+
+
+def _citation(value: Any) -> Any:
+    return {"source": value} if isinstance(value, str) else value
+
+
+def _signatory(value: Any) -> Any:
+    return {"actor": value} if isinstance(value, str) else value
+
+
+def _json_value(value: Any, depth: int = 0) -> Any:
+    """Correction values are free-form until applied; keep them JSON-clean and bounded."""
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"is nested more than {_MAX_DEPTH} levels deep")
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("numbers must be finite")
+        return value
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        if len(value) > MAX_ITEMS:
+            raise ValueError(f"has {len(value)} items; at most {MAX_ITEMS} are allowed")
+        return [_json_value(item, depth + 1) for item in value]
+    if isinstance(value, Mapping):
+        if len(value) > MAX_ITEMS:
+            raise ValueError(f"has {len(value)} entries; at most {MAX_ITEMS} are allowed")
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"field names must be text, got {_describe(key)}")
+            out[key] = _json_value(item, depth + 1)
+        return out
+    raise ValueError(f"unsupported value: {_describe(value)}")
+
+
+def _changes(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected a mapping of field to new value, got {_describe(value)}")
+    if not value:
+        raise ValueError("must name at least one field to change")
+    return _json_value(value)
+
+
+Name = Annotated[str, BeforeValidator(_name)]
+Text = Annotated[str, BeforeValidator(_text)]
+Slug = Annotated[str, BeforeValidator(_slug)]
+Ref = Annotated[str, BeforeValidator(_ref)]
+Edtf = Annotated[str, BeforeValidator(_edtf)]
+NameList = Annotated[list[Name], BeforeValidator(_as_list)]
+TextList = Annotated[list[Text], BeforeValidator(_as_list)]
+Refs = Annotated[list[Ref], BeforeValidator(_as_list), AfterValidator(_distinct)]
+RequiredRefs = Annotated[
+    list[Ref], BeforeValidator(_as_list), AfterValidator(_distinct), Field(min_length=1)
+]
+
+
+# --- models -------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Citation(_Model):
+    source: Ref
+    attribution: Name | None = None
+    quote: Text | None = None
+
+
+class Signatory(_Model):
+    actor: Ref
+    on_behalf_of: Ref | None = None
+
+
+class Relation(_Model):
+    type: Annotated[str, BeforeValidator(_choice(RELATION_TYPES))]
+    target: Ref
+
+
+Citations = Annotated[
+    list[Annotated[Citation, BeforeValidator(_citation)]], BeforeValidator(_as_list)
+]
+
+
+class SourceModel(_Model):
+    id: Slug
+    title: Name
+    publisher: Name | None = None
+    published: Annotated[str, BeforeValidator(_published)] | None = None
+    url: Annotated[str, BeforeValidator(_url)] | None = None
+    type: Annotated[str, BeforeValidator(_choice(SOURCE_TYPES))] | None = None
+    reliability: Annotated[str, BeforeValidator(_reliability)] | None = None
+
+
+class ActorModel(_Model):
+    id: Ref  # a slug, or a state's alpha-3 code: settled once `type` is known
+    name: Name
+    type: Annotated[str, BeforeValidator(_choice(ACTOR_TYPES))]
+    aliases: NameList = []
+    part_of: Ref | None = None
+    country: Ref | None = None
+
+
+class PostModel(_Model):
+    id: Slug | None = None  # posts have no analyst id; export writes the derived one
+    holder: Ref
+    title: Name
+    organization: Ref
+    start: Edtf | None = None
+    end: Edtf | None = None
+    sources: Citations = []
+
+
+class AgreementModel(_Model):
+    id: Slug
+    title: Name
+    type: Annotated[str, BeforeValidator(_choice(AGREEMENT_TYPES))]
+    parties: Refs = []
+    provisions: TextList = []
+    relations: Annotated[list[Relation], BeforeValidator(_as_list)] = []
+    aliases: NameList = []
+
+
+class _Occurrence(_Model):
+    id: Slug | None = None
+    date: Edtf
+    place: Name | None = None
+    summary: Text | None = None
+    sources: Citations = []
+    tags: NameList = []
+
+
+class SigningModel(_Occurrence):
+    agreement: Ref
+    signatories: Annotated[
+        list[Annotated[Signatory, BeforeValidator(_signatory)]],
+        BeforeValidator(_as_list),
+        Field(min_length=1),
+    ]
+    overseen_by: Refs = []
+
+
+class ApprovalModel(_Occurrence):
+    agreement: Ref
+    by: Ref
+    on_behalf_of: Ref | None = None
+
+
+class RatificationModel(_Occurrence):
+    agreement: Ref
+    by: Ref
+    method: Annotated[str, BeforeValidator(_choice(RATIFICATION_METHODS))] = "ratification"
+
+
+class EntryIntoForceModel(_Occurrence):
+    agreement: Ref
+    for_: Refs = Field(default=[], alias="for")
+
+
+class WithdrawalModel(_Occurrence):
+    agreement: Ref
+    by: Ref
+    effective: Edtf | None = None
+
+
+class TerminationModel(_Occurrence):
+    agreement: Ref
+    by: Ref | None = None
+
+
+class SuspensionModel(_Occurrence):
+    agreement: Ref
+    by: Ref | None = None
+    until: Edtf | None = None
+
+
+class ImplementationModel(_Occurrence):
+    agreement: Ref
+    status: Annotated[str, BeforeValidator(_choice(IMPLEMENTATION_STATUSES))]
+    by: Refs = []
+
+
+class VisitModel(_Occurrence):
+    visitor: Ref
+    host: Ref
+    purpose: Text | None = None
+    about: Refs = []
+
+
+class MeetingModel(_Occurrence):
+    participants: RequiredRefs
+    about: Refs = []
+
+
+class StatementModel(_Occurrence):
+    by: Ref
+    stance: Annotated[str, BeforeValidator(_choice(STANCES))]
+    about: Refs = []
+    quote: Text | None = None
+
+
+class ProposalModel(_Occurrence):
+    by: Ref
+    to: Ref | None = None
+    about: Refs = []
+
+
+class AccusationModel(_Occurrence):
+    by: Ref
+    against: RequiredRefs
+    about: Refs = []
+
+
+class ThreatModel(_Occurrence):
+    by: Ref
+    against: RequiredRefs
+    condition: Text | None = None
+
+
+class CorrectionModel(_Occurrence):
+    target: Ref
+    set_: Annotated[dict[str, Any], BeforeValidator(_changes)] = Field(alias="set")
+    reason: Text
+
+
+class RetractionModel(_Occurrence):
+    target: Ref
+    reason: Text
+
+
+_MODELS: dict[str, type[_Model]] = {
+    "source": SourceModel,
+    "actor": ActorModel,
+    "post": PostModel,
+    "agreement": AgreementModel,
+    "signing": SigningModel,
+    "approval": ApprovalModel,
+    "ratification": RatificationModel,
+    "entry_into_force": EntryIntoForceModel,
+    "withdrawal": WithdrawalModel,
+    "termination": TerminationModel,
+    "suspension": SuspensionModel,
+    "implementation": ImplementationModel,
+    "visit": VisitModel,
+    "meeting": MeetingModel,
+    "statement": StatementModel,
+    "proposal": ProposalModel,
+    "accusation": AccusationModel,
+    "threat": ThreatModel,
+    "correction": CorrectionModel,
+    "retraction": RetractionModel,
+}
+
+
+def field_names(kind: str) -> tuple[str, ...]:
+    """The fields a kind has, as written in the interchange format (without `kind`)."""
+    model = _MODELS[kind]
+    return tuple(info.alias or name for name, info in model.model_fields.items())
+
+
+def list_field_names(kind: str) -> tuple[str, ...]:
+    """The fields of a kind that hold lists, for callers that build records from flags."""
+    model = _MODELS[kind]
+    return tuple(
+        info.alias or name
+        for name, info in model.model_fields.items()
+        if get_origin(info.annotation) is list
+    )
+
+
+_OCCURRENCE_FIELDS = frozenset(
+    name for kind in OCCURRENCE_KINDS for name in field_names(kind) if name != "id"
+)
+
+
+# --- references ---------------------------------------------------------------------
+
+# (path, namespace, role): `[]` marks a list; role names an actor's part for actors_of.
+_Spec = tuple[tuple[str, str, str | None], ...]
+_SOURCES: _Spec = (("sources[].source", "source", None),)
+_OCCURRENCE_REFS: dict[str, _Spec] = {
+    "signing": (
+        ("agreement", "agreement", None),
+        ("signatories[].actor", "actor", "signatory"),
+        ("signatories[].on_behalf_of", "actor", "on_behalf_of"),
+        ("overseen_by[]", "actor", "overseen_by"),
+    ),
+    "approval": (
+        ("agreement", "agreement", None),
+        ("by", "actor", "by"),
+        ("on_behalf_of", "actor", "on_behalf_of"),
+    ),
+    "ratification": (("agreement", "agreement", None), ("by", "actor", "by")),
+    "entry_into_force": (("agreement", "agreement", None), ("for[]", "actor", "for")),
+    "withdrawal": (("agreement", "agreement", None), ("by", "actor", "by")),
+    "termination": (("agreement", "agreement", None), ("by", "actor", "by")),
+    "suspension": (("agreement", "agreement", None), ("by", "actor", "by")),
+    "implementation": (("agreement", "agreement", None), ("by[]", "actor", "by")),
+    "visit": (("visitor", "actor", "visitor"), ("host", "actor", "host"), ("about[]", "any", None)),
+    "meeting": (("participants[]", "actor", "participant"), ("about[]", "any", None)),
+    "statement": (("by", "actor", "by"), ("about[]", "any", None)),
+    "proposal": (("by", "actor", "by"), ("to", "actor", "to"), ("about[]", "any", None)),
+    "accusation": (
+        ("by", "actor", "by"),
+        ("against[]", "actor", "against"),
+        ("about[]", "any", None),
+    ),
+    "threat": (("by", "actor", "by"), ("against[]", "actor", "against")),
+    "correction": (("target", "occurrence", None),),
+    "retraction": (("target", "occurrence", None),),
+}
+_REFERENCES: dict[str, _Spec] = {
+    "source": (),
+    "actor": (("part_of", "actor", "part_of"), ("country", "actor", "country")),
+    "post": (
+        ("holder", "actor", "holder"),
+        ("organization", "actor", "organization"),
+        *_SOURCES,
+    ),
+    "agreement": (("parties[]", "actor", "party"), ("relations[].target", "agreement", None)),
+    **{kind: (*spec, *_SOURCES) for kind, spec in _OCCURRENCE_REFS.items()},
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An id a record points at, where it sits, and what kind of record it must name.
+
+    `namespace` is "actor", "agreement", "source", "occurrence", or "any" for `about`,
+    which may name an actor or an agreement.
+    """
+
+    field: str
+    namespace: str
+    id: str
+
+
+def _walk(data: Any, path: str, prefix: str = "") -> Iterator[tuple[str, list[Any], Any]]:
+    """Yield (field path, container, key) for every value at `path` in `data`."""
+    head, _, rest = path.partition(".")
+    name = head.removesuffix("[]")
+    if not isinstance(data, Mapping) or data.get(name) is None:
+        return
+    here = f"{prefix}.{name}" if prefix else name
+    if head.endswith("[]"):
+        items = data[name]
+        for index, item in enumerate(items):
+            if rest:
+                yield from _walk(item, rest, f"{here}[{index}]")
+            else:
+                yield f"{here}[{index}]", items, index
+    elif rest:
+        yield from _walk(data[name], rest, here)
+    else:
+        yield here, data, name  # type: ignore[misc]
+
+
+def references(record: Record) -> list[Reference]:
+    """Every id the record names, so the ledger can check each exists and has the right kind."""
+    found = []
+    for path, namespace, _role in _REFERENCES[record.kind]:
+        for field, container, key in _walk(record.data, path):
+            found.append(Reference(field, namespace, container[key]))
+    return found
+
+
+def actors_of(record: Record) -> list[tuple[str, str]]:
+    """(role, actor id) for every actor the record involves, for filtering by actor.
+
+    `about` ids are left out: they may name agreements; `references` has them.
+    """
+    pairs: list[tuple[str, str]] = []
+    for path, namespace, role in _REFERENCES[record.kind]:
+        if namespace != "actor" or role is None:
+            continue
+        for _field, container, key in _walk(record.data, path):
+            pair = (role, container[key])
+            if pair not in pairs:
+                pairs.append(pair)
+    return pairs
+
+
+# --- records ------------------------------------------------------------------------
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per content, so equal content has equal digests and derived ids."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A validated record. `data` is its interchange form, `kind` and `id` included.
+
+    Treat `data` as read-only: it is what export writes and what the digest covers.
+    """
+
+    kind: str
+    id: str
+    data: dict[str, Any]
+
+    @property
+    def namespace(self) -> str:
+        """Where the id must be unique: corrections share the occurrences' ids space."""
+        return self.kind if self.kind in REGISTRY_KINDS else "occurrence"
+
+    @functools.cached_property
+    def span(self) -> DateSpan | None:
+        """The days an occurrence or amendment may have happened; None for registry records."""
+        if self.kind in REGISTRY_KINDS:
+            return None
+        return parse_date(self.data["date"])
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of `data`: equal content, equal digest."""
+        return hashlib.sha256(canonical_json(self.data).encode("utf-8")).hexdigest()
+
+
+def effective_span(record: Record) -> DateSpan | None:
+    """When an occurrence takes effect: a withdrawal's `effective` date, else its `date`.
+
+    The default is not written into `data`, so a record says only what the analyst said.
+    """
+    if record.kind == "withdrawal" and record.data.get("effective"):
+        return parse_date(record.data["effective"])
+    return record.span
+
+
+def validate_record(raw: Mapping[str, Any]) -> Record:
+    """Check one interchange record and return its normalized form.
+
+    Raises RecordError naming the first problem's field path (``signatories[1].actor``).
+    """
+    if not isinstance(raw, Mapping):
+        raise RecordError(
+            f"a record must be a mapping of field names to values, got {_describe(raw)}"
+        )
+    for key in raw:
+        if not isinstance(key, str):
+            raise RecordError(f"field names must be text, got {_describe(key)}", field=str(key))
+    kind = raw.get("kind")
+    if kind is None:
+        raise RecordError(f"a record needs a 'kind' (one of: {', '.join(KINDS)})", field="kind")
+    if not isinstance(kind, str) or kind not in _MODELS:
+        shown = _short(kind) if isinstance(kind, str) else _describe(kind)
+        raise RecordError(f"unknown kind {shown}: expected one of {', '.join(KINDS)}", field="kind")
+    body = {key: value for key, value in raw.items() if key != "kind"}
+    try:
+        model = _MODELS[kind].model_validate(body)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        raise RecordError(_message(kind, first), field=_path(first["loc"])) from None
+    except RecursionError:
+        raise RecordError("the record is nested too deeply") from None
+    data: dict[str, Any] = {"kind": kind, **_dump(model)}
+    _check(kind, data)
+    if "id" not in data:
+        data["id"] = _derived_id(data)
+    return Record(kind, data["id"], data)
+
+
+def apply_correction(target: Record, changes: Mapping[str, Any]) -> Record:
+    """The target as corrected: `changes` replace whole top-level fields, None removes one.
+
+    The result is checked as the target's kind, so a correction can never produce a
+    record that could not have been imported. Errors name ``set.<field>``.
+    """
+    if not isinstance(changes, Mapping) or not changes:
+        raise RecordError("a correction must set at least one field", field="set")
+    allowed = set(field_names(target.kind)) - {"id"}
+    for name in changes:
+        if name in ("kind", "id"):
+            raise RecordError(
+                f"a correction cannot change '{name}'; retract the record and record it anew",
+                field=f"set.{name}",
+            )
+        if name not in allowed:
+            raise RecordError(
+                f"a {target.kind} record has no field {_short(str(name))}",
+                field=f"set.{name}",
+            )
+    merged = dict(target.data)
+    for name, value in changes.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    try:
+        corrected = validate_record(merged)
+    except RecordError as error:
+        top = (error.field or "").split(".")[0].split("[")[0]
+        field = f"set.{error.field}" if top in changes else "set"
+        raise RecordError(error.message, field=field) from None
+    return corrected
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    """The interchange form: aliases as keys, absent and empty optionals left out."""
+    out: dict[str, Any] = {}
+    for name, info in type(model).model_fields.items():
+        value = _plain(getattr(model, name))
+        if value is None or value == [] or value == {}:
+            continue
+        out[info.alias or name] = value
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return _dump(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _check(kind: str, data: dict[str, Any]) -> None:
+    """Rules that span fields, which the models check one at a time."""
+    if kind == "actor":
+        if data["type"] == "state":
+            if not _STATE_CODE.fullmatch(data["id"]):
+                raise RecordError(
+                    f"a state's id must be its ISO 3166-1 alpha-3 code (three letters, e.g. "
+                    f"IRQ), not {_short(data['id'])}",
+                    field="id",
+                )
+            data["id"] = data["id"].upper()
+        elif not _SLUG.fullmatch(data["id"]):
+            raise RecordError(_slug_message(data["id"]), field="id")
+        for field in ("part_of", "country"):
+            if data.get(field, "").casefold() == data["id"].casefold():
+                raise RecordError("an actor cannot refer to itself", field=field)
+    elif kind == "agreement":
+        for index, relation in enumerate(data.get("relations", [])):
+            if relation["target"].casefold() == data["id"].casefold():
+                raise RecordError(
+                    "an agreement cannot relate to itself", field=f"relations[{index}].target"
+                )
+    elif kind == "post" and "start" in data and "end" in data:
+        start, end = parse_date(data["start"]), parse_date(data["end"])
+        if start.earliest and end.latest and start.earliest > end.latest:
+            raise RecordError("the post ends before it starts", field="end")
+    elif kind == "correction":
+        for name in data["set"]:
+            if name in ("kind", "id"):
+                raise RecordError(
+                    f"a correction cannot change '{name}'; retract the record and record it anew",
+                    field=f"set.{name}",
+                )
+            if name not in _OCCURRENCE_FIELDS:
+                raise RecordError(f"no occurrence has a field {_short(name)}", field=f"set.{name}")
+
+
+def _slug_message(text: str) -> str:
+    try:
+        _slug(text)
+    except ValueError as error:
+        return str(error)
+    return f"{_short(text)} is not a valid id"
+
+
+def _derived_id(data: Mapping[str, Any]) -> str:
+    """A stable id from content: re-importing a record without an id adds nothing.
+
+    Referenced ids are hashed in lower case because the ledger matches them without
+    regard to case; ``IRQ`` and ``irq`` are the same record.
+    """
+    view = json.loads(canonical_json({k: v for k, v in data.items() if k != "id"}))
+    for path, _namespace, _role in _REFERENCES[data["kind"]]:
+        for _field, container, key in _walk(view, path):
+            container[key] = container[key].lower()
+    digest = hashlib.sha256(canonical_json(view).encode("utf-8")).hexdigest()[:12]
+    if data["kind"] == "post":
+        middle = _slugify(data["holder"])
+    else:
+        middle = _slugify(data["date"]) or "undated"
+    return f"{data['kind']}-{middle}-{digest}"
+
+
+def _slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _message(kind: str, error: ErrorDetails) -> str:
+    kind_type = error["type"]
+    loc = error["loc"]
+    name = str(loc[-1]) if loc else ""
+    where = f"a {kind} record" if len(loc) == 1 else "this entry"
+    if kind_type == "missing":
+        return f"{where} needs '{name}'"
+    if kind_type == "extra_forbidden":
+        if len(loc) == 1:
+            return (
+                f"a {kind} record has no field {_short(name)} (its fields: "
+                + ", ".join(field_names(kind))
+                + ")"
+            )
+        return f"unknown field {_short(name)}"
+    if kind_type == "value_error":
+        cause = (error.get("ctx") or {}).get("error")
+        return str(cause) if cause is not None else error["msg"]
+    if kind_type == "too_short":
+        return "must not be empty"
+    if kind_type in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of field names to values, got {_describe(error['input'])}"
+    if kind_type == "list_type":
+        return f"expected a list, got {_describe(error['input'])}"
+    if kind_type == "string_type":
+        return f"expected text, got {_describe(error['input'])}"
+    return error["msg"]

@@ -1,0 +1,91 @@
+"""The database schema is Alembic's: every table, the event store's included.
+
+The library's own table creation is off; this module upgrades, downgrades and checks
+the schema so that a ledger never writes into a database it does not understand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+
+from ledger.errors import SchemaError
+
+
+def migrations_dir() -> Path:
+    """Inside an installed wheel the migrations ship as ``ledger/migrations``."""
+    shipped = Path(__file__).parent / "migrations"
+    if (shipped / "env.py").exists():
+        return shipped
+    return Path(__file__).resolve().parent.parent / "alembic"
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    return {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _run(engine: Engine, action: str, revision: str) -> None:
+    cfg = _config()
+    with engine.connect().execution_options(ledger_write=True) as connection:
+        cfg.attributes["connection"] = connection
+        getattr(command, action)(cfg, revision)
+        connection.commit()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _run(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _run(engine, "downgrade", revision)
+
+
+def ensure_schema(engine: Engine, *, create: bool = True) -> None:
+    """Initialise a fresh database; refuse an outdated or a newer one with a clear message."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None:
+        tables = set(inspect(engine).get_table_names())
+        if tables & {"ledger_events", "ledger_tracking"}:
+            raise SchemaError(
+                "this database has ledger tables but no schema version; "
+                "it was not made by `ledger init`"
+            )
+        if not create:
+            raise SchemaError("this database has no ledger schema: run `ledger init`")
+        upgrade(engine)
+        return
+    if current not in known_revisions():
+        raise SchemaError(
+            f"this database was written by a newer version of the ledger (schema {current}, "
+            f"this program knows up to {head}); upgrade the program"
+        )
+    raise SchemaError(
+        f"the database schema is outdated ({current}, this program needs {head}): "
+        "run `ledger init` to upgrade it"
+    )

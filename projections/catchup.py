@@ -1,0 +1,134 @@
+"""Catch-up: bring read models up to the log, a page at a time, exactly once.
+
+eventsourcing-sqlalchemy has no `subscribe()` on SQLite, so the library's
+`ProjectionRunner` cannot run there, and one transaction per event is slow. Instead a
+page of the log is read once, every projection that is behind writes its rows for the
+page, and its tracking record (eventsourcing's tracking recorder) moves to the page's
+last position — all in one transaction. A crash loses at most the page in flight, which
+is rolled back with its tracking record, so nothing is applied twice or skipped.
+
+Catch-up transactions are serialised like writers (BEGIN IMMEDIATE on SQLite, a lock on
+the tracking table on PostgreSQL), so two processes catching up at once cannot both
+apply the same page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from eventsourcing.persistence import Tracking
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
+from sqlalchemy import delete, text
+from sqlalchemy.orm import Session
+
+from projections.projectors import PROJECTIONS, Projection
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+PAGE_SIZE = 2000
+Progress = Callable[[int, int], None]
+
+
+def tracking_recorder(app: Ledger) -> SQLAlchemyTrackingRecorder:
+    recorder = getattr(app, "_tracking_recorder", None)
+    if recorder is None:
+        recorder = app.factory.tracking_recorder()
+        app._tracking_recorder = recorder  # type: ignore[attr-defined]
+    return recorder
+
+
+def _selected(names: Iterable[str] | None) -> list[Projection]:
+    if names is None:
+        return list(PROJECTIONS.values())
+    unknown = [n for n in names if n not in PROJECTIONS]
+    if unknown:
+        raise KeyError(f"unknown projection {unknown[0]!r}; known: {', '.join(PROJECTIONS)}")
+    return [PROJECTIONS[n] for n in names]
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE ledger_tracking IN EXCLUSIVE MODE"))
+
+
+def positions(app: Ledger, names: Iterable[str] | None = None) -> dict[str, int]:
+    """How far each projection has got (0: nothing applied)."""
+    tracking = tracking_recorder(app)
+    return {p.name: tracking.max_tracking_id(p.name) or 0 for p in _selected(names)}
+
+
+def is_stale(app: Ledger) -> bool:
+    head = app.recorder.max_notification_id() or 0
+    return min(positions(app).values()) < head
+
+
+def catch_up(
+    app: Ledger,
+    names: Iterable[str] | None = None,
+    upto: int | None = None,
+    page_size: int = PAGE_SIZE,
+    progress: Progress | None = None,
+) -> int:
+    """Apply every event the selected projections have not seen; returns how many pages."""
+    projections = _selected(names)
+    tracking = tracking_recorder(app)
+    head = app.recorder.max_notification_id() or 0
+    target = head if upto is None else min(upto, head)
+    pages = 0
+    while True:
+        with app.recorder.transaction(commit=True) as session:
+            _lock(session)
+            done = {p.name: tracking.max_tracking_id(p.name) or 0 for p in projections}
+            start = min(done.values())
+            if progress is not None:
+                progress(start, target)
+            if start >= target:
+                return pages
+            entries = app.recorder.select_log(after=start, limit=page_size, upto=target)
+            if not entries:
+                return pages
+            batch = [
+                (e, app.decode(e.stream, e.version, e.topic, e.state)) for e in entries
+            ]
+            last = entries[-1].position
+            for projection in projections:
+                behind = [item for item in batch if item[0].position > done[projection.name]]
+                if behind:
+                    projection.process(session, behind)
+                    tracking._insert_tracking(session, Tracking(projection.name, last))
+        pages += 1
+
+
+def reset(app: Ledger, names: Iterable[str] | None = None) -> None:
+    """Empty the selected read models and forget how far they had got, in one transaction."""
+    projections = _selected(names)
+    tracking = tracking_recorder(app)
+    table = tracking.tracking_table
+    with app.recorder.transaction(commit=True) as session:
+        _lock(session)
+        for projection in projections:
+            for model in reversed(projection.tables):
+                session.execute(delete(model))
+            session.execute(delete(table).where(table.c.application_name == projection.name))
+
+
+def replay(
+    app: Ledger,
+    names: Iterable[str] | None = None,
+    upto: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Rebuild read models from the log alone. Killed half-way, the next catch-up resumes."""
+    names = [p.name for p in _selected(names)]
+    reset(app, names)
+    catch_up(app, names, upto=upto, progress=progress)
+    return positions(app, names)
+
+
+def ensure_fresh(app: Ledger) -> None:
+    """Queries call this first: no answer ever comes from a read model behind the log."""
+    if is_stale(app):
+        catch_up(app)
+

@@ -1,0 +1,315 @@
+"""Questions analysts ask, answered from the read models on two time axes.
+
+`When` carries both axes: ``as_of`` (valid time: the world on that day) and
+``known_at`` (record time: only what the ledger had recorded by then, corrections and
+retractions included). Every answer is plain data shaped as CLI.md promises; nothing
+here returns an aggregate or replays the log. Each query first brings the read models
+up to the log, then reads in one snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from ledger.errors import LedgerError
+from ledger.records import Record, actors_of
+from ledger.store import read_only
+from projections import models
+from projections.catchup import ensure_fresh
+from projections.projectors import agreements_of
+from projections.state import Fact, Happened, agreement_state, happened
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+
+class NotFound(LedgerError):
+    """The id names nothing the ledger knows (at that moment)."""
+
+
+@dataclass(frozen=True)
+class When:
+    """The two time axes of a question. Defaults: the world today, as known now."""
+
+    as_of: date = field(default_factory=lambda: datetime.now(UTC).date())
+    known_at: str | None = None  # a fixed-width record-time stamp (ledger.dates.format_timestamp)
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _sources(record: dict[str, Any]) -> list[str]:
+    return [s["source"] for s in record.get("sources") or []]
+
+
+class Queries:
+    """The read side's Python API; the CLI is a thin layer over it."""
+
+    def __init__(self, app: Ledger) -> None:
+        self.app = app
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        ensure_fresh(self.app)
+        with self.app.recorder.transaction(commit=False) as session:
+            read_only(session)
+            yield session
+
+    # -- conditions ----------------------------------------------------------------
+
+    @staticmethod
+    def _current(when: When) -> ColumnElement[bool]:
+        """The version of each occurrence that was current at `known_at` (or now)."""
+        t = models.occurrences
+        if when.known_at is None:
+            known = t.c.known_until.is_(None)
+        else:
+            known = and_(
+                t.c.known_from <= when.known_at,
+                or_(t.c.known_until.is_(None), t.c.known_until > when.known_at),
+            )
+        return and_(known, t.c.retracted.is_(False))
+
+    @staticmethod
+    def _begun(when: When) -> ColumnElement[bool]:
+        """Happened or possibly happened by `as_of`: its earliest day is not after it."""
+        t = models.occurrences
+        return or_(t.c.earliest.is_(None), t.c.earliest <= when.as_of.isoformat())
+
+    @staticmethod
+    def _registered(when: When) -> ColumnElement[bool]:
+        r = models.registry
+        return r.c.recorded_at <= when.known_at if when.known_at else r.c.id.is_not(None)
+
+    def _lookup(self, session: Session, namespace: str, key: str, when: When) -> dict[str, Any]:
+        r = models.registry
+        row = session.execute(
+            select(r.c.record).where(
+                r.c.namespace == namespace, r.c.key == key.casefold(), self._registered(when)
+            )
+        ).first()
+        if row is None:
+            suffix = f" as known at {when.known_at}" if when.known_at else ""
+            raise NotFound(f"no {namespace} '{key}' in the ledger{suffix}")
+        return dict(json.loads(row.record))
+
+    def _facts(self, session: Session, agreement: str, when: When) -> list[Fact]:
+        t, link = models.occurrences, models.occurrence_agreements
+        rows = session.execute(
+            select(t)
+            .join(link, link.c.vid == t.c.vid)
+            .where(link.c.agreement == agreement, self._current(when), self._begun(when))
+        )
+        return [self._fact(row) for row in rows]
+
+    @staticmethod
+    def _fact(row: Any) -> Fact:
+        record = json.loads(row.record)
+        return Fact(
+            occurrence=row.occurrence,
+            kind=row.kind,
+            record=record,
+            date=row.date,
+            earliest=_day(row.earliest),
+            latest=_day(row.latest),
+            position=row.position,
+            sources=tuple(_sources(record)),
+        )
+
+    # -- agreements ----------------------------------------------------------------
+
+    def agreement(self, agreement_id: str, when: When | None = None) -> dict[str, Any]:
+        """State, participants, signings and relations of one agreement."""
+        when = when or When()
+        with self.snapshot() as session:
+            agreement = self._lookup(session, "agreement", agreement_id, when)
+            facts = self._facts(session, agreement["id"], when)
+        state = agreement_state(agreement, facts, when.as_of)
+        state["as_of"] = when.as_of.isoformat()
+        state["known_at"] = when.known_at
+        return state
+
+    def agreements(
+        self, when: When | None = None, status: str | None = None, party: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every agreement with its status, optionally only those in a status or with a party."""
+        when = when or When()
+        r = models.registry
+        answers = []
+        with self.snapshot() as session:
+            rows = session.execute(
+                select(r.c.record)
+                .where(r.c.namespace == "agreement", self._registered(when))
+                .order_by(r.c.position)
+            ).all()
+            for row in rows:
+                agreement = json.loads(row.record)
+                state = agreement_state(
+                    agreement, self._facts(session, agreement["id"], when), when.as_of
+                )
+                members = {p["actor"].casefold() for p in state["participants"]}
+                if status and state["status"] != status:
+                    continue
+                if party and party.casefold() not in members:
+                    continue
+                answers.append(
+                    {
+                        key: state[key]
+                        for key in ("id", "title", "type", "status", "status_certain", "parties")
+                    }
+                )
+        return answers
+
+    def endorsements(self, agreement_id: str, when: When | None = None) -> list[dict[str, Any]]:
+        """Who endorsed the agreement and when, oldest first (earliest day, then record order)."""
+        when = when or When()
+        t, e = models.occurrences, models.endorsements
+        with self.snapshot() as session:
+            agreement = self._lookup(session, "agreement", agreement_id, when)
+            rows = session.execute(
+                select(t, e.c.actor, e.c.act, e.c.on_behalf_of, e.c.method)
+                .join(e, e.c.vid == t.c.vid)
+                .where(e.c.agreement == agreement["id"], self._current(when), self._begun(when))
+                .order_by(
+                    case((t.c.earliest.is_(None), 0), else_=1), t.c.earliest, t.c.position, e.c.seq
+                )
+            ).all()
+        answers = []
+        for row in rows:
+            record = json.loads(row.record)
+            certainty = happened(_day(row.earliest), _day(row.latest), when.as_of)
+            answers.append(
+                {
+                    "date": row.date,
+                    "earliest": row.earliest,
+                    "latest": row.latest,
+                    "actor": row.actor,
+                    "act": row.act,
+                    "on_behalf_of": row.on_behalf_of,
+                    "method": row.method,
+                    "occurrence": row.occurrence,
+                    "sources": _sources(record),
+                    "certain": certainty is Happened.YES,
+                }
+            )
+        return answers
+
+    # -- timeline and actors ---------------------------------------------------------
+
+    def timeline(
+        self,
+        when: When | None = None,
+        *,
+        actor: str | None = None,
+        agreement: str | None = None,
+        kind: str | None = None,
+        from_: date | None = None,
+        to: date | None = None,
+    ) -> list[dict[str, Any]]:
+        """Occurrences oldest first; `actor` matches any role the actor plays in them."""
+        when = when or When()
+        t = models.occurrences
+        query = select(t).where(self._current(when), self._begun(when))
+        with self.snapshot() as session:
+            if actor is not None:
+                known = self._lookup(session, "actor", actor, when)
+                a = models.occurrence_actors
+                query = query.where(
+                    t.c.vid.in_(select(a.c.vid).where(a.c.actor == known["id"]))
+                )
+            if agreement is not None:
+                known = self._lookup(session, "agreement", agreement, when)
+                g = models.occurrence_agreements
+                query = query.where(
+                    t.c.vid.in_(select(g.c.vid).where(g.c.agreement == known["id"]))
+                )
+            if kind is not None:
+                query = query.where(t.c.kind == kind)
+            if from_ is not None:
+                query = query.where(or_(t.c.latest.is_(None), t.c.latest >= from_.isoformat()))
+            if to is not None:
+                query = query.where(or_(t.c.earliest.is_(None), t.c.earliest <= to.isoformat()))
+            query = query.order_by(case((t.c.earliest.is_(None), 0), else_=1), t.c.earliest, t.c.position)
+            rows = session.execute(query).all()
+            agreement_ids = self._agreement_ids(session, rows, when)
+        return [self._timeline_row(row, agreement_ids, when) for row in rows]
+
+    def _agreement_ids(self, session: Session, rows: Sequence[Any], when: When) -> set[str]:
+        """Which of the ids these occurrences mention are agreements (not actors)."""
+        candidates = {a for row in rows for a in agreements_of(json.loads(row.record))}
+        r = models.registry
+        found: set[str] = set()
+        ids = sorted(candidates)
+        for start in range(0, len(ids), 500):
+            found.update(
+                session.execute(
+                    select(r.c.id).where(
+                        r.c.namespace == "agreement", r.c.id.in_(ids[start : start + 500])
+                    )
+                ).scalars()
+            )
+        return found
+
+    @staticmethod
+    def _timeline_row(row: Any, agreement_ids: set[str], when: When) -> dict[str, Any]:
+        record = json.loads(row.record)
+        actors: list[str] = []
+        for _role, actor in actors_of(Record(kind=row.kind, id=row.occurrence, data=record)):
+            if actor not in actors:
+                actors.append(actor)
+        certainty = happened(_day(row.earliest), _day(row.latest), when.as_of)
+        return {
+            "id": row.occurrence,
+            "kind": row.kind,
+            "date": row.date,
+            "earliest": row.earliest,
+            "latest": row.latest,
+            "summary": record.get("summary"),
+            "place": record.get("place"),
+            "actors": actors,
+            "agreements": [a for a in agreements_of(record) if a in agreement_ids],
+            "sources": _sources(record),
+            "certain": certainty is Happened.YES,
+            "recorded_position": row.position,
+        }
+
+    def actor(self, actor_id: str, when: When | None = None) -> dict[str, Any]:
+        """An actor, the posts it held, and the occurrences it took part in."""
+        when = when or When()
+        r = models.registry
+        with self.snapshot() as session:
+            actor = self._lookup(session, "actor", actor_id, when)
+            posts = [
+                json.loads(row.record)
+                for row in session.execute(
+                    select(r.c.record)
+                    .where(r.c.namespace == "post", r.c.holder == actor["id"], self._registered(when))
+                    .order_by(r.c.position)
+                )
+            ]
+        return {
+            **actor,
+            "posts": posts,
+            "occurrences": self.timeline(when, actor=actor["id"]),
+        }
+
+    def sources(self, ids: Sequence[str], when: When | None = None) -> dict[str, dict[str, Any]]:
+        """Source records by id, for reports that cite them."""
+        when = when or When()
+        r = models.registry
+        with self.snapshot() as session:
+            rows = session.execute(
+                select(r.c.record).where(r.c.namespace == "source", self._registered(when))
+            )
+            every = {json.loads(row.record)["id"]: json.loads(row.record) for row in rows}
+        return {i: every[i] for i in ids if i in every}

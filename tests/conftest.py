@@ -1,0 +1,106 @@
+"""Fixtures shared by every layer: fresh ledgers on SQLite and on PostgreSQL.
+
+The same integration and end-to-end tests run against both engines. PostgreSQL tests
+skip, saying why, only where no server answers (set LEDGER_TEST_PG to point elsewhere);
+each test gets a database of its own, cloned from a migrated template for speed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "ledger" / "examples" / "iraq-iran-2025.yaml"
+PG_URL = os.environ.get("LEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEMPLATE = "ledger_test_template"
+
+_pg_state: dict[str, object] = {}
+
+
+def _pg_admin_dsn(database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL).set(database=database)
+    return url.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
+
+
+def _pg_available() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    if "reason" in _pg_state:
+        return _pg_state["reason"]  # type: ignore[return-value]
+    reason: str | None = None
+    try:
+        import psycopg
+
+        with psycopg.connect(_pg_admin_dsn("test"), connect_timeout=3, autocommit=True):
+            pass
+    except ImportError:
+        reason = "psycopg is not installed (pip install '.[postgres]')"
+    except Exception as error:  # any failure to connect means: no server here
+        reason = f"no PostgreSQL server reachable at {PG_URL}: {error.__class__.__name__}"
+    _pg_state["reason"] = reason
+    return reason
+
+
+def _pg_template() -> None:
+    if _pg_state.get("template"):
+        return
+    import psycopg
+
+    from ledger.schema import upgrade
+    from ledger.store import dispose_engines, engine_for
+
+    with psycopg.connect(_pg_admin_dsn("test"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    template_url = PG_URL.rsplit("/", 1)[0] + f"/{TEMPLATE}"
+    upgrade(engine_for(template_url))
+    dispose_engines()
+    _pg_state["template"] = True
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    from ledger.store import dispose_engines
+
+    yield f"sqlite:///{tmp_path / 'ledger.db'}"
+    dispose_engines()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    reason = _pg_available()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+
+    from ledger.store import dispose_engines
+
+    _pg_template()
+    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_pg_admin_dsn("test"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    dispose_engines()
+    with psycopg.connect(_pg_admin_dsn("test"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty ledger database on each engine."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def ledger(db_url: str):  # type: ignore[no-untyped-def]
+    from ledger.application import Ledger
+
+    app = Ledger(db_url)
+    yield app
+    app.close()

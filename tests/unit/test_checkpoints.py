@@ -1,0 +1,332 @@
+"""Checkpoints as JSON and as C2SP signed notes, anchored to Go's note package example.
+
+The known answer matters most: a note format that only round-trips with itself could be
+subtly incompatible with every witness and tool that checks tlog checkpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from ledger.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    SignerKey,
+    VerifierKey,
+    checkpoint_body,
+    generate_key,
+    key_hash,
+    open_checkpoint,
+    open_signed_note,
+    sign_checkpoint,
+    sign_note,
+    verify_note,
+)
+from ledger.merkle import EMPTY_ROOT, leaf_hash, root_hash
+
+# The example in the documentation of golang.org/x/mod/sumdb/note (also its note_test.go).
+GO_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+GO_VERIFIER = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+GO_TEXT = (
+    "If you think cryptography is the answer to your problem,\n"
+    "then you don't know what your problem is.\n"
+)
+GO_NOTE = (
+    GO_TEXT + "\n"
+    "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqf"
+    "qdngotpRZb6KE6RyyBwJnAM=\n"
+)
+
+ORIGIN = "example.org/diplomacy-ledger"
+ROOT = root_hash([leaf_hash(b"event 0"), leaf_hash(b"event 1"), leaf_hash(b"event 2")])
+CHECKPOINT = Checkpoint(3, ROOT, "2025-06-24T12:00:00+00:00")
+
+
+@pytest.fixture(scope="module")
+def keys() -> tuple[str, str]:
+    return generate_key("example.org-ledger")
+
+
+# --- the Go known answer -------------------------------------------------------------
+
+
+def test_the_go_example_keys_parse_to_key_hash_c74f20a3() -> None:
+    signer = SignerKey.parse(GO_SIGNER)
+    verifier = VerifierKey.parse(GO_VERIFIER)
+    assert signer.name == verifier.name == "PeterNeumann"
+    assert signer.key_hash.hex() == verifier.key_hash.hex() == "c74f20a3"
+    public = verifier.public_key.public_bytes_raw()
+    assert key_hash("PeterNeumann", public).hex() == "c74f20a3"
+    assert str(signer.verifier()) == GO_VERIFIER
+    assert str(verifier) == GO_VERIFIER
+
+
+def test_the_go_example_note_verifies_under_its_key() -> None:
+    assert open_signed_note(GO_NOTE, GO_VERIFIER) == GO_TEXT
+
+
+def test_signing_the_go_example_text_reproduces_its_signature_byte_for_byte() -> None:
+    # Ed25519 is deterministic, so the same key and text give the same note.
+    assert sign_note(GO_TEXT, GO_SIGNER) == GO_NOTE
+
+
+def test_a_signer_key_whose_seed_does_not_match_its_key_hash_is_refused() -> None:
+    # The Go example key with its last ten characters changed: the public key derived
+    # from the seed no longer hashes to c74f20a3.
+    mistyped = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxEXUKKOX"
+    with pytest.raises(CheckpointError, match="key hash"):
+        SignerKey.parse(mistyped)
+
+
+# --- key strings ---------------------------------------------------------------------
+
+
+def test_generated_keys_have_the_note_package_formats(keys: tuple[str, str]) -> None:
+    signer_text, verifier_text = keys
+    prefix, key_part, name, hash_hex, encoded = signer_text.split("+", 4)
+    assert (prefix, key_part, name) == ("PRIVATE", "KEY", "example.org-ledger")
+    assert len(hash_hex) == 8
+    assert base64.b64decode(encoded)[0] == 0x01
+    assert len(base64.b64decode(encoded)) == 33
+    assert verifier_text.startswith(f"example.org-ledger+{hash_hex}+")
+    assert str(SignerKey.parse(signer_text).verifier()) == verifier_text
+    assert VerifierKey.parse(verifier_text).key_hash.hex() == hash_hex
+
+
+def test_the_signer_key_is_not_shown_in_its_repr(keys: tuple[str, str]) -> None:
+    signer_text, _ = keys
+    assert signer_text.rsplit("+", 1)[1] not in repr(SignerKey.parse(signer_text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "PeterNeumann",
+        "PeterNeumann+c74f20a3",
+        "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PeterNeumann+c74f20+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PeterNeumann+c74f20a3+AhpcaQcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T",
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW==",
+        GO_SIGNER,
+    ],
+)
+def test_malformed_verifier_keys_are_refused(text: str) -> None:
+    with pytest.raises(CheckpointError):
+        VerifierKey.parse(text)
+
+
+def test_a_verifier_key_is_not_accepted_as_a_signer_key() -> None:
+    with pytest.raises(CheckpointError, match="PRIVATE"):
+        SignerKey.parse(GO_VERIFIER)
+
+
+@pytest.mark.parametrize("name", ["", "a b", "a+b", "tab\there"])
+def test_key_names_with_spaces_or_plus_signs_are_refused(name: str) -> None:
+    with pytest.raises(CheckpointError):
+        generate_key(name)
+
+
+# --- signed checkpoints --------------------------------------------------------------
+
+
+def test_a_signed_checkpoint_is_the_three_line_tlog_body_and_one_signature(
+    keys: tuple[str, str],
+) -> None:
+    signer_text, _ = keys
+    note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
+    body, signatures = note.split("\n\n")
+    assert body + "\n" == checkpoint_body(CHECKPOINT, ORIGIN)
+    assert body.split("\n") == [ORIGIN, "3", base64.b64encode(ROOT).decode()]
+    lines = signatures.rstrip("\n").split("\n")
+    assert len(lines) == 1
+    assert lines[0].startswith("\u2014 example.org-ledger ")
+    assert len(base64.b64decode(lines[0].rsplit(" ", 1)[1])) == 4 + 64
+
+
+def test_a_signed_checkpoint_verifies_and_loses_only_its_timestamp(
+    keys: tuple[str, str],
+) -> None:
+    signer_text, verifier_text = keys
+    note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
+    assert verify_note(note, verifier_text) == Checkpoint(3, ROOT, "")
+    assert verify_note(note, verifier_text, origin=ORIGIN).root == ROOT
+
+
+def test_a_checkpoint_for_another_origin_is_refused_when_the_origin_is_given(
+    keys: tuple[str, str],
+) -> None:
+    signer_text, verifier_text = keys
+    note = sign_checkpoint(CHECKPOINT, "other.example/log", signer_text)
+    with pytest.raises(CheckpointError, match="origin"):
+        verify_note(note, verifier_text, origin=ORIGIN)
+
+
+def test_a_flipped_byte_anywhere_in_the_body_or_signature_is_refused(
+    keys: tuple[str, str],
+) -> None:
+    signer_text, verifier_text = keys
+    note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
+    signature_start = note.index("\u2014") + len("\u2014 example.org-ledger ")
+    positions = [*range(note.index("\n\n")), *range(signature_start, len(note) - 1)]
+    for position in positions:
+        original = note[position]
+        for replacement in ("A", "x"):
+            if replacement == original:
+                continue
+            tampered = note[:position] + replacement + note[position + 1 :]
+            with pytest.raises(CheckpointError):
+                verify_note(tampered, verifier_text)
+
+
+def test_a_note_signed_by_another_key_is_refused(keys: tuple[str, str]) -> None:
+    signer_text, _ = keys
+    note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
+    with pytest.raises(CheckpointError, match="not signed by key PeterNeumann"):
+        verify_note(note, GO_VERIFIER)
+
+
+def test_a_different_key_under_the_same_name_is_refused(keys: tuple[str, str]) -> None:
+    signer_text, _ = keys
+    _, impostor = generate_key("example.org-ledger")
+    note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
+    with pytest.raises(CheckpointError, match="not signed by key"):
+        verify_note(note, impostor)
+
+
+def test_a_bad_signature_that_claims_our_key_hash_is_refused(keys: tuple[str, str]) -> None:
+    signer_text, verifier_text = keys
+    note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
+    other = sign_checkpoint(Checkpoint(4, ROOT, ""), ORIGIN, signer_text)
+    forged = note.split("\n\n")[0] + "\n\n" + other.split("\n\n")[1]
+    with pytest.raises(CheckpointError, match="does not verify"):
+        verify_note(forged, verifier_text)
+
+
+def test_signatures_by_other_keys_beside_ours_are_ignored(keys: tuple[str, str]) -> None:
+    signer_text, verifier_text = keys
+    note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
+    witness = sign_note(checkpoint_body(CHECKPOINT, ORIGIN), GO_SIGNER).split("\n\n")[1]
+    cosigned = note + witness
+    assert verify_note(cosigned, verifier_text).size == 3
+    assert verify_note(cosigned, GO_VERIFIER).size == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "origin\n3\nroot\n",
+        "origin\n3\n" + base64.b64encode(ROOT).decode() + "\n\n",
+        "origin\n3\n" + base64.b64encode(ROOT).decode() + "\n\nnot a signature line\n",
+        "origin\n3\n" + base64.b64encode(ROOT).decode() + "\n\n\u2014 name\n",
+        "origin\n3\n" + base64.b64encode(ROOT).decode() + "\n\n\u2014 name AAAA\n",
+        "origin\n3\n" + base64.b64encode(ROOT).decode() + "\n\n\u2014 name !!!!\n",
+        "origin\r\n3\n" + base64.b64encode(ROOT).decode() + "\n\n\u2014 name AAAAAAAA\n",
+    ],
+)
+def test_malformed_notes_are_refused_with_a_checkpoint_error(text: str) -> None:
+    with pytest.raises(CheckpointError):
+        verify_note(text, GO_VERIFIER)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "origin\n03\n{root}\n",
+        "origin\n-3\n{root}\n",
+        "origin\n18446744073709551616\n{root}\n",
+        "\n3\n{root}\n",
+        "origin\n3\nAAAA\n",
+        "origin\n3\n",
+        "origin\n3\n{root}\n\n",
+    ],
+)
+def test_a_signed_note_that_is_not_a_checkpoint_is_refused(body: str) -> None:
+    note = sign_note(body.format(root=base64.b64encode(ROOT).decode()), GO_SIGNER)
+    with pytest.raises(CheckpointError):
+        verify_note(note, GO_VERIFIER)
+
+
+def test_extension_lines_after_the_root_are_accepted_and_ignored() -> None:
+    body = checkpoint_body(CHECKPOINT, ORIGIN) + "extension one\n"
+    assert verify_note(sign_note(body, GO_SIGNER), GO_VERIFIER).size == 3
+
+
+def test_note_text_without_a_final_newline_cannot_be_signed() -> None:
+    with pytest.raises(CheckpointError, match="newline"):
+        sign_note("no newline", GO_SIGNER)
+
+
+def test_an_origin_of_several_lines_cannot_be_signed() -> None:
+    with pytest.raises(CheckpointError, match="origin"):
+        sign_checkpoint(CHECKPOINT, "two\nlines", GO_SIGNER)
+
+
+# --- JSON and reading either form ----------------------------------------------------
+
+
+def test_json_round_trip_keeps_the_cli_shape() -> None:
+    data = CHECKPOINT.to_json()
+    assert data == {"size": 3, "root": ROOT.hex(), "timestamp": "2025-06-24T12:00:00+00:00"}
+    assert Checkpoint.from_json(json.loads(json.dumps(data))) == CHECKPOINT
+
+
+def test_json_with_extra_keys_or_no_timestamp_is_read() -> None:
+    data = {"size": 0, "root": EMPTY_ROOT.hex(), "by": "ledger"}
+    assert Checkpoint.from_json(data) == Checkpoint(0, EMPTY_ROOT, "")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"root": ROOT.hex(), "timestamp": ""},
+        {"size": "3", "root": ROOT.hex(), "timestamp": ""},
+        {"size": True, "root": ROOT.hex(), "timestamp": ""},
+        {"size": -1, "root": ROOT.hex(), "timestamp": ""},
+        {"size": 3, "root": ROOT.hex()[:-2], "timestamp": ""},
+        {"size": 3, "root": "zz" * 32, "timestamp": ""},
+        {"size": 3, "root": ROOT.hex(), "timestamp": 12},
+    ],
+)
+def test_malformed_json_checkpoints_are_refused(data: dict[str, Any]) -> None:
+    with pytest.raises(CheckpointError):
+        Checkpoint.from_json(data)
+
+
+def test_a_checkpoint_file_is_read_in_either_form(keys: tuple[str, str]) -> None:
+    signer_text, verifier_text = keys
+    as_json = json.dumps(CHECKPOINT.to_json(), indent=2) + "\n"
+    assert open_checkpoint(as_json) == (CHECKPOINT, None)
+    note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
+    assert open_checkpoint(note) == (Checkpoint(3, ROOT, ""), ORIGIN)
+    assert open_checkpoint(note, verifier_text) == (Checkpoint(3, ROOT, ""), ORIGIN)
+    assert open_checkpoint(checkpoint_body(CHECKPOINT, ORIGIN)) == (Checkpoint(3, ROOT, ""), ORIGIN)
+
+
+def test_with_a_key_only_a_note_signed_by_it_is_read(keys: tuple[str, str]) -> None:
+    _, verifier_text = keys
+    with pytest.raises(CheckpointError, match="signature"):
+        open_checkpoint(json.dumps(CHECKPOINT.to_json()), verifier_text)
+    with pytest.raises(CheckpointError):
+        open_checkpoint(sign_checkpoint(CHECKPOINT, ORIGIN, GO_SIGNER), verifier_text)
+
+
+@pytest.mark.parametrize("text", ["{", "[1, 2]", "{}", "not a checkpoint", "\n"])
+def test_unreadable_checkpoint_files_are_refused(text: str) -> None:
+    with pytest.raises(CheckpointError):
+        open_checkpoint(text)
+
+
+def test_a_checkpoint_refuses_a_root_that_is_not_a_sha256_hash() -> None:
+    with pytest.raises(CheckpointError):
+        Checkpoint(1, b"short", "")
+    with pytest.raises(CheckpointError):
+        Checkpoint(-1, ROOT, "")
