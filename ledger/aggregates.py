@@ -105,9 +105,7 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Entry | None:
         kwargs["earliest"] = span.earliest.isoformat() if span.earliest else None
         kwargs["latest"] = span.latest.isoformat() if span.latest else None
         aggregate_class = Occurrence
-    return aggregate_class._create(
-        event_class, id=stream_id(record.namespace, record.id), **kwargs
-    )
+    return aggregate_class._create(event_class, id=stream_id(record.namespace, record.id), **kwargs)
 
 
 def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:

@@ -242,11 +242,9 @@ class Ledger(Application):
 
     def log(self, after: int = 0, limit: int | None = None) -> Iterator[LoggedEvent]:
         """The raw log in order, decoded; streams a page at a time."""
-        count = 0
-        for entry in self.recorder.iter_log(after=after):
+        for count, entry in enumerate(self.recorder.iter_log(after=after)):
             if limit is not None and count >= limit:
                 return
-            count += 1
             event = self.decode(entry.stream, entry.version, entry.topic, entry.state)
             yield LoggedEvent(entry, event)
 

@@ -117,7 +117,7 @@ def _describe(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
-        return "true/false"
+        return "true/false (YAML reads yes/no/on/off that way: quote them)"
     if isinstance(value, int | float):
         return "a number"
     if isinstance(value, str):

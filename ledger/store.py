@@ -181,9 +181,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
 
     def tree_head(self, session: Session | None = None) -> TreeHead:
         """The latest tree head (empty tree when nothing was ever written)."""
-        query = (
-            select(self.heads_table).order_by(self.heads_table.c.size.desc()).limit(1)
-        )
+        query = select(self.heads_table).order_by(self.heads_table.c.size.desc()).limit(1)
         if session is None:
             with self.transaction(commit=False) as s:
                 row = s.execute(query).first()

@@ -89,9 +89,7 @@ def catch_up(
             entries = app.recorder.select_log(after=start, limit=page_size, upto=target)
             if not entries:
                 return pages
-            batch = [
-                (e, app.decode(e.stream, e.version, e.topic, e.state)) for e in entries
-            ]
+            batch = [(e, app.decode(e.stream, e.version, e.topic, e.state)) for e in entries]
             last = entries[-1].position
             for projection in projections:
                 behind = [item for item in batch if item[0].position > done[projection.name]]
@@ -131,4 +129,3 @@ def ensure_fresh(app: Ledger) -> None:
     """Queries call this first: no answer ever comes from a read model behind the log."""
     if is_stale(app):
         catch_up(app)
-

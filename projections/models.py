@@ -121,5 +121,11 @@ amendments = Table(
 #: Tables each projection owns (and empties on replay).
 PROJECTION_TABLES: dict[str, tuple[Table, ...]] = {
     "registry": (registry,),
-    "occurrences": (occurrences, occurrence_actors, occurrence_agreements, endorsements, amendments),
+    "occurrences": (
+        occurrences,
+        occurrence_actors,
+        occurrence_agreements,
+        endorsements,
+        amendments,
+    ),
 }

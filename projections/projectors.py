@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Table, and_, insert, select, update
 from sqlalchemy.orm import Session
@@ -56,7 +56,7 @@ class RegistryProjection(Projection):
 
     name = "registry"
     tables = models.PROJECTION_TABLES["registry"]
-    namespaces: dict[type[Recorded], str] = {
+    namespaces: ClassVar[dict[type[Recorded], str]] = {
         SourceRegistered: "source",
         ActorRegistered: "actor",
         PostHeld: "post",

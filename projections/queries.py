@@ -224,9 +224,7 @@ class Queries:
             if actor is not None:
                 known = self._lookup(session, "actor", actor, when)
                 a = models.occurrence_actors
-                query = query.where(
-                    t.c.vid.in_(select(a.c.vid).where(a.c.actor == known["id"]))
-                )
+                query = query.where(t.c.vid.in_(select(a.c.vid).where(a.c.actor == known["id"])))
             if agreement is not None:
                 known = self._lookup(session, "agreement", agreement, when)
                 g = models.occurrence_agreements
@@ -239,7 +237,9 @@ class Queries:
                 query = query.where(or_(t.c.latest.is_(None), t.c.latest >= from_.isoformat()))
             if to is not None:
                 query = query.where(or_(t.c.earliest.is_(None), t.c.earliest <= to.isoformat()))
-            query = query.order_by(case((t.c.earliest.is_(None), 0), else_=1), t.c.earliest, t.c.position)
+            query = query.order_by(
+                case((t.c.earliest.is_(None), 0), else_=1), t.c.earliest, t.c.position
+            )
             rows = session.execute(query).all()
             agreement_ids = self._agreement_ids(session, rows, when)
         return [self._timeline_row(row, agreement_ids, when) for row in rows]
@@ -293,7 +293,9 @@ class Queries:
                 json.loads(row.record)
                 for row in session.execute(
                     select(r.c.record)
-                    .where(r.c.namespace == "post", r.c.holder == actor["id"], self._registered(when))
+                    .where(
+                        r.c.namespace == "post", r.c.holder == actor["id"], self._registered(when)
+                    )
                     .order_by(r.c.position)
                 )
             ]

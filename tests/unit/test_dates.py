@@ -1,0 +1,201 @@
+"""EDTF dates become the earliest and latest day they can denote, and nothing fuzzier."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ledger.dates import (
+    DateSpan,
+    format_timestamp,
+    parse_as_of,
+    parse_date,
+    parse_known_at,
+    parse_timestamp,
+)
+
+D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("text", "earliest", "latest"),
+    [
+        ("2023-03-19", D(2023, 3, 19), D(2023, 3, 19)),
+        ("2025-08", D(2025, 8, 1), D(2025, 8, 31)),
+        ("2025", D(2025, 1, 1), D(2025, 12, 31)),
+        ("2024-02", D(2024, 2, 1), D(2024, 2, 29)),
+        ("2025-08~", D(2025, 8, 1), D(2025, 8, 31)),
+        ("2025-08?", D(2025, 8, 1), D(2025, 8, 31)),
+        ("2025-08%", D(2025, 8, 1), D(2025, 8, 31)),
+        ("2025-08-14~", D(2025, 8, 14), D(2025, 8, 14)),
+        ("[2025-08-11..2025-08-13]", D(2025, 8, 11), D(2025, 8, 13)),
+        ("[2022-01-01..2025-08-14]", D(2022, 1, 1), D(2025, 8, 14)),
+        ("[2025-08..2025-09]", D(2025, 8, 1), D(2025, 9, 30)),
+        ("[..2025-08-13]", None, D(2025, 8, 13)),
+        ("[2025-08-11..]", D(2025, 8, 11), None),
+        ("[2025-08-11, 2025-08-20..2025-08-25]", D(2025, 8, 11), D(2025, 8, 25)),
+        ("2016-04-22/2016-04-23", D(2016, 4, 22), D(2016, 4, 23)),
+        ("2016-04-22/..", D(2016, 4, 22), None),
+        ("../2016-04-23", None, D(2016, 4, 23)),
+        ("2016-04-22/", D(2016, 4, 22), None),
+        ("/2016-04-23", None, D(2016, 4, 23)),
+        ("2016-04/2016-05~", D(2016, 4, 1), D(2016, 5, 31)),
+        ("{2025-08-11,2025-08-13}", D(2025, 8, 11), D(2025, 8, 13)),
+        ("201X", D(2010, 1, 1), D(2019, 12, 31)),
+        ("2025-XX", D(2025, 1, 1), D(2025, 12, 31)),
+        ("2025-02-XX", D(2025, 2, 1), D(2025, 2, 28)),
+        ("9999-12-31", D(9999, 12, 31), D(9999, 12, 31)),
+    ],
+)
+def test_each_edtf_form_spans_exactly_its_strict_days(
+    text: str, earliest: dt.date | None, latest: dt.date | None
+) -> None:
+    assert parse_date(text) == DateSpan(text, earliest, latest)
+
+
+def test_approximate_month_spans_the_whole_month_without_fuzz() -> None:
+    span = parse_date("2025-08~")
+    assert (span.earliest, span.latest) == (D(2025, 8, 1), D(2025, 8, 31))
+
+
+def test_one_of_a_set_spans_from_its_first_to_its_last_day() -> None:
+    span = parse_date("[2025-08-11..2025-08-13]")
+    assert span.contains(D(2025, 8, 12))
+    assert not span.contains(D(2025, 8, 14))
+
+
+def test_open_start_contains_any_earlier_day() -> None:
+    assert parse_date("[..2025-08-13]").contains(D(1900, 1, 1))
+
+
+def test_yaml_date_objects_are_the_same_day_as_their_iso_text() -> None:
+    assert parse_date(D(2023, 3, 19)) == parse_date("2023-03-19")
+
+
+def test_a_datetime_is_reduced_to_its_calendar_day() -> None:
+    span = parse_date(dt.datetime(2025, 8, 14, 10, 21))
+    assert span == DateSpan("2025-08-14", D(2025, 8, 14), D(2025, 8, 14))
+
+
+def test_surrounding_whitespace_is_not_part_of_the_date() -> None:
+    assert parse_date(" 2025-08 ").edtf == "2025-08"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2021-02-30",
+        "2025-02-29",
+        "2025-13",
+        "2025-00",
+        "garbage",
+        "",
+        "   ",
+        "2025-08-11..2025-08-13",
+        "[2025-08-13..2025-08-11]",
+        "2016-04-23/2016-04-22",
+        "[2025-01-01, 2025-02-29, 2025-03-01]",
+        "0000",
+        "-0100",
+        "XXXX-08",
+        "Y170000002",
+        "2025-1X",
+        "2025-08-X5",
+        "x" * 500,
+    ],
+)
+def test_invalid_dates_are_refused_with_a_value_error(text: str) -> None:
+    with pytest.raises(ValueError, match="not a valid EDTF date"):
+        parse_date(text)
+
+
+def test_an_impossible_day_is_named_in_the_message() -> None:
+    with pytest.raises(ValueError, match=r"'2021-02-30' is not a valid EDTF date: .*calendar day"):
+        parse_date("2021-02-30")
+
+
+@pytest.mark.parametrize("text", ["[2022..2025-08-14]", "[2022-01..2025-08-14]"])
+def test_the_ends_of_a_range_must_share_one_precision(text: str) -> None:
+    with pytest.raises(ValueError, match="different precisions"):
+        parse_date(text)
+
+
+@pytest.mark.parametrize("value", [2025, None, ["2025"], 20.5])
+def test_a_date_must_be_text_or_a_date(value: object) -> None:
+    with pytest.raises(ValueError):
+        parse_date(value)  # type: ignore[arg-type]
+
+
+def test_refusing_odd_input_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ValueError):
+        parse_date("2025-1X")
+    assert capsys.readouterr().out == ""
+
+
+def test_as_of_takes_an_iso_day() -> None:
+    assert parse_as_of("2025-08-14") == D(2025, 8, 14)
+    assert parse_as_of(D(2025, 8, 14)) == D(2025, 8, 14)
+
+
+@pytest.mark.parametrize("text", ["2025-08", "14/08/2025", "2025-02-30", "tomorrow", ""])
+def test_as_of_refuses_anything_but_a_day(text: str) -> None:
+    with pytest.raises(ValueError, match="not a valid day"):
+        parse_as_of(text)
+
+
+def test_known_at_a_day_means_the_end_of_that_day_in_utc() -> None:
+    assert parse_known_at("2025-08-14") == dt.datetime(
+        2025, 8, 14, 23, 59, 59, 999999, tzinfo=dt.UTC
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-08-14T10:21:00", dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)),
+        ("2025-08-14T10:21", dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)),
+        ("2025-08-14T10:21:00Z", dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)),
+        ("2025-08-14T12:21:00+02:00", dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)),
+        ("2025-08-14 10:21:00.5", dt.datetime(2025, 8, 14, 10, 21, 0, 500000, tzinfo=dt.UTC)),
+    ],
+)
+def test_known_at_takes_a_datetime_naive_meaning_utc(text: str, expected: dt.datetime) -> None:
+    result = parse_known_at(text)
+    assert result == expected
+    assert result.utcoffset() == dt.timedelta(0)
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2025-08-14T25:00", "2025-02-30", "", "2025"])
+def test_known_at_refuses_what_is_not_a_timestamp(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_known_at(text)
+
+
+def test_stored_timestamps_are_fixed_width_utc() -> None:
+    moment = dt.datetime(2025, 8, 14, 12, 21, 5, 42, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert format_timestamp(moment) == "2025-08-14T10:21:05.000042Z"
+    assert format_timestamp(dt.datetime(5, 1, 2)) == "0005-01-02T00:00:00.000000Z"
+
+
+def test_stored_timestamps_sort_as_text_in_time_order() -> None:
+    moments = [
+        dt.datetime(2025, 8, 14, 10, 0, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(2025, 8, 14, 9, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(999, 1, 1, tzinfo=dt.UTC),
+        dt.datetime(2025, 8, 14, 10, 0, tzinfo=dt.UTC),
+    ]
+    assert sorted(format_timestamp(m) for m in moments) == [
+        format_timestamp(m) for m in sorted(moments)
+    ]
+
+
+def test_a_stored_timestamp_reads_back_as_the_same_moment() -> None:
+    moment = dt.datetime(2025, 8, 14, 10, 21, 5, 42, tzinfo=dt.UTC)
+    assert parse_timestamp(format_timestamp(moment)) == moment
+
+
+@pytest.mark.parametrize("text", ["2025-08-14T10:21:05Z", "2025-08-14", "2025-08-14T10:21:05.000042"])
+def test_only_the_stored_timestamp_shape_reads_back(text: str) -> None:
+    with pytest.raises(ValueError, match="not a stored timestamp"):
+        parse_timestamp(text)
