@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.dates import (
     DateSpan,
@@ -195,7 +197,62 @@ def test_a_stored_timestamp_reads_back_as_the_same_moment() -> None:
     assert parse_timestamp(format_timestamp(moment)) == moment
 
 
-@pytest.mark.parametrize("text", ["2025-08-14T10:21:05Z", "2025-08-14", "2025-08-14T10:21:05.000042"])
+@pytest.mark.parametrize(
+    "text", ["2025-08-14T10:21:05Z", "2025-08-14", "2025-08-14T10:21:05.000042"]
+)
 def test_only_the_stored_timestamp_shape_reads_back(text: str) -> None:
     with pytest.raises(ValueError, match="not a stored timestamp"):
         parse_timestamp(text)
+
+
+FAST_FORMS = [
+    "2025",
+    "2025-08",
+    "2024-02",
+    "2025-08-14",
+    "2025-08-14?",
+    "2025%",
+    "[2025-08-11..2025-08-13]",
+    "[2025..2026]",
+    "[..2025-08]",
+    "[2025-08-31..]",
+    "2016-04-22/2016-04-23",
+    "2016/2017-05~",
+    "../2016-04",
+    "2016-04-22/..",
+]
+
+
+@pytest.mark.parametrize("text", FAST_FORMS)
+def test_the_shortcut_for_common_forms_agrees_with_edtf(text: str) -> None:
+    from ledger.dates import _edtf_span, _fast_span
+
+    assert _fast_span(text) == _edtf_span(text)
+
+
+@given(
+    year=st.integers(1000, 9999),
+    month=st.integers(1, 12),
+    day=st.integers(1, 31),
+    other=st.integers(0, 800),
+    shape=st.sampled_from(["[{a}..{b}]", "{a}/{b}", "{a}", "{a}~", "[..{b}]", "{a}/.."]),
+    precision=st.integers(1, 3),
+)
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+def test_the_shortcut_never_disagrees_with_edtf(
+    year: int, month: int, day: int, other: int, shape: str, precision: int
+) -> None:
+    from ledger.dates import _edtf_span, _fast_span
+
+    def token(moment: dt.date) -> str:
+        return moment.isoformat()[: {1: 4, 2: 7, 3: 10}[precision]]
+
+    try:
+        start = D(year, month, day)
+    except ValueError:
+        start = D(year, month, 28)
+    end = start + dt.timedelta(days=min(other, (D(9999, 12, 31) - start).days))
+    text = shape.format(a=token(start), b=token(end))
+    fast = _fast_span(text)
+    if fast is not None:
+        assert fast == _edtf_span(text)
