@@ -135,8 +135,15 @@ def _check_amendment(record: Record, data: dict[str, Any], registry: Registry) -
     if record.kind == "correction":
         target_record = Record(kind=target.kind, id=target.id, data=target.record)
         corrected = apply_correction(target_record, data["set"])
-        # What the correction sets must name registered things too.
-        _resolve_references(corrected, registry)
+        # What the correction sets must name registered things too, spelled as registered
+        # (else answers would depend on how the correction typed them); errors name `set.`.
+        try:
+            spelled = _resolve_references(corrected, registry)
+        except RecordError as error:
+            raise RecordError(error.message, field=f"set.{error.field}") from None
+        for name in data["set"]:
+            if name in spelled:
+                data["set"][name] = spelled[name]
 
 
 def _copy(value: Any) -> Any:

@@ -113,9 +113,14 @@ def _b64decode(text: str, what: str) -> bytes:
     if not _BASE64.fullmatch(text):
         raise CheckpointError(f"{what} is not standard base64")
     try:
-        return base64.b64decode(text, validate=True)
+        data = base64.b64decode(text, validate=True)
     except binascii.Error:
         raise CheckpointError(f"{what} is not standard base64") from None
+    # Python also ignores non-zero padding bits in the last character, so two texts would
+    # decode to the same signature; only the canonical encoding is accepted, as in Go.
+    if _b64encode(data) != text:
+        raise CheckpointError(f"{what} is not canonical base64")
+    return data
 
 
 def _b64encode(data: bytes) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -53,7 +53,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.future import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.dates import format_timestamp
+from ledger.dates import format_timestamp, parse_timestamp
 from ledger.merkle import CompactRange, leaf_hash
 
 EVENTS_TABLE = "ledger_events"
@@ -158,6 +158,13 @@ def utcnow() -> str:
     return format_timestamp(datetime.now(UTC))
 
 
+def _after(stamp: str | None) -> str:
+    """The smallest record time later than `stamp` (one microsecond on)."""
+    if stamp is None:
+        return ""
+    return format_timestamp(parse_timestamp(stamp) + timedelta(microseconds=1))
+
+
 class LedgerRecorder(SQLAlchemyApplicationRecorder):
     """Application recorder that writes positions, record time and the Merkle tree."""
 
@@ -201,8 +208,10 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         head = self.tree_head(session)
         recorded_at = session.info.get("ledger_recorded_at")
         if recorded_at is None:
-            # One record time per transaction, never before the previous one.
-            recorded_at = max(utcnow(), head.recorded_at or "")
+            # One record time per transaction, strictly after the previous one's, so a
+            # record time names one transaction (readers use that to tell whether a read
+            # model stopped inside an import).
+            recorded_at = max(utcnow(), _after(head.recorded_at))
             session.info["ledger_recorded_at"] = recorded_at
         frontier = head.frontier
         rows = []

@@ -10,6 +10,7 @@ up to the log, then reads in one snapshot.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,11 +21,11 @@ from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, RetryableError
 from ledger.records import Record, actors_of
 from ledger.store import read_only
 from projections import models
-from projections.catchup import ensure_fresh
+from projections.catchup import ensure_fresh, tracking_recorder
 from projections.projectors import agreements_of
 from projections.state import Fact, Happened, agreement_state, happened
 
@@ -44,6 +45,32 @@ class When:
     known_at: str | None = None  # a fixed-width record-time stamp (ledger.dates.format_timestamp)
 
 
+SNAPSHOT_ATTEMPTS = 50
+
+
+def _at_transaction_boundaries(session: Session, app: Ledger) -> bool:
+    """Whether every projection's position ends a write transaction (or the log).
+
+    Each transaction has its own record time, so a projection at position p stopped
+    inside a transaction exactly when event p+1 exists with the same record time.
+    """
+    tracking = tracking_recorder(app).tracking_table
+    events = app.recorder.events_table
+    for (position,) in session.execute(select(tracking.c.notification_id)):
+        if not position:
+            continue
+        stamps = (
+            session.execute(
+                select(events.c.recorded_at).where(events.c.id.in_((position, position + 1)))
+            )
+            .scalars()
+            .all()
+        )
+        if len(stamps) == 2 and stamps[0] == stamps[1]:
+            return False
+    return True
+
+
 def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -60,10 +87,21 @@ class Queries:
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
-        ensure_fresh(self.app)
-        with self.app.recorder.transaction(commit=False) as session:
-            read_only(session)
-            yield session
+        """One consistent view: read models caught up, and never stopped inside an import.
+
+        Catch-up pages do not follow transactions, so another process's catch-up may have
+        committed half of a large import's rows when this snapshot starts. Such a view is
+        refused and taken again once that catch-up (which this one then waits for) is done.
+        """
+        for _attempt in range(SNAPSHOT_ATTEMPTS):
+            ensure_fresh(self.app)
+            with self.app.recorder.transaction(commit=False) as session:
+                read_only(session)
+                if _at_transaction_boundaries(session, self.app):
+                    yield session
+                    return
+            time.sleep(0.05)
+        raise RetryableError("the read models are being rebuilt by another process; try again")
 
     # -- conditions ----------------------------------------------------------------
 

@@ -7,6 +7,7 @@ each test gets a database of its own, cloned from a migrated template for speed.
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "ledger" / "examples" / "iraq-iran-2025.yaml"
 PG_URL = os.environ.get("LEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TEMPLATE = "ledger_test_template"
+# One template per test session: sessions running side by side must not share it.
+TEMPLATE = f"ledger_test_template_{os.getpid()}"
 
 _pg_state: dict[str, object] = {}
 
@@ -62,6 +64,17 @@ def _pg_template() -> None:
     upgrade(engine_for(template_url))
     dispose_engines()
     _pg_state["template"] = True
+    atexit.register(_drop_template)
+
+
+def _drop_template() -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(_pg_admin_dsn("test"), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+    except Exception:  # the server may be gone at exit; a leftover template is harmless
+        pass
 
 
 @pytest.fixture

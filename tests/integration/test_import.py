@@ -1,0 +1,317 @@
+"""The write side's Python API: reading files, validating and importing records.
+
+Issue 2. Every test runs on SQLite and on PostgreSQL (the `ledger` fixture).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ledger import application
+from ledger.application import Ledger
+from ledger.errors import LedgerError, RecordError
+from ledger.reading import read_records
+from ledger.records import validate_record
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "ledger" / "examples" / "iraq-iran-2025.yaml"
+EXAMPLE_COUNT = len(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")))
+
+
+def records(*raw: dict[str, Any]) -> list[tuple[None, Any]]:
+    return [(None, validate_record(r)) for r in raw]
+
+
+def logged(ledger: Ledger) -> list[dict[str, Any]]:
+    return [item.record for item in ledger.log()]
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_importing_the_example_adds_every_record_at_consecutive_positions(
+    ledger: Ledger,
+) -> None:
+    result = ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    assert (result.added, result.unchanged) == (EXAMPLE_COUNT, 0)
+    assert (result.first_position, result.last_position) == (1, EXAMPLE_COUNT)
+    entries = list(ledger.log())
+    assert [e.entry.position for e in entries] == list(range(1, EXAMPLE_COUNT + 1))
+    assert {e.event.recorded_by for e in entries} == {"alice"}
+
+
+def test_importing_the_example_again_reports_every_record_unchanged(ledger: Ledger) -> None:
+    ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    before = logged(ledger)
+    result = ledger.import_records(read_records(str(EXAMPLE)), "bob")
+    assert (result.added, result.unchanged) == (0, EXAMPLE_COUNT)
+    assert result.first_position is None
+    assert logged(ledger) == before
+
+
+def test_recorded_by_defaults_to_LEDGER_USER(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGER_USER", "erin")
+    ledger.import_records(records({"kind": "actor", "id": "IRQ", "name": "Iraq", "type": "state"}))
+    assert [e.event.recorded_by for e in ledger.log()] == ["erin"]
+
+
+def test_references_match_any_case_and_are_stored_as_registered(ledger: Ledger) -> None:
+    ledger.import_records(
+        records(
+            {"kind": "actor", "id": "irq", "name": "Iraq", "type": "state"},
+            {"kind": "actor", "id": "envoy", "name": "Envoy", "type": "person", "country": "Irq"},
+            {"kind": "visit", "id": "v", "date": "2025-09-01", "visitor": "ENVOY", "host": "iRq"},
+        )
+    )
+    actor, envoy, visit = logged(ledger)
+    assert actor["id"] == "IRQ"
+    assert envoy["country"] == "IRQ"
+    assert (visit["visitor"], visit["host"]) == ("envoy", "IRQ")
+
+
+def test_a_refused_record_in_a_later_batch_leaves_nothing_from_earlier_batches(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(application, "BATCH_SIZE", 5)
+    bad = write(tmp_path, "bad.yaml", "- {kind: visit, date: 2025-09-01, visitor: IRQ, host: XX}\n")
+    items = [*read_records(str(EXAMPLE)), *read_records(bad)]
+    with pytest.raises(RecordError) as refused:
+        ledger.import_records(items, "alice")
+    assert (refused.value.file, refused.value.index, refused.value.field) == (bad, 1, "host")
+    assert logged(ledger) == []
+
+
+def test_references_and_amendments_reach_back_across_batches_of_one_import(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from e2e.synthetic_ledger import generate_records
+
+    generated = generate_records(seed=3, occurrences=120)
+    assert {"correction", "retraction"} <= {r["kind"] for r in generated}
+    monkeypatch.setattr(application, "BATCH_SIZE", 7)
+    result = ledger.import_records(records(*generated), "gen")
+    assert result.added == len(generated)
+    again = ledger.import_records(records(*generated), "gen")
+    assert (again.added, again.unchanged) == (0, len(generated))
+
+
+# -- refusals carry their place ---------------------------------------------------------
+
+
+def test_read_records_names_the_file_record_line_and_field(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "r.yaml",
+        "- {kind: actor, id: a-b, name: A, type: person}\n"
+        "# a comment\n"
+        "- kind: actor\n  id: c-d\n  name: C\n  type: wizard\n",
+    )
+    with pytest.raises(RecordError) as refused:
+        read_records(path)
+    error = refused.value
+    assert (error.file, error.index, error.line, error.field) == (path, 2, 3, "type")
+    for part in (path, "record 2", "line 3", "'type'"):
+        assert part in str(error)
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "words"),
+    [
+        ({"kind": "visit", "date": "2025-09-01", "visitor": "IRQ", "host": "ZZZ"}, "host", "ZZZ"),
+        (
+            {"kind": "ratification", "date": "2025-09-01", "agreement": "nope", "by": "IRQ"},
+            "agreement",
+            "nope",
+        ),
+        (
+            {
+                "kind": "visit",
+                "date": "2025-09-01",
+                "visitor": "IRQ",
+                "host": "IRQ",
+                "sources": ["nope-source"],
+            },
+            "sources[0].source",
+            "nope-source",
+        ),
+        ({"kind": "actor", "id": "IRQ", "name": "Mesopotamia", "type": "state"}, "id", "IRQ"),
+        (
+            {"kind": "retraction", "date": "2025-09-01", "target": "nothing-here", "reason": "r"},
+            "target",
+            "nothing-here",
+        ),
+        (
+            {
+                "kind": "correction",
+                "date": "2025-09-01",
+                "target": "v1",
+                "set": {"stance": "support"},
+                "reason": "r",
+            },
+            "set.stance",
+            "stance",
+        ),
+        (
+            {
+                "kind": "correction",
+                "date": "2025-09-01",
+                "target": "v1",
+                "set": {"host": "ZZZ"},
+                "reason": "r",
+            },
+            "set.host",
+            "ZZZ",
+        ),
+        (
+            {
+                "kind": "correction",
+                "date": "2025-09-01",
+                "target": "v1",
+                "set": {"date": "2021-02-30"},
+                "reason": "r",
+            },
+            "set.date",
+            "2021-02-30",
+        ),
+        (
+            {
+                "kind": "correction",
+                "date": "2025-09-01",
+                "target": "fix-1",
+                "set": {"summary": "x"},
+                "reason": "r",
+            },
+            "target",
+            "fix-1",
+        ),
+    ],
+    ids=[
+        "unknown-actor",
+        "unknown-agreement",
+        "unknown-source",
+        "id-taken",
+        "retract-nothing",
+        "field-the-kind-lacks",
+        "corrected-to-unknown-actor",
+        "corrected-to-bad-date",
+        "correction-of-a-correction",
+    ],
+)
+def test_a_refused_record_names_its_field_and_nothing_is_written(
+    ledger: Ledger, tmp_path: Path, record: dict[str, Any], field: str, words: str
+) -> None:
+    ledger.import_records(
+        records(
+            {"kind": "actor", "id": "IRQ", "name": "Iraq", "type": "state"},
+            {"kind": "visit", "id": "v1", "date": "2025-08-01", "visitor": "IRQ", "host": "IRQ"},
+            {
+                "kind": "correction",
+                "id": "fix-1",
+                "date": "2025-08-02",
+                "target": "v1",
+                "set": {"place": "Basra"},
+                "reason": "r",
+            },
+        ),
+        "alice",
+    )
+    before = logged(ledger)
+    path = write(
+        tmp_path,
+        "in.yaml",
+        yaml.safe_dump(
+            [{"kind": "actor", "id": "new-one", "name": "New", "type": "person"}, record]
+        ),
+    )
+    with pytest.raises(RecordError) as refused:
+        ledger.import_records(read_records(path), "bob")
+    error = refused.value
+    assert (error.file, error.index, error.field) == (path, 2, field)
+    assert error.line is not None
+    assert words in str(error)
+    assert isinstance(error, LedgerError)
+    assert logged(ledger) == before
+
+
+# -- corrections are stored as the ledger spells things ------------------------------------
+
+
+def test_a_correction_naming_actors_in_another_case_is_stored_with_registered_spelling(
+    ledger: Ledger,
+) -> None:
+    from projections.queries import Queries
+
+    ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    ledger.import_records(
+        records(
+            {
+                "kind": "correction",
+                "id": "host-fix",
+                "date": "2025-08-20",
+                "target": "larijani-regional-tour-lebanon",
+                "set": {"host": "usa"},
+                "reason": "r",
+            },
+            {
+                "kind": "correction",
+                "id": "signatories-fix",
+                "date": "2025-08-20",
+                "target": "signing-mou-2025",
+                "set": {
+                    "signatories": [
+                        {"actor": "Qasim-Al-Araji", "on_behalf_of": "irq"},
+                        {"actor": "ali-larijani", "on_behalf_of": "irn"},
+                    ]
+                },
+                "reason": "r",
+            },
+        ),
+        "alice",
+    )
+    host_fix, signatories_fix = logged(ledger)[-2:]
+    assert host_fix["set"] == {"host": "USA"}
+    assert signatories_fix["set"]["signatories"] == [
+        {"actor": "qasim-al-araji", "on_behalf_of": "IRQ"},
+        {"actor": "ali-larijani", "on_behalf_of": "IRN"},
+    ]
+    queries = Queries(ledger)
+    assert "larijani-regional-tour-lebanon" in [row["id"] for row in queries.timeline(actor="USA")]
+    state = queries.agreement("iq-ir-security-mou-2025")
+    assert sorted(p["actor"] for p in state["participants"]) == ["IRN", "IRQ"]
+    assert {p["status"] for p in state["participants"]} == {"signatory"}
+
+    again = ledger.import_records(
+        records(
+            {
+                "kind": "correction",
+                "id": "host-fix",
+                "date": "2025-08-20",
+                "target": "larijani-regional-tour-lebanon",
+                "set": {"host": "usa"},
+                "reason": "r",
+            },
+        ),
+        "alice",
+    )
+    assert (again.added, again.unchanged) == (0, 1)
+
+
+def test_a_second_ledger_instance_finds_what_the_first_wrote(ledger: Ledger, db_url: str) -> None:
+    ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    other = Ledger(db_url)
+    try:
+        known = other.find("agreement", "IQ-IR-SECURITY-MOU-2025")
+        assert known is not None and known.id == "iq-ir-security-mou-2025"
+        assert other.find("actor", "nobody") is None
+        result = other.import_records(read_records(str(EXAMPLE)), "bob")
+        assert result.added == 0
+    finally:
+        other.close()

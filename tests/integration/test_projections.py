@@ -1,0 +1,462 @@
+"""The read side's Python API: queries on two time axes, catch-up, replay, freshness.
+
+Issue 3. Every test runs on SQLite and on PostgreSQL (the `ledger` fixture).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.application import Ledger
+from ledger.reading import read_records
+from ledger.records import validate_record
+from projections.catchup import catch_up, is_stale, positions, replay
+from projections.queries import NotFound, Queries, When
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "ledger" / "examples" / "iraq-iran-2025.yaml"
+MULTILATERAL = REPO / "tests" / "e2e" / "data" / "multilateral-treaty.yaml"
+MOU = "iq-ir-security-mou-2025"
+
+
+def enter(ledger: Ledger, *raw: dict[str, Any], user: str = "tester") -> None:
+    ledger.import_records([(None, validate_record(r)) for r in raw], user)
+
+
+def ids(rows: list[dict[str, Any]]) -> list[str]:
+    return [row["id"] for row in rows]
+
+
+def at(day: str, known_at: str | None = None) -> When:
+    return When(as_of=date.fromisoformat(day), known_at=known_at)
+
+
+def read_models(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read-model table, ordered by primary key."""
+    from sqlalchemy import select
+
+    from projections import models
+
+    dump: dict[str, list[tuple[Any, ...]]] = {}
+    with ledger.engine.connect() as connection:
+        for table in models.metadata.sorted_tables:
+            query = select(table).order_by(*table.primary_key.columns)
+            dump[table.name] = [tuple(row) for row in connection.execute(query)]
+    return dump
+
+
+@pytest.fixture
+def example(ledger: Ledger) -> Queries:
+    ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    return Queries(ledger)
+
+
+# -- the memorandum ------------------------------------------------------------------
+
+
+def test_the_memorandum_is_signed_for_certain_and_builds_on_the_2023_agreement(
+    example: Queries,
+) -> None:
+    state = example.agreement(MOU)
+    assert (state["status"], state["status_certain"]) == ("signed", True)
+    assert {"type": "builds_on", "target": "iq-ir-border-security-2023"} in state["relations"]
+    [signing] = state["signings"]
+    assert signing["place"] == "Baghdad"
+    assert [(s["actor"], s["on_behalf_of"]) for s in signing["signatories"]] == [
+        ("qasim-al-araji", "IRQ"),
+        ("ali-larijani", "IRN"),
+    ]
+    assert signing["overseen_by"] == ["mohammed-shia-al-sudani"]
+
+
+def test_the_memorandum_reads_differently_on_each_side_of_the_signing_range(
+    example: Queries,
+) -> None:
+    before = example.agreement(MOU, at("2025-08-10"))
+    during = example.agreement(MOU, at("2025-08-12"))
+    after = example.agreement(MOU, at("2025-08-14"))
+    assert before["status"] != "signed" and before["signings"] == []
+    assert (during["status"], during["status_certain"]) == ("signed", False)
+    assert "signing-mou-2025" in during["uncertain_occurrences"]
+    assert (after["status"], after["status_certain"]) == ("signed", True)
+
+
+def test_endorsements_come_oldest_first_with_the_cabinet_approval_first(
+    example: Queries,
+) -> None:
+    rows = example.endorsements(MOU)
+    assert [(r["act"], r["actor"]) for r in rows] == [
+        ("approved", "iraq-council-of-ministers"),
+        ("signed", "qasim-al-araji"),
+        ("signed", "ali-larijani"),
+        ("oversaw", "mohammed-shia-al-sudani"),
+    ]
+
+
+def test_ids_are_looked_up_without_regard_to_case(example: Queries) -> None:
+    assert example.agreement(MOU.upper())["id"] == MOU
+    assert example.actor("irq")["id"] == "IRQ"
+    assert ids(example.timeline(actor="LBN")) == ids(example.timeline(actor="lbn"))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        lambda q: q.agreement("nope"),
+        lambda q: q.endorsements("nope"),
+        lambda q: q.actor("nope"),
+        lambda q: q.timeline(actor="nope"),
+        lambda q: q.timeline(agreement="nope"),
+    ],
+    ids=["agreement", "endorsements", "actor", "timeline-actor", "timeline-agreement"],
+)
+def test_unknown_ids_raise_not_found_naming_the_id(example: Queries, question: Any) -> None:
+    with pytest.raises(NotFound, match="'nope'"):
+        question(example)
+
+
+# -- timeline roles -------------------------------------------------------------------
+
+ROLE_RECORDS = [
+    {"kind": "agreement", "id": "pact", "title": "Pact", "type": "other"},
+    {
+        "kind": "signing",
+        "id": "o-sign",
+        "date": "2020-01-01",
+        "agreement": "pact",
+        "signatories": [{"actor": "signer", "on_behalf_of": "OBO"}],
+        "overseen_by": ["overseer"],
+    },
+    {"kind": "visit", "id": "o-visit", "date": "2020-01-02", "visitor": "visitor", "host": "HST"},
+    {
+        "kind": "meeting",
+        "id": "o-meeting",
+        "date": "2020-01-03",
+        "participants": ["participant-a", "participant-b"],
+    },
+    {
+        "kind": "accusation",
+        "id": "o-accusation",
+        "date": "2020-01-04",
+        "by": "accuser",
+        "against": ["accused"],
+    },
+    {"kind": "proposal", "id": "o-proposal", "date": "2020-01-05", "by": "proposer", "to": "REC"},
+    {
+        "kind": "threat",
+        "id": "o-threat",
+        "date": "2020-01-06",
+        "by": "threatener",
+        "against": ["threatened"],
+    },
+    {
+        "kind": "entry_into_force",
+        "id": "o-force",
+        "date": "2020-01-07",
+        "agreement": "pact",
+        "for": ["FOR"],
+    },
+    {
+        "kind": "approval",
+        "id": "o-approval",
+        "date": "2020-01-08",
+        "agreement": "pact",
+        "by": "cabinet",
+        "on_behalf_of": "APR",
+    },
+]
+ROLES = {
+    "signer": "o-sign",
+    "OBO": "o-sign",
+    "overseer": "o-sign",
+    "visitor": "o-visit",
+    "HST": "o-visit",
+    "participant-a": "o-meeting",
+    "participant-b": "o-meeting",
+    "accuser": "o-accusation",
+    "accused": "o-accusation",
+    "proposer": "o-proposal",
+    "REC": "o-proposal",
+    "threatener": "o-threat",
+    "threatened": "o-threat",
+    "FOR": "o-force",
+    "cabinet": "o-approval",
+    "APR": "o-approval",
+}
+
+
+def test_timeline_by_actor_matches_each_role_and_only_its_occurrence(ledger: Ledger) -> None:
+    actors = [
+        {
+            "kind": "actor",
+            "id": actor,
+            "name": actor,
+            "type": "state" if actor.isupper() else "person",
+        }
+        for actor in ROLES
+    ]
+    enter(ledger, *actors, *ROLE_RECORDS)
+    queries = Queries(ledger)
+    found = {actor: ids(queries.timeline(actor=actor)) for actor in ROLES}
+    assert found == {actor: [occurrence] for actor, occurrence in ROLES.items()}
+    assert ids(queries.timeline(agreement="pact")) == ["o-sign", "o-force", "o-approval"]
+    assert ids(queries.timeline(kind="visit")) == ["o-visit"]
+    assert ids(queries.timeline(from_=date(2020, 1, 3), to=date(2020, 1, 4))) == [
+        "o-meeting",
+        "o-accusation",
+    ]
+    assert ids(queries.timeline(at("2020-01-02"))) == ["o-sign", "o-visit"]
+
+
+# -- record time: corrections and retractions ---------------------------------------------
+
+
+def _last_recorded_at(ledger: Ledger) -> str:
+    return list(ledger.log())[-1].entry.recorded_at
+
+
+def test_known_at_shows_what_was_known_before_a_correction_and_a_retraction(
+    ledger: Ledger, example: Queries
+) -> None:
+    t0 = _last_recorded_at(ledger)
+    time.sleep(0.01)
+    enter(
+        ledger,
+        {
+            "kind": "correction",
+            "id": "c1",
+            "date": "2025-08-20",
+            "target": "signing-mou-2025",
+            "set": {"place": "Tehran"},
+            "reason": "r",
+        },
+    )
+    t1 = _last_recorded_at(ledger)
+    time.sleep(0.01)
+    enter(
+        ledger,
+        {
+            "kind": "retraction",
+            "id": "r1",
+            "date": "2025-08-21",
+            "target": "signing-mou-2025",
+            "reason": "it never happened",
+        },
+    )
+    assert t0 < t1 < _last_recorded_at(ledger)
+
+    now = example.agreement(MOU)
+    assert now["signings"] == [] and now["status"] == "approved"
+    assert [r["act"] for r in example.endorsements(MOU)] == ["approved"]
+    assert "signing-mou-2025" not in ids(example.timeline())
+    assert ids(example.timeline(actor="qasim-al-araji")) == []
+
+    between = example.agreement(MOU, When(known_at=t1))
+    assert between["status"] == "signed"
+    assert between["signings"][0]["place"] == "Tehran"
+    assert ids(example.timeline(When(known_at=t1), actor="qasim-al-araji")) == ["signing-mou-2025"]
+
+    before = example.agreement(MOU, When(known_at=t0))
+    assert before["signings"][0]["place"] == "Baghdad"
+    assert len(example.endorsements(MOU, When(known_at=t0))) == 4
+
+    # the two axes combine: as known before the correction, as of the day before the range
+    assert example.agreement(MOU, at("2025-08-10", t0))["signings"] == []
+
+
+def test_a_correction_of_the_date_moves_the_occurrence_on_the_timeline(
+    ledger: Ledger, example: Queries
+) -> None:
+    enter(
+        ledger,
+        {
+            "kind": "correction",
+            "id": "c1",
+            "date": "2025-08-20",
+            "target": "larijani-regional-tour-lebanon",
+            "set": {"date": "2025-09-02"},
+            "reason": "r",
+        },
+    )
+    assert ids(example.timeline(actor="ali-larijani"))[-1] == "larijani-regional-tour-lebanon"
+    assert "larijani-regional-tour-lebanon" not in ids(example.timeline(at("2025-08-31")))
+    row = next(r for r in example.timeline() if r["id"] == "larijani-regional-tour-lebanon")
+    assert (row["date"], row["earliest"], row["latest"]) == (
+        "2025-09-02",
+        "2025-09-02",
+        "2025-09-02",
+    )
+
+
+# -- agreement states beyond the example --------------------------------------------------
+
+
+def test_a_multilateral_treaty_tracks_each_participant_through_leaving_and_rejoining(
+    ledger: Ledger,
+) -> None:
+    ledger.import_records(read_records(str(MULTILATERAL)), "alice")
+    queries = Queries(ledger)
+
+    def statuses(day: str) -> dict[str, str]:
+        state = queries.agreement("shared-rivers-treaty", at(day))
+        return {p["actor"]: p["status"] for p in state["participants"]}
+
+    assert statuses("2010-03-01") == {"FRA": "signatory", "DEU": "signatory", "ITA": "signatory"}
+    assert statuses("2011-01-15")["ESP"] == "party"
+    assert statuses("2013-01-10")["DEU"] == "withdrawing"
+    assert statuses("2014-01-10")["DEU"] == "withdrawn"
+    assert statuses("2015-02-01")["DEU"] == "party"
+    assert ids(queries.agreements(at("2011-02-28"), status="in_force")) == []
+    assert ids(queries.agreements(at("2011-03-01"), status="in_force")) == ["shared-rivers-treaty"]
+
+
+def test_a_withdrawal_whose_effective_date_is_uncertain_is_not_reported_as_certain(
+    ledger: Ledger,
+) -> None:
+    ledger.import_records(read_records(str(MULTILATERAL)), "alice")
+    enter(
+        ledger,
+        {
+            "kind": "withdrawal",
+            "id": "fra-leaves",
+            "date": "2016-01-01",
+            "effective": "2017-06",
+            "agreement": "shared-rivers-treaty",
+            "by": "FRA",
+        },
+    )
+    queries = Queries(ledger)
+
+    def fra(day: str) -> tuple[str, bool]:
+        state = queries.agreement("shared-rivers-treaty", at(day))
+        status = {p["actor"]: p["status"] for p in state["participants"]}["FRA"]
+        return status, state["status_certain"]
+
+    assert fra("2017-05-31") == ("withdrawing", True)
+    assert fra("2017-06-15") == ("withdrawn", False)
+    assert fra("2017-06-30") == ("withdrawn", True)
+
+
+def test_a_suspension_lasts_until_its_end_and_a_termination_is_final(ledger: Ledger) -> None:
+    ledger.import_records(read_records(str(MULTILATERAL)), "alice")
+    enter(
+        ledger,
+        {
+            "kind": "suspension",
+            "id": "paused",
+            "date": "2018-01-01",
+            "until": "2018-07-01",
+            "agreement": "shared-rivers-treaty",
+        },
+        {
+            "kind": "termination",
+            "id": "ended",
+            "date": "2020-01-01",
+            "agreement": "shared-rivers-treaty",
+            "by": "FRA",
+        },
+        {
+            "kind": "entry_into_force",
+            "id": "revived",
+            "date": "2021-01-01",
+            "agreement": "shared-rivers-treaty",
+        },
+    )
+    queries = Queries(ledger)
+
+    def status(day: str) -> str:
+        return queries.agreement("shared-rivers-treaty", at(day))["status"]
+
+    assert status("2017-12-31") == "in_force"
+    assert status("2018-03-01") == "suspended"
+    assert status("2018-07-01") == "in_force"
+    assert status("2020-01-01") == "terminated"
+    assert status("2022-01-01") == "terminated"
+    acts = [r["act"] for r in queries.endorsements("shared-rivers-treaty")]
+    assert acts[-1] == "terminated"
+
+
+# -- catch-up, replay, freshness -------------------------------------------------------
+
+
+def test_replay_gives_the_same_rows_as_incremental_catch_up_in_small_pages(
+    ledger: Ledger,
+) -> None:
+    from e2e.synthetic_ledger import generate_records
+
+    generated = generate_records(seed=5, occurrences=300)
+    for start in range(0, len(generated), 90):
+        enter(ledger, *generated[start : start + 90])
+        catch_up(ledger, page_size=13)
+    incremental = read_models(ledger)
+    head = len(generated)
+    assert positions(ledger) == {"registry": head, "occurrences": head}
+
+    assert replay(ledger) == {"registry": head, "occurrences": head}
+    assert read_models(ledger) == incremental
+
+    replay(ledger, upto=head // 3)
+    assert positions(ledger) == {"registry": head // 3, "occurrences": head // 3}
+    assert is_stale(ledger)
+    Queries(ledger).timeline()  # every query catches up first
+    assert not is_stale(ledger)
+    assert read_models(ledger) == incremental
+
+
+def test_replay_of_the_example_gives_the_same_rows_and_answers(
+    ledger: Ledger, example: Queries
+) -> None:
+    enter(
+        ledger,
+        {
+            "kind": "correction",
+            "id": "c1",
+            "date": "2025-08-20",
+            "target": "signing-mou-2025",
+            "set": {"place": "Tehran"},
+            "reason": "r",
+        },
+    )
+    enter(
+        ledger,
+        {
+            "kind": "retraction",
+            "id": "r1",
+            "date": "2025-08-21",
+            "target": "sudani-reaffirms-ties",
+            "reason": "r",
+        },
+    )
+    answers = (example.agreement(MOU), example.endorsements(MOU), example.timeline())
+    incremental = read_models(ledger)
+    replay(ledger)
+    assert read_models(ledger) == incremental
+    assert (example.agreement(MOU), example.endorsements(MOU), example.timeline()) == answers
+
+
+def test_a_query_sees_what_another_ledger_instance_imported_since(
+    ledger: Ledger, db_url: str
+) -> None:
+    queries = Queries(ledger)
+    ledger.import_records(read_records(str(MULTILATERAL)), "alice")
+    assert ids(queries.agreements()) == ["shared-rivers-treaty"]
+
+    other = Ledger(db_url)
+    try:
+        other.import_records(read_records(str(EXAMPLE)), "bob")  # no catch-up here
+    finally:
+        other.close()
+
+    assert is_stale(ledger)
+    assert set(ids(queries.agreements())) == {
+        "shared-rivers-treaty",
+        MOU,
+        "iq-ir-border-security-2023",
+    }
+    assert queries.agreement(MOU)["status"] == "signed"
+    assert "signing-mou-2025" in ids(queries.timeline(actor="ali-larijani"))
