@@ -111,6 +111,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_rm_amendments_target", "rm_amendments", ["target"])
 
+    # The read models start empty here, so no projection has applied anything to them yet:
+    # progress left in the tracking table (by tables a downgrade dropped) would stop
+    # catch-up from ever filling them.
+    op.execute("DELETE FROM ledger_tracking")
+
 
 def downgrade() -> None:
     for table in (
