@@ -12,26 +12,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from ledger import records
+
 STATES = ["FRA", "DEU", "ITA", "ESP", "POL", "NLD", "BEL", "AUT"]
-OCCURRENCE_KINDS = [
-    "signing",
-    "approval",
-    "ratification",
-    "entry_into_force",
-    "withdrawal",
-    "termination",
-    "suspension",
-    "implementation",
-    "visit",
-    "meeting",
-    "statement",
-    "proposal",
-    "accusation",
-    "threat",
-]
-STANCES = ["support", "oppose", "clarify", "reaffirm", "deny", "condemn", "neutral"]
-METHODS = ["ratification", "acceptance", "approval", "accession", "succession"]
-STATUSES = ["not_started", "in_progress", "largely_complete", "complete", "stalled", "reversed"]
+# The enumerations come from the format itself, so the generator covers every value.
+OCCURRENCE_KINDS = list(records.OCCURRENCE_KINDS)
+STANCES = list(records.STANCES)
+METHODS = list(records.RATIFICATION_METHODS)
+STATUSES = list(records.IMPLEMENTATION_STATUSES)
 
 
 class _Generator:
