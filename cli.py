@@ -185,13 +185,10 @@ def init(context: Context) -> None:
 @at_the_edge
 def import_(context: Context, files: tuple[str, ...]) -> None:
     """Import FILES (.yaml, .json, .jsonl; - for stdin) in one transaction: all or nothing."""
-    from ledger.reading import read_records
+    from ledger.reading import iter_records
     from projections.catchup import catch_up
 
-    items = []
-    stdin = click.get_text_stream("stdin")
-    for path in files:
-        items.extend(read_records(path, stdin if path == "-" else None))
+    items = iter_records(files, sys.stdin)
     result = context.ledger.import_records(items, context.user)
     catch_up(context.ledger)
     click.echo(
@@ -224,7 +221,10 @@ def record(ctx: click.Context, kind: str) -> None:
         item = validate_record(raw)
     except RecordError as error:
         raise error.located(file="command line") from None
-    result = context.ledger.import_records([(None, item)], context.user)
+    try:
+        result = context.ledger.import_records([(None, item)], context.user)
+    except RecordError as error:
+        raise error.located(file="command line") from None
     catch_up(context.ledger)
     click.echo(
         f"recorded {item.kind} '{item.id}'" if result.added else f"'{item.id}' is already recorded",
@@ -532,6 +532,9 @@ def demo(ctx: click.Context, db_file: str) -> None:
     context: Context = ctx.obj
     source = ctx.find_root().get_parameter_source("db")
     if source in (click.core.ParameterSource.DEFAULT, None):
+        from ledger.store import dispose_engines
+
+        dispose_engines()  # a cached connection would keep the old file alive
         for suffix in ("", "-wal", "-shm"):
             Path(db_file + suffix).unlink(missing_ok=True)
         context = Context(f"sqlite:///{db_file}", context.user)
@@ -709,3 +712,31 @@ def keygen(name: str, prefix: str | None) -> None:
         handle.write(signer + "\n")
     public.write_text(verifier + "\n", encoding="utf-8")
     click.echo(f"wrote {secret} (keep it secret) and {public}", err=True)
+
+
+@main.command()
+@click.argument("agreement_id", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "json"]),
+    default="md",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@time_options
+@pass_context
+@at_the_edge
+def audit(
+    context: Context,
+    agreement_id: str | None,
+    fmt: str,
+    output: str | None,
+    as_of: str | None,
+    known_at: str | None,
+) -> None:
+    """Audit report of one agreement, or of the whole ledger without ID."""
+    from projections.reports import build_report, render
+
+    report = build_report(context.ledger, agreement_id, when_from(as_of, known_at))
+    _write_or_echo(render(report, fmt), output)

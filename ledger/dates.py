@@ -12,8 +12,10 @@ stored as fixed-width text so that comparing strings compares times.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import datetime
+import functools
 import io
 import math
 import re
@@ -50,6 +52,10 @@ _ISO_DATETIME = re.compile(
 _DAY_TOKEN = re.compile(r"(?<![\dX])\d{4}-\d{2}-\d{2}(?![\dX])")
 _RANGE = re.compile(r"([\dX-]*\d[\dX]*)\s*\.\.\s*([\dX-]*\d[\dX]*)")
 _HINT = " (examples: 2025-08-14, 2025-08, 2025-08~, [2025-08-11..2025-08-13], [..2025-08-13])"
+_PLAIN = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
+_FAST_SINGLE = re.compile(rf"(?P<a>{_PLAIN})[~?%]?")
+_FAST_RANGE = re.compile(rf"\[(?P<a>{_PLAIN})?\.\.(?P<b>{_PLAIN})?\]")
+_FAST_INTERVAL = re.compile(rf"(?:(?P<a>{_PLAIN})[~?%]?|\.\.)/(?:(?P<b>{_PLAIN})[~?%]?|\.\.)")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
@@ -74,7 +80,18 @@ def parse_date(value: str | datetime.date | datetime.datetime) -> DateSpan:
     YAML hands over unquoted dates as `date` objects; they are the same day as their
     ISO text. A `datetime` is reduced to its calendar day: occurrence dates are days.
     """
-    text = _as_text(value)
+    return _span(_as_text(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _span(text: str) -> DateSpan:
+    # The edtf parser takes tens of milliseconds per date, too slow for imports of
+    # thousands of records, so the common valid shapes are computed directly; anything
+    # else, and every invalid date, goes through edtf and its checks.
+    return _fast_span(text) or _edtf_span(text)
+
+
+def _edtf_span(text: str) -> DateSpan:
     parsed = _parse_edtf(text)
     try:
         for node in _nodes(parsed):
@@ -90,6 +107,47 @@ def parse_date(value: str | datetime.date | datetime.datetime) -> DateSpan:
     if earliest is not None and latest is not None and earliest > latest:
         raise ValueError(f"{text!r} is not a valid EDTF date: it ends before it begins")
     return DateSpan(text, earliest, latest)
+
+
+_Days = tuple[datetime.date, datetime.date, int]
+
+
+def _fast_span(text: str) -> DateSpan | None:
+    """The span of a plain day, month or year, or a range or interval of them; None if the
+    text is anything else or is invalid, so that edtf decides and explains."""
+    match = _FAST_SINGLE.fullmatch(text)
+    if match:
+        days = _days(match["a"])
+        return DateSpan(text, days[0], days[1]) if days else None
+    match = _FAST_RANGE.fullmatch(text) or _FAST_INTERVAL.fullmatch(text)
+    if not match or not (match["a"] or match["b"]):
+        return None
+    lower = _days(match["a"]) if match["a"] else None
+    upper = _days(match["b"]) if match["b"] else None
+    if (match["a"] and lower is None) or (match["b"] and upper is None):
+        return None
+    if lower and upper and (lower[0] > upper[1] or (text[0] == "[" and lower[2] != upper[2])):
+        return None
+    return DateSpan(text, lower[0] if lower else None, upper[1] if upper else None)
+
+
+def _days(token: str) -> _Days | None:
+    """First day, last day and precision (number of parts) of YYYY, YYYY-MM or YYYY-MM-DD."""
+    parts = [int(part) for part in token.split("-")]
+    year = parts[0]
+    if year < 1:
+        return None
+    try:
+        if len(parts) == 1:
+            return datetime.date(year, 1, 1), datetime.date(year, 12, 31), 1
+        if len(parts) == 2:
+            first = datetime.date(year, parts[1], 1)
+            last_day = calendar.monthrange(year, parts[1])[1]
+            return first, first.replace(day=last_day), 2
+        day = datetime.date(year, parts[1], parts[2])
+        return day, day, 3
+    except ValueError:
+        return None
 
 
 def parse_as_of(value: str | datetime.date) -> datetime.date:

@@ -113,6 +113,10 @@ _ISO_PUBLISHED = re.compile(
 # --- values -------------------------------------------------------------------------
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (null)"
@@ -338,7 +342,9 @@ RequiredRefs = Annotated[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: a model's validator is built on its first use, not at import, so the
+    # queries (which never validate) start ~0.1 s sooner; an import builds each once.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Citation(_Model):
@@ -757,7 +763,7 @@ def apply_correction(target: Record, changes: Mapping[str, Any]) -> Record:
             )
         if name not in allowed:
             raise RecordError(
-                f"a {target.kind} record has no field {_short(str(name))}",
+                f"{_article(target.kind)} {target.kind} record has no field {_short(str(name))}",
                 field=f"set.{name}",
             )
     merged = dict(target.data)
@@ -878,13 +884,13 @@ def _message(kind: str, error: ErrorDetails) -> str:
     kind_type = error["type"]
     loc = error["loc"]
     name = str(loc[-1]) if loc else ""
-    where = f"a {kind} record" if len(loc) == 1 else "this entry"
+    where = f"{_article(kind)} {kind} record" if len(loc) == 1 else "this entry"
     if kind_type == "missing":
         return f"{where} needs '{name}'"
     if kind_type == "extra_forbidden":
         if len(loc) == 1:
             return (
-                f"a {kind} record has no field {_short(name)} (its fields: "
+                f"{_article(kind)} {kind} record has no field {_short(name)} (its fields: "
                 + ", ".join(field_names(kind))
                 + ")"
             )

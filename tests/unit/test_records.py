@@ -153,7 +153,8 @@ def test_a_missing_required_field_is_refused_by_name(kind: str, name: str) -> No
 def test_a_field_the_kind_does_not_have_is_refused(kind: str) -> None:
     error = refused(with_(kind, colour="red"))
     assert error.field == "colour"
-    assert f"a {kind} record has no field 'colour'" in error.message
+    article = "an" if kind[0] in "aeiou" else "a"
+    assert f"{article} {kind} record has no field 'colour'" in error.message
 
 
 @pytest.mark.parametrize(
