@@ -96,7 +96,6 @@ class OccurrenceProjection(Projection):
         rows = _Rows()
         for entry, event in batch:
             if isinstance(event, Corrected | Retracted):
-                rows.flush(session)  # the target's current version may be in this page
                 self._amend(session, entry, event, rows)
             elif isinstance(event, Occurred):
                 rows.add_version(
@@ -124,17 +123,11 @@ class OccurrenceProjection(Projection):
                 "record": dumps(amendment),
             }
         )
-        t = models.occurrences
-        current = session.execute(
-            select(t).where(and_(t.c.occurrence == amendment["target"], t.c.known_until.is_(None)))
-        ).first()
+        current = rows.close_current(session, amendment["target"], entry.recorded_at)
         if current is None:  # the write side only lets amendments of recorded occurrences in
             return
-        session.execute(
-            update(t).where(t.c.vid == current.vid).values(known_until=entry.recorded_at)
-        )
-        record = json.loads(current.record)
-        earliest, latest = current.earliest, current.latest
+        record = json.loads(current["record"])
+        earliest, latest = current["earliest"], current["latest"]
         if isinstance(event, Corrected):
             target = Record(kind=record["kind"], id=record["id"], data=record)
             record = apply_correction(target, amendment["set"]).data
@@ -143,12 +136,12 @@ class OccurrenceProjection(Projection):
             latest = span.latest.isoformat() if span.latest else None
         rows.add_version(
             vid=entry.position,
-            position=current.position,
+            position=current["position"],
             known_from=entry.recorded_at,
             record=record,
             earliest=earliest,
             latest=latest,
-            retracted=isinstance(event, Retracted) or current.retracted,
+            retracted=isinstance(event, Retracted) or current["retracted"],
         )
 
 
@@ -161,6 +154,26 @@ class _Rows:
         self.agreements: list[dict[str, Any]] = []
         self.endorsements: list[dict[str, Any]] = []
         self.amendments: list[dict[str, Any]] = []
+        # The current version of each occurrence added in this page, still unwritten: an
+        # amendment of it closes the pending row instead of flushing and updating it.
+        self.current: dict[str, dict[str, Any]] = {}
+
+    def close_current(
+        self, session: Session, occurrence: str, known_until: str
+    ) -> dict[str, Any] | None:
+        """Close the occurrence's current version as of `known_until`; return that version."""
+        pending = self.current.pop(occurrence, None)
+        if pending is not None:
+            pending["known_until"] = known_until
+            return pending
+        t = models.occurrences
+        row = session.execute(
+            select(t).where(and_(t.c.occurrence == occurrence, t.c.known_until.is_(None)))
+        ).first()
+        if row is None:
+            return None
+        session.execute(update(t).where(t.c.vid == row.vid).values(known_until=known_until))
+        return dict(row._mapping)
 
     def add_version(
         self,
@@ -188,6 +201,7 @@ class _Rows:
                 "record": dumps(record),
             }
         )
+        self.current[record["id"]] = self.versions[-1]
         if retracted:
             return  # a retracted version is never an answer; its links would only be noise
         seen: set[tuple[str, str]] = set()
@@ -223,6 +237,7 @@ class _Rows:
             if rows:
                 session.execute(insert(table), rows)
                 rows.clear()
+        self.current.clear()
 
 
 def agreements_of(record: dict[str, Any]) -> list[str]:
