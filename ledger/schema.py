@@ -48,6 +48,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def _run(engine: Engine, action: str, revision: str) -> None:
+    current = current_revision(engine)
+    if current is not None and current not in known_revisions():
+        raise _newer(current)  # Alembic would only say it cannot locate the revision
     cfg = _config()
     with engine.connect().execution_options(ledger_write=True) as connection:
         cfg.attributes["connection"] = connection
@@ -61,6 +64,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     _run(engine, "downgrade", revision)
+
+
+def _newer(current: str) -> SchemaError:
+    return SchemaError(
+        f"this database was written by a newer version of the ledger (schema {current}, "
+        f"this program knows up to {head_revision()}); upgrade the program"
+    )
 
 
 def ensure_schema(engine: Engine, *, create: bool = True) -> None:
@@ -81,10 +91,7 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
         upgrade(engine)
         return
     if current not in known_revisions():
-        raise SchemaError(
-            f"this database was written by a newer version of the ledger (schema {current}, "
-            f"this program knows up to {head}); upgrade the program"
-        )
+        raise _newer(current)
     raise SchemaError(
         f"the database schema is outdated ({current}, this program needs {head}): "
         "run `ledger init` to upgrade it"

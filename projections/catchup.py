@@ -86,15 +86,26 @@ def catch_up(
                 progress(start, target)
             if start >= target:
                 return pages
-            entries = app.recorder.select_log(after=start, limit=page_size, upto=target)
-            if not entries:
+            last = start
+            while True:
+                entries = app.recorder.select_log(after=last, limit=page_size, upto=target)
+                if not entries:
+                    break
+                batch = [(e, app.decode(e.stream, e.version, e.topic, e.state)) for e in entries]
+                last = entries[-1].position
+                for projection in projections:
+                    behind = [item for item in batch if item[0].position > done[projection.name]]
+                    if behind:
+                        projection.process(session, behind)
+                # A page never ends inside a write transaction (its events share one record
+                # time), or a query could see part of an import: go on in the same commit.
+                following = app.recorder.select_log(after=last, limit=1, upto=target)
+                if not following or following[0].recorded_at != entries[-1].recorded_at:
+                    break
+            if last == start:
                 return pages
-            batch = [(e, app.decode(e.stream, e.version, e.topic, e.state)) for e in entries]
-            last = entries[-1].position
             for projection in projections:
-                behind = [item for item in batch if item[0].position > done[projection.name]]
-                if behind:
-                    projection.process(session, behind)
+                if last > done[projection.name]:
                     tracking._insert_tracking(session, Tracking(projection.name, last))
         pages += 1
 
