@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ledger import records
+
 DATA = Path(__file__).parent / "data"
 BENCH_AGREEMENT = "bench-convention"
 STATES = 200
@@ -44,16 +46,11 @@ WEIGHTS = {
 }
 CORRECTION_SHARE = 0.02
 RETRACTION_SHARE = 0.005
-STANCES = ("support", "oppose", "clarify", "reaffirm", "deny", "condemn", "neutral")
+STANCES = records.STANCES
+# Weighted towards plain ratification, as real treaty tables are.
 METHODS = ("ratification", "ratification", "ratification", "acceptance", "approval", "accession")
-STATUSES = ("not_started", "in_progress", "largely_complete", "complete", "stalled", "reversed")
-AGREEMENT_TYPES = (
-    "treaty",
-    "memorandum-of-understanding",
-    "security-agreement",
-    "joint-declaration",
-    "other",
-)
+STATUSES = records.IMPLEMENTATION_STATUSES
+AGREEMENT_TYPES = records.AGREEMENT_TYPES
 RELATIONS = ("builds_on", "reaffirms", "amends", "supersedes", "implements")
 WORDS = (
     "border",
