@@ -97,6 +97,8 @@ def catch_up(
                     behind = [item for item in batch if item[0].position > done[projection.name]]
                     if behind:
                         projection.process(session, behind)
+                if progress is not None:
+                    progress(last, target)
                 # A page never ends inside a write transaction (its events share one record
                 # time), or a query could see part of an import: go on in the same commit.
                 following = app.recorder.select_log(after=last, limit=1, upto=target)
