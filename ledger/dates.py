@@ -21,15 +21,11 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import edtf
-from edtf.parser.edtf_exceptions import EDTFParseException
-from edtf.parser.parser_classes import (
-    Consecutives,
-    EDTFObject,
-    UnspecifiedIntervalSection,
-)
+if TYPE_CHECKING:
+    from edtf.parser.parser_classes import EDTFObject
 
 __all__ = [
     "DateSpan",
@@ -256,7 +252,21 @@ def _precheck(text: str) -> None:
             )
 
 
+def _edtf() -> ModuleType:
+    """The edtf parser classes, imported on first need.
+
+    edtf (and pyparsing under it) costs ~75 ms to import, and plain days, months and
+    ranges never reach it: a query, which parses no date, should not pay for it.
+    """
+    from edtf.parser import parser_classes
+
+    return parser_classes
+
+
 def _parse_edtf(text: str) -> EDTFObject:
+    import edtf
+    from edtf.parser.edtf_exceptions import EDTFParseException
+
     _precheck(text)
     # edtf prints a diagnostic to standard output for some invalid input; that would
     # corrupt `--json` output, so its stdout is swallowed here.
@@ -270,7 +280,7 @@ def _parse_edtf(text: str) -> EDTFObject:
                 else "edtf cannot read it"
             )
             raise ValueError(f"{text!r} is not a valid EDTF date: {reason}{_HINT}") from None
-    if not isinstance(parsed, EDTFObject):
+    if not isinstance(parsed, _edtf().EDTFObject):
         raise ValueError(f"{text!r} is not a valid EDTF date")
     return parsed
 
@@ -281,15 +291,16 @@ def _nodes(obj: EDTFObject) -> list[EDTFObject]:
     children: list[Any] = list(getattr(obj, "objects", ()) or ())
     children += [getattr(obj, name, None) for name in ("lower", "upper", "date")]
     for child in children:
-        if isinstance(child, EDTFObject):
+        if isinstance(child, _edtf().EDTFObject):
             found.extend(_nodes(child))
     return found
 
 
 def _check_node(node: EDTFObject) -> None:
-    if isinstance(node, UnspecifiedIntervalSection):
+    classes = _edtf()
+    if isinstance(node, classes.UnspecifiedIntervalSection):
         return  # an open or unknown end has no day of its own
-    if isinstance(node, Consecutives) and node.lower is not None and node.upper is not None:
+    if isinstance(node, classes.Consecutives) and node.lower is not None and node.upper is not None:
         lower_precision = getattr(node.lower, "precision", None)
         upper_precision = getattr(node.upper, "precision", None)
         if lower_precision != upper_precision:
@@ -308,11 +319,12 @@ def _node_bounds(node: EDTFObject) -> tuple[datetime.date | None, datetime.date 
     edtf invents a day ten years away for an unknown end; the ledger would rather say
     it does not know than answer from an invented day.
     """
-    if isinstance(getattr(node, "lower", None), UnspecifiedIntervalSection):
+    unspecified = _edtf().UnspecifiedIntervalSection
+    if isinstance(getattr(node, "lower", None), unspecified):
         earliest = None
     else:
         earliest = _bound(node.lower_strict())
-    if isinstance(getattr(node, "upper", None), UnspecifiedIntervalSection):
+    if isinstance(getattr(node, "upper", None), unspecified):
         latest = None
     else:
         latest = _bound(node.upper_strict())
