@@ -406,7 +406,9 @@ def timeline(
 
 
 def show_timeline(rows: list[dict[str, Any]]) -> None:
-    print_table(rows, ["date", "kind", "id", "actors", "agreements", "summary"], title="timeline")
+    print_table(
+        rows, ["date", "kind", "id", "actors", "agreements", "description"], title="timeline"
+    )
 
 
 @main.command()
@@ -551,7 +553,7 @@ def demo(ctx: click.Context, db_file: str) -> None:
     )
     click.echo()
     rows = queries.timeline(actor="ali-larijani")
-    print_table(rows, ["date", "kind", "id", "summary"], title="timeline of Ali Larijani")
+    print_table(rows, ["date", "kind", "id", "description"], title="timeline of Ali Larijani")
 
 
 # -- audit grade -----------------------------------------------------------------------

@@ -314,6 +314,12 @@ class Queries:
             "latest": row.latest,
             "summary": record.get("summary"),
             "place": record.get("place"),
+            # What a reader needs when the record has no summary: a visit's purpose, a
+            # threat's condition, a statement's quote.
+            "description": record.get("summary")
+            or record.get("purpose")
+            or record.get("condition")
+            or record.get("quote"),
             "actors": actors,
             "agreements": [a for a in agreements_of(record) if a in agreement_ids],
             "sources": _sources(record),
