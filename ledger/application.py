@@ -12,7 +12,6 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -30,6 +29,7 @@ from ledger.aggregates import Entry, Known, enter, stream_id
 from ledger.errors import RecordError, RetryableError
 from ledger.events import Recorded
 from ledger.records import REGISTRY_KINDS, Record
+from ledger.schema import ensure_schema, is_current
 from ledger.store import LedgerFactory, LedgerRecorder, LogEntry
 
 if TYPE_CHECKING:
@@ -165,32 +165,6 @@ def _known(event: Recorded) -> Known:
     )
 
 
-def _schema_is_current(engine: Any) -> bool:
-    """A fast yes for the usual case, without importing Alembic (a third of a query's time).
-
-    True only if the database's Alembic revision is the newest migration file's, whose
-    revision id is its file-name prefix by the project's convention (``0003_…`` is
-    ``0003``). Anything else — no version table, an older or unknown revision, a file
-    named otherwise — answers False, and `ensure_schema` decides with Alembic itself.
-    """
-    from sqlalchemy import text
-
-    here = Path(__file__).parent
-    versions = here / "migrations" / "versions"  # where an installed wheel ships them
-    if not versions.is_dir():
-        versions = here.parent / "alembic" / "versions"
-    names = sorted(f.name for f in versions.glob("[0-9]*_*.py"))
-    if not names:
-        return False
-    newest = names[-1].split("_", 1)[0]
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    except Exception:  # no version table yet (or unreadable): let Alembic explain
-        return False
-    return [row[0] for row in rows] == [newest]
-
-
 class Ledger(Application):
     """The diplomacy ledger's write side (eventsourcing Application named ``ledger``)."""
 
@@ -206,9 +180,7 @@ class Ledger(Application):
             }
         )
         self.url = url
-        if not _schema_is_current(self.engine):
-            from ledger.schema import ensure_schema  # Alembic: ~0.2 s to import
-
+        if not is_current(self.engine):
             ensure_schema(self.engine, create=create)
 
     @property
