@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ledger import records
+from ledger import vocabulary
 
 DATA = Path(__file__).parent / "data"
 BENCH_AGREEMENT = "bench-convention"
@@ -46,11 +46,11 @@ WEIGHTS = {
 }
 CORRECTION_SHARE = 0.02
 RETRACTION_SHARE = 0.005
-STANCES = records.STANCES
+STANCES = vocabulary.STANCES
 # Weighted towards plain ratification, as real treaty tables are.
 METHODS = ("ratification", "ratification", "ratification", "acceptance", "approval", "accession")
-STATUSES = records.IMPLEMENTATION_STATUSES
-AGREEMENT_TYPES = records.AGREEMENT_TYPES
+STATUSES = vocabulary.IMPLEMENTATION_STATUSES
+AGREEMENT_TYPES = vocabulary.AGREEMENT_TYPES
 RELATIONS = ("builds_on", "reaffirms", "amends", "supersedes", "implements")
 WORDS = (
     "border",

@@ -18,83 +18,40 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, get_origin
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from ledger.dates import DateSpan, parse_date
+from ledger.dates import parse_date
 from ledger.errors import RecordError
+from ledger.vocabulary import (
+    ACTOR_TYPES,
+    AGREEMENT_TYPES,
+    IMPLEMENTATION_STATUSES,
+    KINDS,
+    OCCURRENCE_KINDS,
+    RATIFICATION_METHODS,
+    REFERENCE_PATHS,
+    RELATION_TYPES,
+    RELIABILITIES,
+    SOURCE_TYPES,
+    STANCES,
+    Record,
+    canonical_json,
+    walk,
+)
 
 __all__ = [
-    "ACTOR_TYPES",
-    "AGREEMENT_TYPES",
-    "AMENDMENT_KINDS",
-    "IMPLEMENTATION_STATUSES",
     "KINDS",
-    "OCCURRENCE_KINDS",
-    "RATIFICATION_METHODS",
-    "REGISTRY_KINDS",
-    "RELATION_TYPES",
-    "RELIABILITIES",
-    "SOURCE_TYPES",
-    "STANCES",
+    "MAX_TEXT",
     "Record",
-    "Reference",
-    "actors_of",
     "apply_correction",
-    "canonical_json",
-    "effective_span",
     "field_names",
     "list_field_names",
-    "references",
     "validate_record",
 ]
-
-REGISTRY_KINDS = ("source", "actor", "post", "agreement")
-OCCURRENCE_KINDS = (
-    "signing",
-    "approval",
-    "ratification",
-    "entry_into_force",
-    "withdrawal",
-    "termination",
-    "suspension",
-    "implementation",
-    "visit",
-    "meeting",
-    "statement",
-    "proposal",
-    "accusation",
-    "threat",
-)
-AMENDMENT_KINDS = ("correction", "retraction")
-KINDS = REGISTRY_KINDS + OCCURRENCE_KINDS + AMENDMENT_KINDS
-
-ACTOR_TYPES = ("state", "organization", "body", "person", "group", "media")
-SOURCE_TYPES = ("news-report", "official-statement", "treaty-text", "database", "other")
-RELIABILITIES = ("A", "B", "C", "D", "E", "F")
-AGREEMENT_TYPES = (
-    "treaty",
-    "memorandum-of-understanding",
-    "security-agreement",
-    "joint-declaration",
-    "other",
-)
-RELATION_TYPES = ("builds_on", "reaffirms", "identical_to", "amends", "supersedes", "implements")
-RATIFICATION_METHODS = ("ratification", "acceptance", "approval", "accession", "succession")
-IMPLEMENTATION_STATUSES = (
-    "not_started",
-    "in_progress",
-    "largely_complete",
-    "complete",
-    "stalled",
-    "reversed",
-)
-STANCES = ("support", "oppose", "clarify", "reaffirm", "deny", "condemn", "neutral")
 
 MAX_TEXT = 100_000
 MAX_ITEMS = 10_000
@@ -139,6 +96,11 @@ def _short(text: str) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
+# Unicode categories Cc (C0, DEL, C1) and Cs (lone surrogates); prose may hold \t and \n.
+_CONTROL_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _clean(value: Any, *, multiline: bool) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected text, got {_describe(value)}")
@@ -149,12 +111,11 @@ def _clean(value: Any, *, multiline: bool) -> str:
         raise ValueError("must not be empty")
     if len(text) > MAX_TEXT:
         raise ValueError(f"is {len(text)} characters long; at most {MAX_TEXT} are allowed")
-    allowed = "\n\t" if multiline else ""
-    for position, char in enumerate(text):
-        if unicodedata.category(char) in ("Cc", "Cs") and char not in allowed:
-            raise ValueError(
-                f"contains a control character (U+{ord(char):04X}) at position {position}"
-            )
+    found = (_CONTROL_IN_TEXT if multiline else _CONTROL_IN_NAME).search(text)
+    if found:
+        raise ValueError(
+            f"contains a control character (U+{ord(found.group()):04X}) at position {found.start()}"
+        )
     return text
 
 
@@ -559,160 +520,6 @@ _OCCURRENCE_FIELDS = frozenset(
 )
 
 
-# --- references ---------------------------------------------------------------------
-
-# (path, namespace, role): `[]` marks a list; role names an actor's part for actors_of.
-_Spec = tuple[tuple[str, str, str | None], ...]
-_SOURCES: _Spec = (("sources[].source", "source", None),)
-_OCCURRENCE_REFS: dict[str, _Spec] = {
-    "signing": (
-        ("agreement", "agreement", None),
-        ("signatories[].actor", "actor", "signatory"),
-        ("signatories[].on_behalf_of", "actor", "on_behalf_of"),
-        ("overseen_by[]", "actor", "overseen_by"),
-    ),
-    "approval": (
-        ("agreement", "agreement", None),
-        ("by", "actor", "by"),
-        ("on_behalf_of", "actor", "on_behalf_of"),
-    ),
-    "ratification": (("agreement", "agreement", None), ("by", "actor", "by")),
-    "entry_into_force": (("agreement", "agreement", None), ("for[]", "actor", "for")),
-    "withdrawal": (("agreement", "agreement", None), ("by", "actor", "by")),
-    "termination": (("agreement", "agreement", None), ("by", "actor", "by")),
-    "suspension": (("agreement", "agreement", None), ("by", "actor", "by")),
-    "implementation": (("agreement", "agreement", None), ("by[]", "actor", "by")),
-    "visit": (("visitor", "actor", "visitor"), ("host", "actor", "host"), ("about[]", "any", None)),
-    "meeting": (("participants[]", "actor", "participant"), ("about[]", "any", None)),
-    "statement": (("by", "actor", "by"), ("about[]", "any", None)),
-    "proposal": (("by", "actor", "by"), ("to", "actor", "to"), ("about[]", "any", None)),
-    "accusation": (
-        ("by", "actor", "by"),
-        ("against[]", "actor", "against"),
-        ("about[]", "any", None),
-    ),
-    "threat": (("by", "actor", "by"), ("against[]", "actor", "against")),
-    "correction": (("target", "occurrence", None),),
-    "retraction": (("target", "occurrence", None),),
-}
-_REFERENCES: dict[str, _Spec] = {
-    "source": (),
-    "actor": (("part_of", "actor", "part_of"), ("country", "actor", "country")),
-    "post": (
-        ("holder", "actor", "holder"),
-        ("organization", "actor", "organization"),
-        *_SOURCES,
-    ),
-    "agreement": (("parties[]", "actor", "party"), ("relations[].target", "agreement", None)),
-    **{kind: (*spec, *_SOURCES) for kind, spec in _OCCURRENCE_REFS.items()},
-}
-
-
-@dataclass(frozen=True)
-class Reference:
-    """An id a record points at, where it sits, and what kind of record it must name.
-
-    `namespace` is "actor", "agreement", "source", "occurrence", or "any" for `about`,
-    which may name an actor or an agreement.
-    """
-
-    field: str
-    namespace: str
-    id: str
-
-
-def _walk(data: Any, path: str, prefix: str = "") -> Iterator[tuple[str, list[Any], Any]]:
-    """Yield (field path, container, key) for every value at `path` in `data`."""
-    head, _, rest = path.partition(".")
-    name = head.removesuffix("[]")
-    if not isinstance(data, Mapping) or data.get(name) is None:
-        return
-    here = f"{prefix}.{name}" if prefix else name
-    if head.endswith("[]"):
-        items = data[name]
-        for index, item in enumerate(items):
-            if rest:
-                yield from _walk(item, rest, f"{here}[{index}]")
-            else:
-                yield f"{here}[{index}]", items, index
-    elif rest:
-        yield from _walk(data[name], rest, here)
-    else:
-        yield here, data, name  # type: ignore[misc]
-
-
-def references(record: Record) -> list[Reference]:
-    """Every id the record names, so the ledger can check each exists and has the right kind."""
-    found = []
-    for path, namespace, _role in _REFERENCES[record.kind]:
-        for field, container, key in _walk(record.data, path):
-            found.append(Reference(field, namespace, container[key]))
-    return found
-
-
-def actors_of(record: Record) -> list[tuple[str, str]]:
-    """(role, actor id) for every actor the record involves, for filtering by actor.
-
-    `about` ids are left out: they may name agreements; `references` has them.
-    """
-    pairs: list[tuple[str, str]] = []
-    for path, namespace, role in _REFERENCES[record.kind]:
-        if namespace != "actor" or role is None:
-            continue
-        for _field, container, key in _walk(record.data, path):
-            pair = (role, container[key])
-            if pair not in pairs:
-                pairs.append(pair)
-    return pairs
-
-
-# --- records ------------------------------------------------------------------------
-
-
-def canonical_json(value: Any) -> str:
-    """One spelling per content, so equal content has equal digests and derived ids."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-@dataclass(frozen=True)
-class Record:
-    """A validated record. `data` is its interchange form, `kind` and `id` included.
-
-    Treat `data` as read-only: it is what export writes and what the digest covers.
-    """
-
-    kind: str
-    id: str
-    data: dict[str, Any]
-
-    @property
-    def namespace(self) -> str:
-        """Where the id must be unique: corrections share the occurrences' ids space."""
-        return self.kind if self.kind in REGISTRY_KINDS else "occurrence"
-
-    @functools.cached_property
-    def span(self) -> DateSpan | None:
-        """The days an occurrence or amendment may have happened; None for registry records."""
-        if self.kind in REGISTRY_KINDS:
-            return None
-        return parse_date(self.data["date"])
-
-    @property
-    def digest(self) -> str:
-        """SHA-256 of the canonical JSON of `data`: equal content, equal digest."""
-        return hashlib.sha256(canonical_json(self.data).encode("utf-8")).hexdigest()
-
-
-def effective_span(record: Record) -> DateSpan | None:
-    """When an occurrence takes effect: a withdrawal's `effective` date, else its `date`.
-
-    The default is not written into `data`, so a record says only what the analyst said.
-    """
-    if record.kind == "withdrawal" and record.data.get("effective"):
-        return parse_date(record.data["effective"])
-    return record.span
-
-
 def validate_record(raw: Mapping[str, Any]) -> Record:
     """Check one interchange record and return its normalized form.
 
@@ -787,12 +594,19 @@ def apply_correction(target: Record, changes: Mapping[str, Any]) -> Record:
 def _dump(model: BaseModel) -> dict[str, Any]:
     """The interchange form: aliases as keys, absent and empty optionals left out."""
     out: dict[str, Any] = {}
-    for name, info in type(model).model_fields.items():
-        value = _plain(getattr(model, name))
+    values = model.__dict__
+    for name, key in _keys(type(model)):
+        value = _plain(values[name])
         if value is None or value == [] or value == {}:
             continue
-        out[info.alias or name] = value
+        out[key] = value
     return out
+
+
+@functools.cache
+def _keys(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(attribute, interchange key) of each field, worked out once per model."""
+    return tuple((name, info.alias or name) for name, info in model.model_fields.items())
 
 
 def _plain(value: Any) -> Any:
@@ -855,8 +669,8 @@ def _derived_id(data: Mapping[str, Any]) -> str:
     regard to case; ``IRQ`` and ``irq`` are the same record.
     """
     view = json.loads(canonical_json({k: v for k, v in data.items() if k != "id"}))
-    for path, _namespace, _role in _REFERENCES[data["kind"]]:
-        for _field, container, key in _walk(view, path):
+    for path, _namespace, _role in REFERENCE_PATHS[data["kind"]]:
+        for _field, container, key in walk(view, path):
             container[key] = container[key].lower()
     digest = hashlib.sha256(canonical_json(view).encode("utf-8")).hexdigest()[:12]
     if data["kind"] == "post":

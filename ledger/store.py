@@ -27,7 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
-from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore, transactions
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.models import StoredEventRecord
 from eventsourcing_sqlalchemy.recorders import (
@@ -43,16 +43,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    event,
     func,
     insert,
     select,
-    text,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.future import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger.database import engine_for
 from ledger.dates import format_timestamp, parse_timestamp
 from ledger.merkle import CompactRange, leaf_hash
 
@@ -347,51 +344,6 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             ]
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Take transaction control away from the driver so BEGIN is ours to choose.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=60000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _sqlite_begin(connection: Any) -> None:
-    # A write transaction takes the write lock up front: a deferred one that read
-    # first would fail with SQLITE_BUSY_SNAPSHOT the moment another writer committed.
-    try:
-        writing = transactions.get().commit
-    except LookupError:
-        writing = bool(connection.get_execution_options().get("ledger_write"))
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
-
-
-_engines: dict[str, Engine] = {}
-
-
-def engine_for(url: str) -> Engine:
-    """One engine per URL per process, configured for the ledger's locking rules."""
-    engine = _engines.get(url)
-    if engine is not None:
-        return engine
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    _engines[url] = engine
-    return engine
-
-
-def dispose_engines() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
-
-
 class LedgerDatastore(SQLAlchemyDatastore):
     base_stored_event_record_cls = LedgerEventRecord
 
@@ -409,9 +361,3 @@ class LedgerFactory(SQLAlchemyFactory):
     datastore_class = LedgerDatastore
     application_recorder_class = LedgerRecorder
     tracking_recorder_class = SQLAlchemyTrackingRecorder
-
-
-def read_only(session: Session) -> None:
-    """Give a read transaction one snapshot of the database for all its statements."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))

@@ -88,7 +88,10 @@ def catch_up(
                 return pages
             last = start
             while True:
-                entries = app.recorder.select_log(after=last, limit=page_size, upto=target)
+                # One entry more than the page, to see whether the page ends a transaction.
+                entries = app.recorder.select_log(after=last, limit=page_size + 1, upto=target)
+                following = entries[page_size:]
+                entries = entries[:page_size]
                 if not entries:
                     break
                 batch = [(e, app.decode(e.stream, e.version, e.topic, e.state)) for e in entries]
@@ -101,7 +104,6 @@ def catch_up(
                     progress(last, target)
                 # A page never ends inside a write transaction (its events share one record
                 # time), or a query could see part of an import: go on in the same commit.
-                following = app.recorder.select_log(after=last, limit=1, upto=target)
                 if not following or following[0].recorded_at != entries[-1].recorded_at:
                     break
             if last == start:
@@ -136,9 +138,3 @@ def replay(
     reset(app, names)
     catch_up(app, names, upto=upto, progress=progress)
     return positions(app, names)
-
-
-def ensure_fresh(app: Ledger) -> None:
-    """Queries call this first: no answer ever comes from a read model behind the log."""
-    if is_stale(app):
-        catch_up(app)

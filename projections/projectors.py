@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Table, and_, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledger.dates import parse_date
@@ -27,8 +27,9 @@ from ledger.events import (
     Retracted,
     SourceRegistered,
 )
-from ledger.records import Record, actors_of, apply_correction
+from ledger.records import apply_correction
 from ledger.store import LogEntry
+from ledger.vocabulary import Record, actors_of, agreements_of
 from projections import models
 from projections.state import endorsement_acts
 
@@ -94,9 +95,11 @@ class OccurrenceProjection(Projection):
 
     def process(self, session: Session, batch: Batch) -> None:
         rows = _Rows()
+        amended = {e.record["target"] for _, e in batch if isinstance(e, Corrected | Retracted)}
+        rows.load_current(session, amended)
         for entry, event in batch:
             if isinstance(event, Corrected | Retracted):
-                self._amend(session, entry, event, rows)
+                self._amend(entry, event, rows)
             elif isinstance(event, Occurred):
                 rows.add_version(
                     vid=entry.position,
@@ -109,7 +112,7 @@ class OccurrenceProjection(Projection):
                 )
         rows.flush(session)
 
-    def _amend(self, session: Session, entry: LogEntry, event: Occurred, rows: _Rows) -> None:
+    def _amend(self, entry: LogEntry, event: Occurred, rows: _Rows) -> None:
         amendment = event.record
         rows.amendments.append(
             {
@@ -123,7 +126,7 @@ class OccurrenceProjection(Projection):
                 "record": dumps(amendment),
             }
         )
-        current = rows.close_current(session, amendment["target"], entry.recorded_at)
+        current = rows.close_current(amendment["target"], entry.recorded_at)
         if current is None:  # the write side only lets amendments of recorded occurrences in
             return
         record = json.loads(current["record"])
@@ -157,23 +160,32 @@ class _Rows:
         # The current version of each occurrence added in this page, still unwritten: an
         # amendment of it closes the pending row instead of flushing and updating it.
         self.current: dict[str, dict[str, Any]] = {}
+        # Current versions written by earlier pages that this page amends, loaded in one
+        # query, and those it closed: one executemany of updates at flush.
+        self.stored: dict[str, dict[str, Any]] = {}
+        self.closed: list[dict[str, Any]] = []
 
-    def close_current(
-        self, session: Session, occurrence: str, known_until: str
-    ) -> dict[str, Any] | None:
+    def load_current(self, session: Session, occurrences: set[str]) -> None:
+        t = models.occurrences
+        wanted = sorted(occurrences)
+        for start in range(0, len(wanted), 500):
+            for row in session.execute(
+                select(t).where(
+                    t.c.occurrence.in_(wanted[start : start + 500]), t.c.known_until.is_(None)
+                )
+            ):
+                self.stored[row.occurrence] = dict(row._mapping)
+
+    def close_current(self, occurrence: str, known_until: str) -> dict[str, Any] | None:
         """Close the occurrence's current version as of `known_until`; return that version."""
         pending = self.current.pop(occurrence, None)
         if pending is not None:
             pending["known_until"] = known_until
             return pending
-        t = models.occurrences
-        row = session.execute(
-            select(t).where(and_(t.c.occurrence == occurrence, t.c.known_until.is_(None)))
-        ).first()
-        if row is None:
-            return None
-        session.execute(update(t).where(t.c.vid == row.vid).values(known_until=known_until))
-        return dict(row._mapping)
+        row = self.stored.pop(occurrence, None)
+        if row is not None:
+            self.closed.append({"closed_vid": row["vid"], "closed_at": known_until})
+        return row
 
     def add_version(
         self,
@@ -227,6 +239,15 @@ class _Rows:
             )
 
     def flush(self, session: Session) -> None:
+        if self.closed:
+            t = models.occurrences
+            session.execute(
+                update(t)
+                .where(t.c.vid == bindparam("closed_vid"))
+                .values(known_until=bindparam("closed_at")),
+                self.closed,
+            )
+            self.closed.clear()
         for table, rows in (
             (models.occurrences, self.versions),
             (models.occurrence_actors, self.actors),
@@ -238,18 +259,6 @@ class _Rows:
                 session.execute(insert(table), rows)
                 rows.clear()
         self.current.clear()
-
-
-def agreements_of(record: dict[str, Any]) -> list[str]:
-    """Agreements an occurrence concerns: its `agreement`, or any id it is `about`."""
-    found: list[str] = []
-    if record.get("agreement"):
-        found.append(record["agreement"])
-    about = record.get("about") or []
-    for item in [about] if isinstance(about, str) else about:
-        if item not in found:
-            found.append(item)
-    return found
 
 
 PROJECTIONS: dict[str, Projection] = {

@@ -15,22 +15,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import and_, case, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from ledger import database
 from ledger.errors import LedgerError, RetryableError
-from ledger.records import Record, actors_of
-from ledger.store import read_only
+from ledger.schema import is_current
+from ledger.vocabulary import Record, actors_of, agreements_of
 from projections import models
-from projections.catchup import ensure_fresh, tracking_recorder
-from projections.projectors import agreements_of
 from projections.state import Fact, Happened, agreement_state, happened
-
-if TYPE_CHECKING:
-    from ledger.application import Ledger
 
 
 class NotFound(LedgerError):
@@ -48,20 +44,31 @@ class When:
 SNAPSHOT_ATTEMPTS = 50
 
 
-def _at_transaction_boundaries(session: Session, app: Ledger) -> bool:
+def _progress(connection: Connection) -> tuple[int, dict[str, int]]:
+    """The log's last position, and how far each projection has got (0: not started)."""
+    log, tracking = database.log_table, database.tracking_table
+    head = connection.execute(select(func.max(log.c.id))).scalar() or 0
+    done = dict.fromkeys(models.PROJECTION_TABLES, 0)
+    for name, position in connection.execute(
+        select(tracking.c.application_name, func.max(tracking.c.notification_id))
+        .where(tracking.c.application_name.in_(list(done)))
+        .group_by(tracking.c.application_name)
+    ):
+        done[name] = position or 0
+    return head, done
+
+
+def _at_transaction_boundaries(connection: Connection, done: dict[str, int]) -> bool:
     """Whether every projection's position ends a write transaction (or the log).
 
     Each transaction has its own record time, so a projection at position p stopped
     inside a transaction exactly when event p+1 exists with the same record time.
     """
-    tracking = tracking_recorder(app).tracking_table
-    events = app.recorder.events_table
-    for (position,) in session.execute(select(tracking.c.notification_id)):
-        if not position:
-            continue
+    log = database.log_table
+    for position in set(done.values()) - {0}:
         stamps = (
-            session.execute(
-                select(events.c.recorded_at).where(events.c.id.in_((position, position + 1)))
+            connection.execute(
+                select(log.c.recorded_at).where(log.c.id.in_((position, position + 1)))
             )
             .scalars()
             .all()
@@ -80,26 +87,58 @@ def _sources(record: dict[str, Any]) -> list[str]:
 
 
 class Queries:
-    """The read side's Python API; the CLI is a thin layer over it."""
+    """The read side's Python API; the CLI is a thin layer over it.
 
-    def __init__(self, app: Ledger) -> None:
-        self.app = app
+    It reads the read models through SQLAlchemy Core alone. The write side (the
+    eventsourcing application, its mapper and the projectors) is loaded only when the
+    read models are behind the log or the schema needs creating, so a question asked of
+    a fresh ledger starts about as fast as Python and SQLAlchemy do.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = database.engine_for(url)
+        self._schema_checked = False
+
+    def _catch_up(self) -> None:
+        from ledger.application import Ledger
+        from projections.catchup import catch_up
+
+        catch_up(Ledger(self.url))
+        self._schema_checked = True
+
+    def _check_schema(self) -> None:
+        if self._schema_checked:
+            return
+        if not is_current(self.engine):
+            from ledger.application import Ledger
+
+            Ledger(self.url)  # creates the schema, or says why it will not
+        self._schema_checked = True
 
     @contextmanager
-    def snapshot(self) -> Iterator[Session]:
-        """One consistent view: read models caught up, and never stopped inside an import.
+    def snapshot(self) -> Iterator[Connection]:
+        """One consistent view of read models caught up with the log.
 
-        Catch-up pages do not follow transactions, so another process's catch-up may have
-        committed half of a large import's rows when this snapshot starts. Such a view is
-        refused and taken again once that catch-up (which this one then waits for) is done.
+        The freshness check is made inside the snapshot. When the read models are
+        behind, this process catches up (serialised with any other doing the same) and
+        looks again; an import committed meanwhile may leave the view a little behind,
+        but never inside a write transaction: such a view is refused and taken again.
         """
+        self._check_schema()
+        caught_up = False
         for _attempt in range(SNAPSHOT_ATTEMPTS):
-            ensure_fresh(self.app)
-            with self.app.recorder.transaction(commit=False) as session:
-                read_only(session)
-                if _at_transaction_boundaries(session, self.app):
-                    yield session
+            with self.engine.connect() as connection, connection.begin():
+                database.read_only(connection)
+                head, done = _progress(connection)
+                behind = min(done.values()) < head
+                if (caught_up or not behind) and _at_transaction_boundaries(connection, done):
+                    yield connection
                     return
+            if behind and not caught_up:
+                self._catch_up()
+                caught_up = True
+                continue
             time.sleep(0.05)
         raise RetryableError("the read models are being rebuilt by another process; try again")
 
@@ -129,7 +168,7 @@ class Queries:
         r = models.registry
         return r.c.recorded_at <= when.known_at if when.known_at else r.c.id.is_not(None)
 
-    def _lookup(self, session: Session, namespace: str, key: str, when: When) -> dict[str, Any]:
+    def _lookup(self, session: Connection, namespace: str, key: str, when: When) -> dict[str, Any]:
         r = models.registry
         row = session.execute(
             select(r.c.record).where(
@@ -141,7 +180,7 @@ class Queries:
             raise NotFound(f"no {namespace} '{key}' in the ledger{suffix}")
         return dict(json.loads(row.record))
 
-    def _facts(self, session: Session, agreement: str, when: When) -> list[Fact]:
+    def _facts(self, session: Connection, agreement: str, when: When) -> list[Fact]:
         t, link = models.occurrences, models.occurrence_agreements
         rows = session.execute(
             select(t)
@@ -282,7 +321,7 @@ class Queries:
             agreement_ids = self._agreement_ids(session, rows, when)
         return [self._timeline_row(row, agreement_ids, when) for row in rows]
 
-    def _agreement_ids(self, session: Session, rows: Sequence[Any], when: When) -> set[str]:
+    def _agreement_ids(self, session: Connection, rows: Sequence[Any], when: When) -> set[str]:
         """Which of the ids these occurrences mention are agreements (not actors)."""
         candidates = {a for row in rows for a in agreements_of(json.loads(row.record))}
         r = models.registry

@@ -42,8 +42,8 @@ from ledger.events import (
     SourceRegistered,
 )
 from ledger.integrity import checkpoint
-from ledger.records import Record, actors_of, apply_correction
-from projections.projectors import agreements_of
+from ledger.records import apply_correction
+from ledger.vocabulary import Record, actors_of, agreements_of
 from projections.queries import Queries, When
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def build_report(
     when = when or When()
     if head.timestamp and (when.known_at is None or when.known_at > head.timestamp):
         when = replace(when, known_at=head.timestamp)
-    queries = Queries(app)
+    queries = Queries(app.url)
     states: dict[str, dict[str, Any]] = {}
     if agreement_id is not None:
         state = queries.agreement(agreement_id, when)

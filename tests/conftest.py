@@ -54,8 +54,8 @@ def _pg_template() -> None:
         return
     import psycopg
 
+    from ledger.database import dispose_engines, engine_for
     from ledger.schema import upgrade
-    from ledger.store import dispose_engines, engine_for
 
     with psycopg.connect(_pg_admin_dsn("test"), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
@@ -79,7 +79,7 @@ def _drop_template() -> None:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
-    from ledger.store import dispose_engines
+    from ledger.database import dispose_engines
 
     yield f"sqlite:///{tmp_path / 'ledger.db'}"
     dispose_engines()
@@ -92,7 +92,7 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(reason)
     import psycopg
 
-    from ledger.store import dispose_engines
+    from ledger.database import dispose_engines
 
     _pg_template()
     name = f"ledger_test_{uuid.uuid4().hex[:12]}"

@@ -41,8 +41,8 @@ def _admin_dsn(url: str) -> str:
 @contextmanager
 def fresh_database(engine: str, directory: Path) -> Iterator[str]:
     """A new, migrated, empty ledger database on `engine`, dropped afterwards."""
+    from ledger.database import dispose_engines, engine_for
     from ledger.schema import upgrade
-    from ledger.store import dispose_engines, engine_for
 
     if engine == "sqlite":
         yield f"sqlite:///{directory / f'ledger-{uuid.uuid4().hex[:8]}.db'}"

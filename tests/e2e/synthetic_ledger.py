@@ -12,14 +12,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ledger import records
+from ledger import vocabulary
 
 STATES = ["FRA", "DEU", "ITA", "ESP", "POL", "NLD", "BEL", "AUT"]
 # The enumerations come from the format itself, so the generator covers every value.
-OCCURRENCE_KINDS = list(records.OCCURRENCE_KINDS)
-STANCES = list(records.STANCES)
-METHODS = list(records.RATIFICATION_METHODS)
-STATUSES = list(records.IMPLEMENTATION_STATUSES)
+OCCURRENCE_KINDS = list(vocabulary.OCCURRENCE_KINDS)
+STANCES = list(vocabulary.STANCES)
+METHODS = list(vocabulary.RATIFICATION_METHODS)
+STATUSES = list(vocabulary.IMPLEMENTATION_STATUSES)
 
 
 class _Generator:

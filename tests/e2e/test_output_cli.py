@@ -61,6 +61,29 @@ def test_json_output_is_json_and_nothing_else_even_when_catching_up(
         app.close()
 
 
+def test_json_is_one_line_for_a_program_and_indented_for_a_person(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    import cli as command_line
+
+    cli("import", str(EXAMPLE))
+    piped = cli("agreement", MOU, "--json").stdout
+    assert piped.count("\n") == 1 and json.loads(piped)["id"] == MOU
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    command_line.emit(json.loads(piped), True, print)
+    shown = terminal.getvalue()
+    assert shown.startswith('{\n  "') and json.loads(shown) == json.loads(piped)
+
+
 # -- demo ------------------------------------------------------------------------------------
 
 
@@ -85,7 +108,7 @@ def test_demo_without_db_builds_a_fresh_sqlite_file(tmp_path: Path, monkeypatch)
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LEDGER_DB", raising=False)
-    from ledger.store import dispose_engines
+    from ledger.database import dispose_engines
 
     runner = CliRunner()
     for _ in range(2):  # replaced, not added to, the second time

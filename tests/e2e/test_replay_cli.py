@@ -21,7 +21,7 @@ def read_models(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every read-model table, ordered by primary key."""
     from sqlalchemy import select
 
-    from ledger.store import engine_for
+    from ledger.database import engine_for
     from projections import models
 
     dump: dict[str, list[tuple[Any, ...]]] = {}

@@ -282,7 +282,7 @@ def test_a_correction_naming_actors_in_another_case_is_stored_with_registered_sp
         {"actor": "qasim-al-araji", "on_behalf_of": "IRQ"},
         {"actor": "ali-larijani", "on_behalf_of": "IRN"},
     ]
-    queries = Queries(ledger)
+    queries = Queries(ledger.url)
     assert "larijani-regional-tour-lebanon" in [row["id"] for row in queries.timeline(actor="USA")]
     state = queries.agreement("iq-ir-security-mou-2025")
     assert sorted(p["actor"] for p in state["participants"]) == ["IRN", "IRQ"]

@@ -53,7 +53,7 @@ def read_models(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
 @pytest.fixture
 def example(ledger: Ledger) -> Queries:
     ledger.import_records(read_records(str(EXAMPLE)), "alice")
-    return Queries(ledger)
+    return Queries(ledger.url)
 
 
 # -- the memorandum ------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_timeline_by_actor_matches_each_role_and_only_its_occurrence(ledger: Led
         for actor in ROLES
     ]
     enter(ledger, *actors, *ROLE_RECORDS)
-    queries = Queries(ledger)
+    queries = Queries(ledger.url)
     found = {actor: ids(queries.timeline(actor=actor)) for actor in ROLES}
     assert found == {actor: [occurrence] for actor, occurrence in ROLES.items()}
     assert ids(queries.timeline(agreement="pact")) == ["o-sign", "o-force", "o-approval"]
@@ -300,7 +300,7 @@ def test_a_multilateral_treaty_tracks_each_participant_through_leaving_and_rejoi
     ledger: Ledger,
 ) -> None:
     ledger.import_records(read_records(str(MULTILATERAL)), "alice")
-    queries = Queries(ledger)
+    queries = Queries(ledger.url)
 
     def statuses(day: str) -> dict[str, str]:
         state = queries.agreement("shared-rivers-treaty", at(day))
@@ -330,7 +330,7 @@ def test_a_withdrawal_whose_effective_date_is_uncertain_is_not_reported_as_certa
             "by": "FRA",
         },
     )
-    queries = Queries(ledger)
+    queries = Queries(ledger.url)
 
     def fra(day: str) -> tuple[str, bool]:
         state = queries.agreement("shared-rivers-treaty", at(day))
@@ -367,7 +367,7 @@ def test_a_suspension_lasts_until_its_end_and_a_termination_is_final(ledger: Led
             "agreement": "shared-rivers-treaty",
         },
     )
-    queries = Queries(ledger)
+    queries = Queries(ledger.url)
 
     def status(day: str) -> str:
         return queries.agreement("shared-rivers-treaty", at(day))["status"]
@@ -403,7 +403,7 @@ def test_replay_gives_the_same_rows_as_incremental_catch_up_in_small_pages(
     replay(ledger, upto=head // 3)
     assert positions(ledger) == {"registry": head // 3, "occurrences": head // 3}
     assert is_stale(ledger)
-    Queries(ledger).timeline()  # every query catches up first
+    Queries(ledger.url).timeline()  # every query catches up first
     assert not is_stale(ledger)
     assert read_models(ledger) == incremental
 
@@ -442,7 +442,7 @@ def test_replay_of_the_example_gives_the_same_rows_and_answers(
 def test_a_query_sees_what_another_ledger_instance_imported_since(
     ledger: Ledger, db_url: str
 ) -> None:
-    queries = Queries(ledger)
+    queries = Queries(ledger.url)
     ledger.import_records(read_records(str(MULTILATERAL)), "alice")
     assert ids(queries.agreements()) == ["shared-rivers-treaty"]
 
@@ -460,3 +460,73 @@ def test_a_query_sees_what_another_ledger_instance_imported_since(
     }
     assert queries.agreement(MOU)["status"] == "signed"
     assert "signing-mou-2025" in ids(queries.timeline(actor="ali-larijani"))
+
+
+def test_amendments_chain_versions_whether_their_target_is_in_the_same_page_or_an_earlier_one(
+    ledger: Ledger, example: Queries
+) -> None:
+    """Two corrections and a retraction of one occurrence, in one import: each closes the
+    version before it, whether that version was written by an earlier page (one batched
+    update) or is still pending in the page being written."""
+    amend = {"date": "2025-08-20", "target": "signing-mou-2025", "reason": "r"}
+    enter(
+        ledger,
+        {**amend, "kind": "correction", "id": "c1", "set": {"place": "Tehran"}},
+        {**amend, "kind": "correction", "id": "c2", "set": {"place": "Erbil"}},
+        {**amend, "kind": "retraction", "id": "r1"},
+    )
+    expected = None
+    for page_size in (1, 2, 3, 2000):
+        replay(ledger, upto=0)
+        catch_up(ledger, page_size=page_size)
+        rows = read_models(ledger)
+        if expected is None:
+            expected = rows
+        assert rows == expected, f"pages of {page_size}"
+
+    from sqlalchemy import select
+
+    from projections import models
+
+    t = models.occurrences
+    with ledger.engine.connect() as connection:
+        versions = connection.execute(
+            select(t.c.known_from, t.c.known_until, t.c.retracted, t.c.record)
+            .where(t.c.occurrence == "signing-mou-2025")
+            .order_by(t.c.vid)
+        ).all()
+    assert len(versions) == 4
+    for older, newer in zip(versions, versions[1:], strict=False):
+        assert older.known_until == newer.known_from
+    assert versions[-1].known_until is None and versions[-1].retracted
+    assert '"place":"Erbil"' in versions[-1].record.replace(" ", "")
+    assert example.agreement(MOU)["signings"] == []
+
+
+def test_a_query_of_fresh_read_models_loads_no_write_side_code(ledger: Ledger) -> None:
+    """Query start-up is most of a query's time: with the read models caught up, a query
+    needs SQLAlchemy Core only, not eventsourcing, the ORM or pydantic."""
+    import subprocess
+    import sys
+
+    ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    catch_up(ledger)
+    program = (
+        "import sys\n"
+        "from projections.queries import Queries\n"
+        f"state = Queries({ledger.url!r}).agreement({MOU!r})\n"
+        "assert state['status'] == 'signed', state\n"
+        "heavy = ('eventsourcing', 'eventsourcing_sqlalchemy', 'sqlalchemy.orm', 'pydantic',"
+        " 'alembic', 'edtf')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert done.stdout.strip() == ""
+
+    enter(ledger, {"kind": "source", "id": "late-source", "title": "Late", "type": "other"})
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert "eventsourcing" in done.stdout.split()  # behind the log: it caught up itself

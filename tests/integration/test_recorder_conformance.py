@@ -38,8 +38,9 @@ from eventsourcing.tests import persistence as conformance
 from eventsourcing.utils import Environment, get_topic
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 
+from ledger.database import dispose_engines, engine_for
 from ledger.schema import current_revision, head_revision, upgrade
-from ledger.store import LedgerFactory, LedgerRecorder, dispose_engines, engine_for
+from ledger.store import LedgerFactory, LedgerRecorder
 
 SUBSCRIBE_ON_SQLITE = (
     "eventsourcing-sqlalchemy implements subscribe() with PostgreSQL LISTEN/NOTIFY only; "

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from ledger.application import Ledger
+from ledger.database import dispose_engines, engine_for
 from ledger.errors import SchemaError
 from ledger.merkle import root_hash
 from ledger.records import validate_record
 from ledger.schema import current_revision, downgrade, head_revision, upgrade
-from ledger.store import dispose_engines, engine_for
 from projections.catchup import catch_up, is_stale, positions
 
 READ_MODELS = (

@@ -37,7 +37,7 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def databases(engine_name: str, tmp_path: Path) -> Iterator[Databases]:
     """Creates, clones and drops the ledger databases of one test on its engine."""
-    from ledger.store import dispose_engines
+    from ledger.database import dispose_engines
 
     dbs = Databases(engine_name, tmp_path, [])
     yield dbs

@@ -71,7 +71,7 @@ def read_log(app: Any, spec: dict[str, Any]) -> list[str]:
 def read_queries(app: Any, spec: dict[str, Any]) -> list[str]:
     from projections.queries import Queries, When
 
-    rows = Queries(app).timeline(When(as_of=date(9999, 12, 31)))
+    rows = Queries(app.url).timeline(When(as_of=date(9999, 12, 31)))
     shown = {row["id"]: row for row in rows}
     problems = []
     # The timeline shows occurrences: a file is visible if any of its own occurrences is.
@@ -100,7 +100,7 @@ def read_models(app: Any, spec: dict[str, Any]) -> list[str]:
     """The read models as any query finds them once it has decided they are fresh."""
     from sqlalchemy import select
 
-    from ledger.store import read_only
+    from ledger.database import read_only
     from projections import models
 
     with app.recorder.transaction(commit=False) as session:

@@ -461,7 +461,7 @@ def verify_ok(url: str) -> None:
 def restart_catch_up(url: str) -> LedgerState:
     """What a restarted process reaches: the projections caught up from where they were."""
     from ledger.application import Ledger
-    from ledger.store import dispose_engines
+    from ledger.database import dispose_engines
     from projections.catchup import catch_up
 
     app = Ledger(url, create=False)
@@ -476,7 +476,7 @@ def restart_catch_up(url: str) -> LedgerState:
 def clean_rebuild(url: str) -> LedgerState:
     """The read models rebuilt from the log alone (`replay`: reset, then catch up)."""
     from ledger.application import Ledger
-    from ledger.store import dispose_engines
+    from ledger.database import dispose_engines
     from projections.catchup import replay
 
     app = Ledger(url, create=False)
@@ -501,8 +501,8 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 def build_ledger(url: str, *files: Path) -> None:
     """Import files in-process (one transaction each), bring projections up, let go of it."""
     from ledger.application import Ledger
+    from ledger.database import dispose_engines
     from ledger.reading import read_records
-    from ledger.store import dispose_engines
     from projections.catchup import catch_up
 
     app = Ledger(url)

@@ -752,7 +752,7 @@ def test_extreme_and_invalid_edtf_is_refused_or_answers_queries(tmp_path: Path) 
         app.import_records(items, "reliability")
         assert app.recorder.max_notification_id() == size + 1
         catch_up(app)
-        queries = Queries(app)
+        queries = Queries(app.url)
         queries.timeline()
         queries.agreement("agr-0")
         queries.endorsements("agr-0")
@@ -813,7 +813,7 @@ def _sql_property(url: str, examples: int) -> None:
                 if key not in ("participants", "sources"):
                     assert record[key] == value
         catch_up(app)
-        shown = Queries(app).actor(f"{slug}-actor-{n}")
+        shown = Queries(app.url).actor(f"{slug}-actor-{n}")
         assert shown["name"] == texts[2]
         assert [o["summary"] for o in shown["occurrences"]] == [texts[5]]
         with app.recorder.transaction(commit=False) as session:

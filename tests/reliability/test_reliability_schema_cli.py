@@ -25,8 +25,8 @@ from reliability_support import (
 from sqlalchemy import text
 
 from cli import main
+from ledger.database import engine_for
 from ledger.schema import current_revision, downgrade, head_revision
-from ledger.store import engine_for
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "ledger" / "examples" / "iraq-iran-2025.yaml"

@@ -1,0 +1,226 @@
+"""The interchange format's vocabulary: kinds, enumerations, and what a record refers to.
+
+Kept apart from validation (`ledger.records`, which needs pydantic) so that the read
+side — projections and queries — can name kinds, find a record's actors and agreements
+and hash its content without importing a validation library at start-up.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.dates import DateSpan, parse_date
+
+REGISTRY_KINDS = ("source", "actor", "post", "agreement")
+OCCURRENCE_KINDS = (
+    "signing",
+    "approval",
+    "ratification",
+    "entry_into_force",
+    "withdrawal",
+    "termination",
+    "suspension",
+    "implementation",
+    "visit",
+    "meeting",
+    "statement",
+    "proposal",
+    "accusation",
+    "threat",
+)
+AMENDMENT_KINDS = ("correction", "retraction")
+KINDS = REGISTRY_KINDS + OCCURRENCE_KINDS + AMENDMENT_KINDS
+
+ACTOR_TYPES = ("state", "organization", "body", "person", "group", "media")
+SOURCE_TYPES = ("news-report", "official-statement", "treaty-text", "database", "other")
+RELIABILITIES = ("A", "B", "C", "D", "E", "F")
+AGREEMENT_TYPES = (
+    "treaty",
+    "memorandum-of-understanding",
+    "security-agreement",
+    "joint-declaration",
+    "other",
+)
+RELATION_TYPES = ("builds_on", "reaffirms", "identical_to", "amends", "supersedes", "implements")
+RATIFICATION_METHODS = ("ratification", "acceptance", "approval", "accession", "succession")
+IMPLEMENTATION_STATUSES = (
+    "not_started",
+    "in_progress",
+    "largely_complete",
+    "complete",
+    "stalled",
+    "reversed",
+)
+STANCES = ("support", "oppose", "clarify", "reaffirm", "deny", "condemn", "neutral")
+
+
+# --- references ---------------------------------------------------------------------
+
+# (path, namespace, role): `[]` marks a list; role names an actor's part for actors_of.
+_Spec = tuple[tuple[str, str, str | None], ...]
+_SOURCES: _Spec = (("sources[].source", "source", None),)
+_OCCURRENCE_REFS: dict[str, _Spec] = {
+    "signing": (
+        ("agreement", "agreement", None),
+        ("signatories[].actor", "actor", "signatory"),
+        ("signatories[].on_behalf_of", "actor", "on_behalf_of"),
+        ("overseen_by[]", "actor", "overseen_by"),
+    ),
+    "approval": (
+        ("agreement", "agreement", None),
+        ("by", "actor", "by"),
+        ("on_behalf_of", "actor", "on_behalf_of"),
+    ),
+    "ratification": (("agreement", "agreement", None), ("by", "actor", "by")),
+    "entry_into_force": (("agreement", "agreement", None), ("for[]", "actor", "for")),
+    "withdrawal": (("agreement", "agreement", None), ("by", "actor", "by")),
+    "termination": (("agreement", "agreement", None), ("by", "actor", "by")),
+    "suspension": (("agreement", "agreement", None), ("by", "actor", "by")),
+    "implementation": (("agreement", "agreement", None), ("by[]", "actor", "by")),
+    "visit": (("visitor", "actor", "visitor"), ("host", "actor", "host"), ("about[]", "any", None)),
+    "meeting": (("participants[]", "actor", "participant"), ("about[]", "any", None)),
+    "statement": (("by", "actor", "by"), ("about[]", "any", None)),
+    "proposal": (("by", "actor", "by"), ("to", "actor", "to"), ("about[]", "any", None)),
+    "accusation": (
+        ("by", "actor", "by"),
+        ("against[]", "actor", "against"),
+        ("about[]", "any", None),
+    ),
+    "threat": (("by", "actor", "by"), ("against[]", "actor", "against")),
+    "correction": (("target", "occurrence", None),),
+    "retraction": (("target", "occurrence", None),),
+}
+REFERENCE_PATHS: dict[str, _Spec] = {
+    "source": (),
+    "actor": (("part_of", "actor", "part_of"), ("country", "actor", "country")),
+    "post": (
+        ("holder", "actor", "holder"),
+        ("organization", "actor", "organization"),
+        *_SOURCES,
+    ),
+    "agreement": (("parties[]", "actor", "party"), ("relations[].target", "agreement", None)),
+    **{kind: (*spec, *_SOURCES) for kind, spec in _OCCURRENCE_REFS.items()},
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An id a record points at, where it sits, and what kind of record it must name.
+
+    `namespace` is "actor", "agreement", "source", "occurrence", or "any" for `about`,
+    which may name an actor or an agreement.
+    """
+
+    field: str
+    namespace: str
+    id: str
+
+
+def walk(data: Any, path: str, prefix: str = "") -> Iterator[tuple[str, list[Any], Any]]:
+    """Yield (field path, container, key) for every value at `path` in `data`."""
+    head, _, rest = path.partition(".")
+    name = head.removesuffix("[]")
+    if not isinstance(data, Mapping) or data.get(name) is None:
+        return
+    here = f"{prefix}.{name}" if prefix else name
+    if head.endswith("[]"):
+        items = data[name]
+        for index, item in enumerate(items):
+            if rest:
+                yield from walk(item, rest, f"{here}[{index}]")
+            else:
+                yield f"{here}[{index}]", items, index
+    elif rest:
+        yield from walk(data[name], rest, here)
+    else:
+        yield here, data, name  # type: ignore[misc]
+
+
+def actors_of(record: Record) -> list[tuple[str, str]]:
+    """(role, actor id) for every actor the record involves, for filtering by actor.
+
+    `about` ids are left out: they may name agreements; `Record.references` has them.
+    """
+    pairs: list[tuple[str, str]] = []
+    for path, namespace, role in REFERENCE_PATHS[record.kind]:
+        if namespace != "actor" or role is None:
+            continue
+        for _field, container, key in walk(record.data, path):
+            pair = (role, container[key])
+            if pair not in pairs:
+                pairs.append(pair)
+    return pairs
+
+
+def agreements_of(record: dict[str, Any]) -> list[str]:
+    """Agreements an occurrence concerns: its `agreement`, or any id it is `about`."""
+    found: list[str] = []
+    if record.get("agreement"):
+        found.append(record["agreement"])
+    about = record.get("about") or []
+    for item in [about] if isinstance(about, str) else about:
+        if item not in found:
+            found.append(item)
+    return found
+
+
+# --- records ------------------------------------------------------------------------
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per content, so equal content has equal digests and derived ids."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A validated record. `data` is its interchange form, `kind` and `id` included.
+
+    Treat `data` as read-only: it is what export writes and what the digest covers.
+    """
+
+    kind: str
+    id: str
+    data: dict[str, Any]
+
+    @property
+    def namespace(self) -> str:
+        """Where the id must be unique: corrections share the occurrences' ids space."""
+        return self.kind if self.kind in REGISTRY_KINDS else "occurrence"
+
+    @functools.cached_property
+    def span(self) -> DateSpan | None:
+        """The days an occurrence or amendment may have happened; None for registry records."""
+        if self.kind in REGISTRY_KINDS:
+            return None
+        return parse_date(self.data["date"])
+
+    @functools.cached_property
+    def references(self) -> tuple[Reference, ...]:
+        """Every id the record names, so the ledger can check each exists and has the right
+        kind. Kept: an import asks twice (to prefetch a batch, then to decide)."""
+        return tuple(
+            Reference(field, namespace, container[key])
+            for path, namespace, _role in REFERENCE_PATHS[self.kind]
+            for field, container, key in walk(self.data, path)
+        )
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of `data`: equal content, equal digest."""
+        return hashlib.sha256(canonical_json(self.data).encode("utf-8")).hexdigest()
+
+
+def effective_span(record: Record) -> DateSpan | None:
+    """When an occurrence takes effect: a withdrawal's `effective` date, else its `date`.
+
+    The default is not written into `data`, so a record says only what the analyst said.
+    """
+    if record.kind == "withdrawal" and record.data.get("effective"):
+        return parse_date(record.data["effective"])
+    return record.span
