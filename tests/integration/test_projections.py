@@ -5,6 +5,7 @@ Issue 3. Every test runs on SQLite and on PostgreSQL (the `ledger` fixture).
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import date
 from pathlib import Path
@@ -496,7 +497,7 @@ def test_amendments_chain_versions_whether_their_target_is_in_the_same_page_or_a
             .order_by(t.c.vid)
         ).all()
     assert len(versions) == 4
-    for older, newer in zip(versions, versions[1:], strict=False):
+    for older, newer in itertools.pairwise(versions):
         assert older.known_until == newer.known_from
     assert versions[-1].known_until is None and versions[-1].retracted
     assert '"place":"Erbil"' in versions[-1].record.replace(" ", "")
