@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
 
 PAGE_SIZE = 2000
+#: A catch-up that applied this many events refreshes the planner's statistics.
+ANALYZE_AFTER = 10_000
 Progress = Callable[[int, int], None]
 
 
@@ -77,6 +79,7 @@ def catch_up(
     head = app.recorder.max_notification_id() or 0
     target = head if upto is None else min(upto, head)
     pages = 0
+    applied = 0
     while True:
         with app.recorder.transaction(commit=True) as session:
             _lock(session)
@@ -85,7 +88,7 @@ def catch_up(
             if progress is not None:
                 progress(start, target)
             if start >= target:
-                return pages
+                break
             last = start
             while True:
                 # One entry more than the page, to see whether the page ends a transaction.
@@ -107,11 +110,30 @@ def catch_up(
                 if not following or following[0].recorded_at != entries[-1].recorded_at:
                     break
             if last == start:
-                return pages
+                break
+            applied += last - start
             for projection in projections:
                 if last > done[projection.name]:
                     tracking._insert_tracking(session, Tracking(projection.name, last))
         pages += 1
+    if applied >= ANALYZE_AFTER:
+        _analyze(app, projections)
+    return pages
+
+
+def _analyze(app: Ledger, projections: list[Projection]) -> None:
+    """Refresh PostgreSQL's planner statistics of read models that just grew a lot.
+
+    Right after a replay autovacuum has not analyzed the tables yet, and with the stale
+    estimates the planner chose a nested loop for `timeline --agreement` that took 1.5 s
+    instead of 5 ms at 20k events. ANALYZE samples a fixed number of rows, so it costs
+    well under a second at any size. SQLite's planner does not need statistics here.
+    """
+    with app.recorder.transaction(commit=True) as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        names = ", ".join(model.name for p in projections for model in p.tables)
+        session.execute(text(f"ANALYZE {names}"))
 
 
 def reset(app: Ledger, names: Iterable[str] | None = None) -> None:
