@@ -132,6 +132,11 @@ def bench(engine: str, size: int, repeat: int) -> dict[str, Any]:
     result["replay"] = measure([LEDGER, "--db", url, "replay"])
     print(f"[{engine} {size}] queries …", file=sys.stderr, flush=True)
     result["floor"] = median_of([PYTHON, "-c", "import sqlalchemy, click"], repeat)
+    # Not the floor, shown beside it: a query must also load the database driver
+    # and SQLAlchemy's dialect for it, which creating an engine does.
+    result["driver_floor"] = median_of(
+        [PYTHON, "-c", f"import sqlalchemy, click; sqlalchemy.create_engine({url!r})"], repeat
+    )
     result["queries"] = {
         name: median_of([LEDGER, "--db", url, *args], repeat) for name, args in QUERIES.items()
     }
@@ -215,6 +220,18 @@ def markdown(r: dict[str, Any]) -> str:
             f"| `{name}` | {q['cpu']:.2f} | {r['floor']['cpu']:.2f} | "
             f"{q['cpu'] / r['floor']['cpu']:.2f}× floor |"
         )
+    if "driver_floor" in r:
+        driver = r["driver_floor"]
+        lines += [
+            "",
+            f"Driver floor (`import sqlalchemy, click` + `create_engine(url)`, which loads the "
+            f"driver and SQLAlchemy's dialect): {driver['wall'] * 1000:.0f} ms wall, "
+            f"{driver['cpu']:.2f} CPU s; queries against it: "
+            + ", ".join(
+                f"`{name}` {q['wall'] / driver['wall']:.2f}×" for name, q in r["queries"].items()
+            )
+            + ".",
+        ]
     if "db_mb" in r:
         lines += ["", f"Database size: {r['db_mb']:.0f} MB."]
     return "\n".join(lines) + "\n"

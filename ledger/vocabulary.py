@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,24 +121,41 @@ class Reference:
     id: str
 
 
-def walk(data: Any, path: str, prefix: str = "") -> Iterator[tuple[str, list[Any], Any]]:
-    """Yield (field path, container, key) for every value at `path` in `data`."""
-    head, _, rest = path.partition(".")
-    name = head.removesuffix("[]")
-    if not isinstance(data, Mapping) or data.get(name) is None:
-        return
-    here = f"{prefix}.{name}" if prefix else name
-    if head.endswith("[]"):
-        items = data[name]
-        for index, item in enumerate(items):
-            if rest:
-                yield from walk(item, rest, f"{here}[{index}]")
+@functools.cache
+def _steps(path: str) -> tuple[tuple[str, bool], ...]:
+    return tuple((part.removesuffix("[]"), part.endswith("[]")) for part in path.split("."))
+
+
+def walk(data: Any, path: str) -> list[tuple[str, Any, Any]]:
+    """(field path, container, key) for every value at `path` (``signatories[].actor``).
+
+    A loop over levels rather than recursive generators: every import and replay walks
+    each record's reference paths, and this was several per cent of both.
+    """
+    steps = _steps(path)
+    last = len(steps) - 1
+    found: list[tuple[str, Any, Any]] = []
+    level: list[tuple[str, Any]] = [("", data)]
+    for depth, (name, many) in enumerate(steps):
+        deeper: list[tuple[str, Any]] = []
+        for prefix, node in level:
+            if not isinstance(node, Mapping):
+                continue
+            value = node.get(name)
+            if value is None:
+                continue
+            here = f"{prefix}.{name}" if prefix else name
+            if many:
+                if depth == last:
+                    found.extend((f"{here}[{i}]", value, i) for i in range(len(value)))
+                else:
+                    deeper.extend((f"{here}[{i}]", item) for i, item in enumerate(value))
+            elif depth == last:
+                found.append((here, node, name))
             else:
-                yield f"{here}[{index}]", items, index
-    elif rest:
-        yield from walk(data[name], rest, here)
-    else:
-        yield here, data, name  # type: ignore[misc]
+                deeper.append((here, value))
+        level = deeper
+    return found
 
 
 def actors_of(record: Record) -> list[tuple[str, str]]:
