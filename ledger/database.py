@@ -74,6 +74,12 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
+def close_connections() -> None:
+    """Close every pooled connection; the engines stay usable and cached."""
+    for engine in _engines.values():
+        engine.dispose()
+
+
 def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()

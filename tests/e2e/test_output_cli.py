@@ -84,6 +84,19 @@ def test_json_is_one_line_for_a_program_and_indented_for_a_person(
     assert shown.startswith('{\n  "') and json.loads(shown) == json.loads(piped)
 
 
+def test_a_command_leaves_no_sqlite_write_ahead_log_behind(sqlite_url: str) -> None:
+    """Each command closes its connections as it ends: the last one to close checkpoints
+    SQLite's write-ahead log and deletes it, so the next process opens the database
+    without re-reading a log as large as the last import or replay wrote."""
+    from cli_support import invoke
+
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    invoke(sqlite_url, ["import", str(EXAMPLE)])
+    assert path.exists() and not Path(f"{path}-wal").exists()
+    invoke(sqlite_url, ["replay"])
+    assert not Path(f"{path}-wal").exists()
+
+
 # -- demo ------------------------------------------------------------------------------------
 
 
