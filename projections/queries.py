@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
@@ -27,6 +27,9 @@ from ledger.schema import is_current
 from ledger.vocabulary import Record, actors_of, agreements_of
 from projections import models
 from projections.state import Fact, Happened, agreement_state, happened
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
 
 
 class NotFound(LedgerError):
@@ -99,21 +102,21 @@ class Queries:
         self.url = url
         self.engine = database.engine_for(url)
         self._schema_checked = False
+        self._ledger: Ledger | None = None
 
-    def _catch_up(self) -> None:
-        from ledger.application import Ledger
-        from projections.catchup import catch_up
-
-        catch_up(Ledger(self.url))
-        self._schema_checked = True
-
-    def _check_schema(self) -> None:
-        if self._schema_checked:
-            return
-        if not is_current(self.engine):
+    @property
+    def ledger(self) -> Ledger:
+        """The write side, opened on first need (which creates or refuses the schema)."""
+        if self._ledger is None:
             from ledger.application import Ledger
 
-            Ledger(self.url)  # creates the schema, or says why it will not
+            self._ledger = Ledger(self.url)
+            self._schema_checked = True
+        return self._ledger
+
+    def _check_schema(self) -> None:
+        if not self._schema_checked and not is_current(self.engine):
+            self.ledger  # noqa: B018 - opening it creates the schema, or says why it will not
         self._schema_checked = True
 
     @contextmanager
@@ -136,7 +139,9 @@ class Queries:
                     yield connection
                     return
             if behind and not caught_up:
-                self._catch_up()
+                from projections.catchup import catch_up
+
+                catch_up(self.ledger)
                 caught_up = True
                 continue
             time.sleep(0.05)
