@@ -24,13 +24,18 @@ from eventsourcing.domain import Aggregate
 from ledger.errors import RecordError
 from ledger.events import EVENT_CLASSES, Occurred
 from ledger.records import apply_correction
-from ledger.vocabulary import AMENDMENT_KINDS, Record
+from ledger.vocabulary import AMENDMENT_KINDS, Record, Reference
 
 #: Fixed namespace for the ledger's stream ids: uuid5(LEDGER_NAMESPACE, "actor:irq").
 LEDGER_NAMESPACE = UUID("6f1c7d2e-5b0a-5e7c-9a3d-2c4b8e1f0a71")
 
 #: Where an `about` reference may point, in the order it is looked up.
 ANY_NAMESPACES = ("actor", "agreement", "occurrence")
+
+
+def namespaces_of(ref: Reference) -> tuple[str, ...]:
+    """Where a reference is looked up, in order: `about` may name more than one kind."""
+    return ANY_NAMESPACES if ref.namespace == "any" else (ref.namespace,)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -119,8 +124,7 @@ def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:
     """The record's data with every reference checked and spelled as registered."""
     respelled: list[tuple[str, str]] = []
     for ref in record.references:
-        namespaces = ANY_NAMESPACES if ref.namespace == "any" else (ref.namespace,)
-        for namespace in namespaces:
+        for namespace in namespaces_of(ref):
             known = registry.find(namespace, ref.id)
             if known is not None:
                 if known.id != ref.id:

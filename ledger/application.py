@@ -25,7 +25,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
-from ledger.aggregates import ANY_NAMESPACES, Entry, Known, enter, stream_id
+from ledger.aggregates import Entry, Known, enter, namespaces_of, stream_id
 from ledger.errors import RecordError, RetryableError
 from ledger.events import Recorded
 from ledger.schema import ensure_schema, is_current
@@ -147,7 +147,7 @@ def _looked_up(record: Record) -> Iterator[tuple[str, str]]:
     """What deciding on `record` will ask the registry: its own id and every reference."""
     yield record.namespace, record.id
     for ref in record.references:
-        for namespace in ANY_NAMESPACES if ref.namespace == "any" else (ref.namespace,):
+        for namespace in namespaces_of(ref):
             yield namespace, ref.id
 
 

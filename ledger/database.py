@@ -81,13 +81,12 @@ def close_connections() -> None:
 
 
 def dispose_engines() -> None:
-    for engine in _engines.values():
-        engine.dispose()
+    """Close every pooled connection and forget the engines, as a new process would."""
+    close_connections()
     _engines.clear()
 
 
-def read_only(connection: Any) -> None:
-    """Give a read transaction (a Connection or Session) one snapshot for all its statements."""
-    dialect = getattr(connection, "dialect", None) or connection.get_bind().dialect
-    if dialect.name == "postgresql":
+def read_only(connection: Connection) -> None:
+    """Give a read transaction one snapshot of the database for all its statements."""
+    if connection.dialect.name == "postgresql":
         connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))

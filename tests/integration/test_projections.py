@@ -23,6 +23,15 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "ledger" / "examples" / "iraq-iran-2025.yaml"
 MULTILATERAL = REPO / "tests" / "e2e" / "data" / "multilateral-treaty.yaml"
 MOU = "iq-ir-security-mou-2025"
+#: A correction of the memorandum's signing: it took place in Tehran, not Baghdad.
+TEHRAN = {
+    "kind": "correction",
+    "id": "c1",
+    "date": "2025-08-20",
+    "target": "signing-mou-2025",
+    "set": {"place": "Tehran"},
+    "reason": "r",
+}
 
 
 def enter(ledger: Ledger, *raw: dict[str, Any], user: str = "tester") -> None:
@@ -228,14 +237,7 @@ def test_known_at_shows_what_was_known_before_a_correction_and_a_retraction(
     time.sleep(0.01)
     enter(
         ledger,
-        {
-            "kind": "correction",
-            "id": "c1",
-            "date": "2025-08-20",
-            "target": "signing-mou-2025",
-            "set": {"place": "Tehran"},
-            "reason": "r",
-        },
+        TEHRAN,
     )
     t1 = _last_recorded_at(ledger)
     time.sleep(0.01)
@@ -414,14 +416,7 @@ def test_replay_of_the_example_gives_the_same_rows_and_answers(
 ) -> None:
     enter(
         ledger,
-        {
-            "kind": "correction",
-            "id": "c1",
-            "date": "2025-08-20",
-            "target": "signing-mou-2025",
-            "set": {"place": "Tehran"},
-            "reason": "r",
-        },
+        TEHRAN,
     )
     enter(
         ledger,
@@ -472,7 +467,7 @@ def test_amendments_chain_versions_whether_their_target_is_in_the_same_page_or_a
     amend = {"date": "2025-08-20", "target": "signing-mou-2025", "reason": "r"}
     enter(
         ledger,
-        {**amend, "kind": "correction", "id": "c1", "set": {"place": "Tehran"}},
+        TEHRAN,
         {**amend, "kind": "correction", "id": "c2", "set": {"place": "Erbil"}},
         {**amend, "kind": "retraction", "id": "r1"},
     )
@@ -579,14 +574,7 @@ def test_filtered_questions_and_amendment_lookups_start_from_their_selective_ind
         ledger.import_records(read_records(str(EXAMPLE)), "alice")
         enter(
             ledger,
-            {
-                "kind": "correction",
-                "id": "c1",
-                "date": "2025-08-20",
-                "target": "signing-mou-2025",
-                "set": {"place": "Tehran"},
-                "reason": "r",
-            },
+            TEHRAN,
         )
         catch_up(ledger)
         statements: list[tuple[str, Any]] = []

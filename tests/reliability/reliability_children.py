@@ -104,7 +104,7 @@ def read_models(app: Any, spec: dict[str, Any]) -> list[str]:
     from projections import models
 
     with app.recorder.transaction(commit=False) as session:
-        read_only(session)
+        read_only(session.connection())
         versions = set(session.execute(select(models.occurrences.c.occurrence)).scalars())
         amendments = set(session.execute(select(models.amendments.c.id)).scalars())
     return _half_applied(versions | amendments, spec)

@@ -19,7 +19,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -458,33 +459,36 @@ def verify_ok(url: str) -> None:
         app.close()
 
 
-def restart_catch_up(url: str) -> LedgerState:
-    """What a restarted process reaches: the projections caught up from where they were."""
+@contextmanager
+def one_process(url: str, *, create: bool = True) -> Iterator[Any]:
+    """A ledger opened for one step, then let go of as a process's exit would: closed,
+    and no pooled connection left to the next step."""
     from ledger.application import Ledger
     from ledger.database import dispose_engines
-    from projections.catchup import catch_up
 
-    app = Ledger(url, create=False)
+    app = Ledger(url, create=create)
     try:
-        catch_up(app)
+        yield app
     finally:
         app.close()
         dispose_engines()
+
+
+def restart_catch_up(url: str) -> LedgerState:
+    """What a restarted process reaches: the projections caught up from where they were."""
+    from projections.catchup import catch_up
+
+    with one_process(url, create=False) as app:
+        catch_up(app)
     return ledger_state(url, with_ids=True)
 
 
 def clean_rebuild(url: str) -> LedgerState:
     """The read models rebuilt from the log alone (`replay`: reset, then catch up)."""
-    from ledger.application import Ledger
-    from ledger.database import dispose_engines
     from projections.catchup import replay
 
-    app = Ledger(url, create=False)
-    try:
+    with one_process(url, create=False) as app:
         replay(app)
-    finally:
-        app.close()
-        dispose_engines()
     return ledger_state(url, with_ids=True)
 
 
@@ -500,19 +504,13 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 def build_ledger(url: str, *files: Path) -> None:
     """Import files in-process (one transaction each), bring projections up, let go of it."""
-    from ledger.application import Ledger
-    from ledger.database import dispose_engines
     from ledger.reading import read_records
     from projections.catchup import catch_up
 
-    app = Ledger(url)
-    try:
+    with one_process(url) as app:
         for path in files:
             app.import_records(read_records(str(path)), "reliability")
         catch_up(app)
-    finally:
-        app.close()
-        dispose_engines()
 
 
 def stratified_delays(rng: random.Random, duration: float, trials: int) -> list[float]:
