@@ -51,6 +51,12 @@ class Context:
         return Queries(self.url)
 
 
+def printable(message: str) -> str:
+    """A message that any terminal can show: a lone surrogate from hostile input is escaped
+    rather than left to raise UnicodeEncodeError while the error itself is printed."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def at_the_edge(func: F) -> F:
     """Turn the ledger's own errors into clean exit-1 messages, never tracebacks."""
 
@@ -61,7 +67,7 @@ def at_the_edge(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LedgerError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(printable(str(error))) from None
         except KeyError as error:  # unknown projection names and the like
             raise click.ClickException(str(error.args[0] if error.args else error)) from None
 

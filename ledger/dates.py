@@ -274,8 +274,10 @@ def _parse_edtf(text: str) -> EDTFObject:
         try:
             parsed = edtf.parse_edtf(text)
         except Exception as error:
+            # edtf quotes the raw input ("near '0\ud800'"); the text is already shown
+            # escaped by repr, and a raw lone surrogate would make the message unprintable.
             reason = (
-                str(error).split(". Please provide", 1)[0]
+                str(error).split(". Please provide", 1)[0].split(" near ", 1)[0]
                 if isinstance(error, EDTFParseException)
                 else "edtf cannot read it"
             )

@@ -601,3 +601,12 @@ def test_every_command_is_documented_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8")
     missing = [name for name in COMMANDS if f"ledger {name}" not in text]
     assert not missing, f"README.md does not document: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("date", ["0\ud800", "2025-01-0\udc80"])
+def test_a_date_with_a_lone_surrogate_is_refused_in_one_printable_line(cli: Cli, date: str) -> None:
+    result = cli("record", "statement", "--date", date, "--by", "IRQ", "--stance", "support",
+                 expect=1)  # fmt: skip
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "is not a valid EDTF date" in result.stderr
+    assert "\\ud800" in result.stderr or "\\udc80" in result.stderr

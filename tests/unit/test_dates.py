@@ -256,3 +256,10 @@ def test_the_shortcut_never_disagrees_with_edtf(
     fast = _fast_span(text)
     if fast is not None:
         assert fast == _edtf_span(text)
+
+
+@pytest.mark.parametrize("text", ["0\ud800", "\ud8000", "2025-01-0\udc80", "[\ud800..2020]"])
+def test_a_refused_date_with_a_lone_surrogate_gives_a_printable_message(text: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_date(text)
+    str(refused.value).encode("utf-8")  # would raise UnicodeEncodeError if echoed raw
