@@ -8,13 +8,20 @@ application backs it with the event store, tests with a dict). The rules:
 * an id taken by different content is refused: the analyst sends a correction;
 * every reference must name something registered (matched case-insensitively), and is
   rewritten to the registered spelling so that answers never depend on how it was typed;
-* a correction or retraction must target an occurrence that is not itself one, and a
-  correction's changes must make a valid record of the target's kind.
+* a correction or retraction may target any record (an occurrence, a source, an actor,
+  a post or an agreement) but not another correction or retraction; a correction's
+  changes, applied to the target as already corrected, must make a valid record of the
+  target's kind;
+* a retracted record is final: it cannot be corrected or retracted again, and nothing
+  new may refer to a retracted registry record;
+* a registry record that a live record still refers to cannot be retracted (the
+  references would be left pointing at nothing).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID, uuid5
@@ -24,18 +31,29 @@ from eventsourcing.domain import Aggregate
 from ledger.errors import RecordError
 from ledger.events import EVENT_CLASSES, Occurred
 from ledger.records import apply_correction
-from ledger.vocabulary import AMENDMENT_KINDS, Record, Reference
+from ledger.vocabulary import AMENDMENT_KINDS, REGISTRY_KINDS, Record, Reference
 
 #: Fixed namespace for the ledger's stream ids: uuid5(LEDGER_NAMESPACE, "actor:irq").
 LEDGER_NAMESPACE = UUID("6f1c7d2e-5b0a-5e7c-9a3d-2c4b8e1f0a71")
 
 #: Where an `about` reference may point, in the order it is looked up.
 ANY_NAMESPACES = ("actor", "agreement", "occurrence")
+#: Where a correction's or retraction's `target` may point: a record of any kind.
+RECORD_NAMESPACES = ("occurrence", *REGISTRY_KINDS)
 
 
 def namespaces_of(ref: Reference) -> tuple[str, ...]:
-    """Where a reference is looked up, in order: `about` may name more than one kind."""
-    return ANY_NAMESPACES if ref.namespace == "any" else (ref.namespace,)
+    """Where a reference is looked up, in order: `about` and `target` may name several kinds."""
+    if ref.namespace == "any":
+        return ANY_NAMESPACES
+    if ref.namespace == "record":
+        return RECORD_NAMESPACES
+    return (ref.namespace,)
+
+
+def namespace_of(kind: str) -> str:
+    """Where a record of this kind keeps its id: corrections share the occurrences' space."""
+    return kind if kind in REGISTRY_KINDS else "occurrence"
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -50,18 +68,60 @@ def stream_id(namespace: str, key: str) -> UUID:
 
 @dataclass(frozen=True)
 class Known:
-    """What the decision needs to know of a record already in the ledger."""
+    """What the decision needs to know of a record already in the ledger.
+
+    `target_namespace` is set for corrections and retractions: what their target names.
+    """
 
     id: str
     kind: str
     digest: str
     record: dict[str, Any]
     recorded_by: str
+    target_namespace: str | None = None
+
+    @property
+    def namespace(self) -> str:
+        return namespace_of(self.kind)
 
 
 class Registry(Protocol):
     def find(self, namespace: str, key: str) -> Known | None:
         """The record registered under this id in this namespace, if any."""
+
+    def amendments(self, namespace: str, key: str) -> Sequence[Known]:
+        """Corrections and retractions of this record, in the order they were recorded."""
+
+    def retraction(self, namespace: str, key: str) -> Known | None:
+        """The retraction of this record, if it was retracted."""
+
+    def mentions(self, ident: str) -> Sequence[Known]:
+        """Records that may name `ident` (matched without regard to case), as recorded or
+        as corrected: every record whose content names it, and every record a correction
+        naming it amends. A superset is fine: the decision checks each current version."""
+
+
+@dataclass(frozen=True)
+class Current:
+    """A record as the ledger reads it now: corrections applied, and whether retracted."""
+
+    record: dict[str, Any]
+    retraction: Known | None
+
+
+def current(original: Known, amendments: Sequence[Known]) -> Current:
+    """The record with its corrections applied in order; a retraction ends the story.
+
+    The write side decides on this, and the projections reach the same result one event
+    at a time, so a correction admitted here can always be applied when read.
+    """
+    record = original.record
+    for amendment in amendments:
+        if amendment.kind == "retraction":
+            return Current(record, amendment)
+        target = Record(kind=record["kind"], id=record["id"], data=record)
+        record = apply_correction(target, amendment.record["set"]).data
+    return Current(record, None)
 
 
 class Entry(Aggregate):
@@ -93,13 +153,33 @@ class Occurrence(Entry):
         self.latest = latest
 
 
+class Amendment(Occurrence):
+    """A correction or retraction, knowing what kind of record its target is."""
+
+    def __init__(
+        self,
+        record: dict[str, Any],
+        recorded_by: str,
+        digest: str,
+        earliest: str | None,
+        latest: str | None,
+        target_namespace: str,
+    ) -> None:
+        super().__init__(record, recorded_by, digest, earliest, latest)
+        self.target_namespace = target_namespace
+
+
 def enter(record: Record, registry: Registry, recorded_by: str) -> Entry | None:
     """Decide whether `record` enters the ledger: the new entry, or None if already there."""
     data = _resolve_references(record, registry)
-    if record.kind in AMENDMENT_KINDS:
-        _check_amendment(record, data, registry)
-    resolved = Record(kind=record.kind, id=data["id"], data=data)
     existing = registry.find(record.namespace, record.id)
+    if existing is not None and existing.id != data["id"]:
+        # The same id in another case: compare the content as if spelled as registered.
+        data = {**data, "id": existing.id}
+    target_namespace = None
+    if record.kind in AMENDMENT_KINDS:
+        target_namespace = _check_amendment(record, data, registry, existing)
+    resolved = Record(kind=record.kind, id=data["id"], data=data)
     if existing is not None:
         if existing.digest == resolved.digest:
             return None
@@ -117,6 +197,9 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Entry | None:
         kwargs["earliest"] = span.earliest.isoformat() if span.earliest else None
         kwargs["latest"] = span.latest.isoformat() if span.latest else None
         aggregate_class = Occurrence
+    if target_namespace is not None:
+        kwargs["target_namespace"] = target_namespace
+        aggregate_class = Amendment
     return aggregate_class._create(event_class, id=stream_id(record.namespace, record.id), **kwargs)
 
 
@@ -127,11 +210,13 @@ def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:
         for namespace in namespaces_of(ref):
             known = registry.find(namespace, ref.id)
             if known is not None:
+                if namespace in REGISTRY_KINDS and ref.namespace != "record":
+                    _refuse_if_retracted(namespace, known, registry, ref.field)
                 if known.id != ref.id:
                     respelled.append((ref.field, known.id))
                 break
         else:
-            what = "actor, agreement or occurrence" if ref.namespace == "any" else ref.namespace
+            what = _WHAT.get(ref.namespace, ref.namespace)
             raise RecordError(f"unknown {what} '{ref.id}'", field=ref.field)
     # A copy only when something is spelled differently, or when the caller will amend it.
     data = _copy(record.data) if respelled or record.kind in AMENDMENT_KINDS else record.data
@@ -140,26 +225,123 @@ def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:
     return data
 
 
-def _check_amendment(record: Record, data: dict[str, Any], registry: Registry) -> None:
-    target = registry.find("occurrence", data["target"])
-    assert target is not None  # references were resolved above
-    if target.kind in AMENDMENT_KINDS:
+_WHAT = {"any": "actor, agreement or occurrence", "record": "record"}
+
+
+def _refuse_if_retracted(namespace: str, known: Known, registry: Registry, field: str) -> None:
+    retraction = registry.retraction(namespace, known.id)
+    if retraction is not None:
         raise RecordError(
-            f"'{target.id}' is a {target.kind}; a {record.kind} must target an occurrence",
+            f"{namespace} '{known.id}' was retracted (by '{retraction.id}'); "
+            "a new record cannot refer to it",
+            field=field,
+        )
+
+
+def _check_amendment(
+    record: Record, data: dict[str, Any], registry: Registry, existing: Known | None
+) -> str:
+    """Check a correction or retraction against its target; returns the target's namespace.
+
+    When the same amendment is already recorded (a re-import), it is judged as it was on
+    entry, against the target as amended before it, so that unchanged content compares
+    equal and adds nothing.
+    """
+    if existing is not None and existing.target_namespace is not None:
+        namespace = existing.target_namespace
+        target = registry.find(namespace, data["target"])
+        assert target is not None  # an amendment is only ever entered with its target
+        earlier = registry.amendments(namespace, target.id)
+        ids = [amendment.id.casefold() for amendment in earlier]
+        if existing.id.casefold() in ids:
+            earlier = earlier[: ids.index(existing.id.casefold())]
+        now = current(target, earlier)
+    else:
+        namespace, target = _target(record, data["target"], registry)
+        if target.kind in AMENDMENT_KINDS:
+            raise RecordError(
+                f"'{target.id}' is a {target.kind}; a {record.kind} must target a record "
+                "that is not itself a correction or retraction",
+                field="target",
+            )
+        now = current(target, registry.amendments(namespace, target.id))
+        if now.retraction is not None:
+            action = "corrected" if record.kind == "correction" else "retracted again"
+            raise RecordError(
+                f"{target.kind} '{target.id}' was retracted by '{now.retraction.id}'; "
+                f"a retracted record cannot be {action}",
+                field="target",
+            )
+        if record.kind == "retraction" and namespace in REGISTRY_KINDS:
+            _refuse_if_referred(namespace, target, registry)
+    if record.kind == "correction":
+        _check_changes(data, Record(kind=target.kind, id=target.id, data=now.record), registry)
+    return namespace
+
+
+def _check_changes(data: dict[str, Any], target: Record, registry: Registry) -> None:
+    """The correction applied to the target as it now reads must make a valid record.
+
+    What it sets is stored as that record's normalized fields, and must name registered
+    things, spelled as registered (else answers would depend on how the correction typed
+    them); errors name `set.<field>`.
+    """
+    corrected = apply_correction(target, data["set"])
+    try:
+        spelled = _resolve_references(corrected, registry)
+    except RecordError as error:
+        raise RecordError(error.message, field=f"set.{error.field}") from None
+    for name in data["set"]:
+        if name in spelled:
+            data["set"][name] = spelled[name]
+
+
+def _target(record: Record, ident: str, registry: Registry) -> tuple[str, Known]:
+    """The one record the target id names; an id that names several is refused."""
+    found = [
+        (namespace, known)
+        for namespace in RECORD_NAMESPACES
+        if (known := registry.find(namespace, ident)) is not None
+    ]
+    assert found  # references were resolved above
+    if len(found) > 1:
+        kinds = " and ".join(f"{_article(k.kind)} {k.kind}" for _, k in found)
+        raise RecordError(
+            f"'{ident}' names {kinds}; a {record.kind} must name exactly one record",
             field="target",
         )
-    if record.kind == "correction":
-        target_record = Record(kind=target.kind, id=target.id, data=target.record)
-        corrected = apply_correction(target_record, data["set"])
-        # What the correction sets must name registered things too, spelled as registered
-        # (else answers would depend on how the correction typed them); errors name `set.`.
-        try:
-            spelled = _resolve_references(corrected, registry)
-        except RecordError as error:
-            raise RecordError(error.message, field=f"set.{error.field}") from None
-        for name in data["set"]:
-            if name in spelled:
-                data["set"][name] = spelled[name]
+    return found[0]
+
+
+def _refuse_if_referred(namespace: str, target: Known, registry: Registry) -> None:
+    """A registry record stays while any live record names it, as recorded or corrected."""
+    seen: set[tuple[str, str]] = set()
+    for mention in registry.mentions(target.id):
+        if mention.target_namespace is not None:  # a correction: its target is what counts
+            amended = registry.find(mention.target_namespace, mention.record["target"])
+            if amended is None:
+                continue
+            mention = amended
+        key = (mention.namespace, mention.id.casefold())
+        if key in seen or key == (namespace, target.id.casefold()):
+            continue
+        seen.add(key)
+        now = current(mention, registry.amendments(mention.namespace, mention.id))
+        if now.retraction is not None:
+            continue
+        record = Record(kind=mention.kind, id=mention.id, data=now.record)
+        for ref in record.references:
+            if ref.id.casefold() == target.id.casefold() and namespace in namespaces_of(ref):
+                raise RecordError(
+                    f"{target.kind} '{target.id}' cannot be retracted: {mention.kind} "
+                    f"'{mention.id}' still refers to it ({ref.field}); correct or retract "
+                    "that record first",
+                    field="target",
+                )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _copy(value: Any) -> Any:

@@ -8,6 +8,7 @@ refused record leaves the ledger exactly as it was.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,10 +28,11 @@ from sqlalchemy import select
 
 from ledger.aggregates import Entry, Known, enter, namespaces_of, stream_id
 from ledger.errors import RecordError, RetryableError
-from ledger.events import Recorded
+from ledger.events import Corrected, Recorded, Retracted
+from ledger.records import recording_user
 from ledger.schema import ensure_schema, is_current
 from ledger.store import LedgerFactory, LedgerRecorder, LogEntry
-from ledger.vocabulary import REGISTRY_KINDS, Record
+from ledger.vocabulary import REGISTRY_KINDS, Record, canonical_json
 
 if TYPE_CHECKING:
     from ledger.reading import RawRecord
@@ -80,6 +82,8 @@ class StoreRegistry:
 
     Registry records (sources, actors, agreements) are few and looked up constantly, so
     they are cached for the whole import; occurrences are fetched a batch at a time.
+    Corrections and retractions are few (a partial index on their topics finds them) and
+    are read once per import, on the first question that needs them.
     """
 
     def __init__(self, app: Ledger, session: Any) -> None:
@@ -87,6 +91,9 @@ class StoreRegistry:
         self.session = session
         self.registry_cache: dict[UUID, Known | None] = {}
         self.batch_cache: dict[UUID, Known | None] = {}
+        self.pending: list[Known] = []
+        self._amendments: dict[tuple[str, str], list[Known]] | None = None
+        self._retractions: dict[tuple[str, str], list[Known]] | None = None
 
     def find(self, namespace: str, key: str) -> Known | None:
         uid = stream_id(namespace, key)
@@ -126,21 +133,78 @@ class StoreRegistry:
             found[uid] = _known(event)
         return found
 
+    def amendments(self, namespace: str, key: str) -> list[Known]:
+        if self._amendments is None:
+            self._amendments = self._load_amendments(retractions_only=False)
+        return self._amendments.get((namespace, key.casefold()), [])
+
+    def retraction(self, namespace: str, key: str) -> Known | None:
+        """Asked of every reference to a registry record, so answered from retractions
+        alone (a few thousand in a million records) unless all amendments are loaded."""
+        index = self._amendments
+        if index is None:
+            if self._retractions is None:
+                self._retractions = self._load_amendments(retractions_only=True)
+            index = self._retractions
+        found = [a for a in index.get((namespace, key.casefold()), []) if a.kind == "retraction"]
+        return found[0] if found else None
+
+    def _load_amendments(self, *, retractions_only: bool) -> dict[tuple[str, str], list[Known]]:
+        """Amendments in the store (earlier batches included) and in the batch being decided."""
+        index: dict[tuple[str, str], list[Known]] = {}
+        topics = (
+            [get_topic(Retracted)]
+            if retractions_only
+            else [get_topic(Corrected), get_topic(Retracted)]
+        )
+        stored = self.app.recorder.select_by_topics(self.session, topics)
+        decoded = (_known(self.app.decode(e.stream, e.version, e.topic, e.state)) for e in stored)
+        for known in [*decoded, *self.pending]:
+            if known.target_namespace is None:
+                continue
+            if retractions_only and known.kind != "retraction":
+                continue
+            index.setdefault(_amended_key(known), []).append(known)
+        return index
+
+    def mentions(self, ident: str) -> list[Known]:
+        needle = json.dumps(ident).casefold()
+        found = [
+            _known(self.app.decode(entry.stream, entry.version, entry.topic, entry.state))
+            for entry in self.app.recorder.select_mentioning(self.session, json.dumps(ident))
+        ]
+        found.extend(k for k in self.pending if needle in canonical_json(k.record).casefold())
+        return found
+
     def add(self, entry: Entry) -> None:
         """Make an entry decided in this batch visible to the rest of the batch."""
         record = entry.record
         namespace = Record(kind=record["kind"], id=record["id"], data=record).namespace
         cache = self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
-        cache[entry.id] = Known(
+        known = Known(
             id=record["id"],
             kind=record["kind"],
             digest=entry.digest,
             record=record,
             recorded_by=f"{entry.recorded_by}, earlier in this same import",
+            target_namespace=getattr(entry, "target_namespace", None),
         )
+        cache[entry.id] = known
+        self.pending.append(known)
+        if known.target_namespace is not None:
+            for index in (self._amendments, self._retractions):
+                if index is not None and (index is self._amendments or known.kind == "retraction"):
+                    index.setdefault(_amended_key(known), []).append(known)
 
     def end_batch(self) -> None:
+        """The batch is written: its entries are in the store, where queries find them."""
         self.batch_cache.clear()
+        self.pending.clear()
+
+
+def _amended_key(amendment: Known) -> tuple[str, str]:
+    assert amendment.target_namespace is not None
+    return amendment.target_namespace, str(amendment.record["target"]).casefold()
 
 
 def _looked_up(record: Record) -> Iterator[tuple[str, str]]:
@@ -158,6 +222,7 @@ def _known(event: Recorded) -> Known:
         digest=event.digest,
         record=event.record,
         recorded_by=event.recorded_by,
+        target_namespace=getattr(event, "target_namespace", None),
     )
 
 
@@ -189,7 +254,7 @@ class Ledger(Application):
         self, items: Iterable[tuple[RawRecord | None, Record]], recorded_by: str | None = None
     ) -> ImportResult:
         """Enter records in one transaction: all of them, or (on any refusal) none."""
-        user = recorded_by or default_user()
+        user = recording_user(recorded_by or default_user())
         result = ImportResult()
         iterator = iter(items)
         try:

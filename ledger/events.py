@@ -105,12 +105,30 @@ class Threatened(Occurred):
     pass
 
 
-class Corrected(Occurred):
-    """Fields of an earlier occurrence were corrected; dated by the correction's publication."""
+class Amended(Occurred):
+    """A correction or retraction of an earlier record, dated by its publication.
+
+    ``target_namespace`` says what the record's ``target`` names: "occurrence", or the
+    registry kind ("source", "actor", "post", "agreement"). Ids are unique per namespace,
+    so the target's id alone could name an actor and an agreement at once; the decision
+    settles which, and readers never guess. Events recorded before registry records could
+    be amended (class version 1) lack it: they all amended occurrences.
+    """
+
+    target_namespace: str
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["target_namespace"] = "occurrence"
 
 
-class Retracted(Occurred):
-    """An earlier occurrence was retracted; it stays in the log and in audit output."""
+class Corrected(Amended):
+    """Fields of an earlier record were corrected; what was recorded stays as it was."""
+
+
+class Retracted(Amended):
+    """An earlier record was retracted; it stays in the log and in audit output."""
 
 
 EVENT_CLASSES: dict[str, type[Recorded]] = {

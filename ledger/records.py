@@ -24,6 +24,7 @@ from typing import Annotated, Any, get_origin
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
+from ledger.countries import USER_ASSIGNED_TEXT, is_state_code, iso_country
 from ledger.dates import parse_date
 from ledger.errors import RecordError
 from ledger.vocabulary import (
@@ -34,6 +35,7 @@ from ledger.vocabulary import (
     OCCURRENCE_KINDS,
     RATIFICATION_METHODS,
     REFERENCE_PATHS,
+    REGISTRY_KINDS,
     RELATION_TYPES,
     RELIABILITIES,
     SOURCE_TYPES,
@@ -50,6 +52,7 @@ __all__ = [
     "apply_correction",
     "field_names",
     "list_field_names",
+    "recording_user",
     "validate_record",
 ]
 
@@ -58,8 +61,8 @@ MAX_ITEMS = 10_000
 MAX_ID = 200
 _MAX_DEPTH = 20
 
-_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+#: An id (FORMAT.md v1.1): matched case-insensitively, shown as first registered.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _STATE_CODE = re.compile(r"[A-Za-z]{3}")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 _ISO_PUBLISHED = re.compile(
@@ -99,6 +102,9 @@ def _short(text: str) -> str:
 # Unicode categories Cc (C0, DEL, C1) and Cs (lone surrogates); prose may hold \t and \n.
 _CONTROL_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Bidirectional embeddings, overrides and isolates: they reorder how the text around them
+# is shown ("Trojan Source"), so a name could read differently from what it says.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _clean(value: Any, *, multiline: bool) -> str:
@@ -111,12 +117,22 @@ def _clean(value: Any, *, multiline: bool) -> str:
         raise ValueError("must not be empty")
     if len(text) > MAX_TEXT:
         raise ValueError(f"is {len(text)} characters long; at most {MAX_TEXT} are allowed")
-    found = (_CONTROL_IN_TEXT if multiline else _CONTROL_IN_NAME).search(text)
+    _refuse_hidden_characters(text, _CONTROL_IN_TEXT if multiline else _CONTROL_IN_NAME)
+    return text
+
+
+def _refuse_hidden_characters(text: str, control: re.Pattern[str]) -> None:
+    found = control.search(text)
     if found:
         raise ValueError(
             f"contains a control character (U+{ord(found.group()):04X}) at position {found.start()}"
         )
-    return text
+    found = _BIDI_CONTROL.search(text)
+    if found:
+        raise ValueError(
+            f"contains a bidirectional override or isolate character "
+            f"(U+{ord(found.group()):04X}) at position {found.start()}"
+        )
 
 
 def _name(value: Any) -> str:
@@ -143,11 +159,12 @@ def _id_text(value: Any) -> str:
 
 
 def _slug(value: Any) -> str:
+    """A record's own id: kept as written (the ledger shows it as first registered)."""
     text = _id_text(value)
-    if not _SLUG.fullmatch(text):
+    if not _ID.fullmatch(text):
         raise ValueError(
-            f"{_short(text)} is not a valid id: ids are lower-case slugs of letters a-z, "
-            "digits, '.', '_' and '-', starting with a letter or digit (e.g. 'signing-mou-2025')"
+            f"{_short(text)} is not a valid id: ids are slugs of letters, digits, '.', '_' "
+            "and '-', starting with a letter or digit (e.g. 'signing-mou-2025', 'NATO')"
         )
     return text
 
@@ -155,7 +172,7 @@ def _slug(value: Any) -> str:
 def _ref(value: Any) -> str:
     """An id pointing at another record; kept as written, matched case-insensitively later."""
     text = _id_text(value)
-    if not _REF.fullmatch(text):
+    if not _ID.fullmatch(text):
         raise ValueError(
             f"{_short(text)} is not a valid id reference: expected letters, digits, '.', '_' "
             "and '-', starting with a letter or digit (e.g. 'IRQ', 'krg-interior-ministry')"
@@ -283,7 +300,15 @@ def _changes(value: Any) -> Any:
         raise ValueError(f"expected a mapping of field to new value, got {_describe(value)}")
     if not value:
         raise ValueError("must name at least one field to change")
-    return _json_value(value)
+    changes: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise ValueError(f"field names must be text, got {_describe(key)}")
+        try:
+            changes[key] = _json_value(item, 1)
+        except ValueError as error:
+            raise ValueError(f"the new {_short(key)} {error}") from None
+    return changes
 
 
 Name = Annotated[str, BeforeValidator(_name)]
@@ -340,7 +365,7 @@ class SourceModel(_Model):
 
 
 class ActorModel(_Model):
-    id: Ref  # a slug, or a state's alpha-3 code: settled once `type` is known
+    id: Slug  # a state's is its ISO 3166 code: settled once `type` is known
     name: Name
     type: Annotated[str, BeforeValidator(_choice(ACTOR_TYPES))]
     aliases: NameList = []
@@ -349,7 +374,7 @@ class ActorModel(_Model):
 
 
 class PostModel(_Model):
-    id: Slug | None = None  # posts have no analyst id; export writes the derived one
+    id: Slug | None = None  # optional: without one, the ledger derives it from the content
     holder: Ref
     title: Name
     organization: Ref
@@ -515,8 +540,12 @@ def list_field_names(kind: str) -> tuple[str, ...]:
     )
 
 
-_OCCURRENCE_FIELDS = frozenset(
-    name for kind in OCCURRENCE_KINDS for name in field_names(kind) if name != "id"
+#: Every field some correction could set: checked again as the target's kind on entry.
+_AMENDABLE_FIELDS = frozenset(
+    name
+    for kind in (*REGISTRY_KINDS, *OCCURRENCE_KINDS)
+    for name in field_names(kind)
+    if name != "id"
 )
 
 
@@ -588,6 +617,25 @@ def apply_correction(target: Record, changes: Mapping[str, Any]) -> Record:
     return corrected
 
 
+def recording_user(name: str) -> str:
+    """Who is recording, checked as any name is: audits show it beside every record.
+
+    A control or bidirectional character could make an audit line read as someone else,
+    and the read models keep at most `MAX_ID` characters of it.
+    """
+    text = name.strip()
+    where = "the recording user (--user or $LEDGER_USER)"
+    if not text:
+        raise RecordError(f"{where} must not be empty")
+    if len(text) > MAX_ID:
+        raise RecordError(f"{where} is {len(text)} characters long; at most {MAX_ID} are allowed")
+    try:
+        _refuse_hidden_characters(text, _CONTROL_IN_NAME)
+    except ValueError as error:
+        raise RecordError(f"{where} {error}") from None
+    return text
+
+
 # --- helpers ------------------------------------------------------------------------
 
 
@@ -620,16 +668,7 @@ def _plain(value: Any) -> Any:
 def _check(kind: str, data: dict[str, Any]) -> None:
     """Rules that span fields, which the models check one at a time."""
     if kind == "actor":
-        if data["type"] == "state":
-            if not _STATE_CODE.fullmatch(data["id"]):
-                raise RecordError(
-                    f"a state's id must be its ISO 3166-1 alpha-3 code (three letters, e.g. "
-                    f"IRQ), not {_short(data['id'])}",
-                    field="id",
-                )
-            data["id"] = data["id"].upper()
-        elif not _SLUG.fullmatch(data["id"]):
-            raise RecordError(_slug_message(data["id"]), field="id")
+        data["id"] = _actor_id(data["id"], data["type"])
         for field in ("part_of", "country"):
             if data.get(field, "").casefold() == data["id"].casefold():
                 raise RecordError("an actor cannot refer to itself", field=field)
@@ -650,16 +689,29 @@ def _check(kind: str, data: dict[str, Any]) -> None:
                     f"a correction cannot change '{name}'; retract the record and record it anew",
                     field=f"set.{name}",
                 )
-            if name not in _OCCURRENCE_FIELDS:
-                raise RecordError(f"no occurrence has a field {_short(name)}", field=f"set.{name}")
+            if name not in _AMENDABLE_FIELDS:
+                raise RecordError(f"no record has a field {_short(name)}", field=f"set.{name}")
 
 
-def _slug_message(text: str) -> str:
-    try:
-        _slug(text)
-    except ValueError as error:
-        return str(error)
-    return f"{_short(text)} is not a valid id"
+def _actor_id(ident: str, actor_type: str) -> str:
+    """A state's id is its ISO 3166 code, in upper case; no other actor may take one."""
+    if actor_type == "state":
+        if not _STATE_CODE.fullmatch(ident) or not is_state_code(ident):
+            raise RecordError(
+                f"a state's id must be its ISO 3166-1 alpha-3 code (e.g. IRQ), the ISO 3166-3 "
+                f"code of a former country (e.g. SUN), or a user-assigned code "
+                f"({USER_ASSIGNED_TEXT}); {_short(ident)} is none of these",
+                field="id",
+            )
+        return ident.upper()
+    country = iso_country(ident)
+    if country is not None:
+        raise RecordError(
+            f"{_short(ident)} is the ISO 3166 code of {country}; only a state may take it as "
+            f"its id: choose a name-like id for this {actor_type}",
+            field="id",
+        )
+    return ident
 
 
 def _derived_id(data: Mapping[str, Any]) -> str:

@@ -45,6 +45,7 @@ from sqlalchemy import (
     Text,
     func,
     insert,
+    literal,
     select,
 )
 from sqlalchemy.orm import Session, sessionmaker
@@ -320,6 +321,55 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             if len(entries) < page:
                 return
             after = entries[-1].position
+
+    def select_by_topics(self, session: Session, topics: Sequence[str]) -> list[LogEntry]:
+        """Stored events of these types, in log order.
+
+        Corrections and retractions each have a partial index (migration 0005); the
+        topic is written into the SQL as a literal, since neither SQLite nor PostgreSQL's
+        generic plans will use a partial index for a condition on a bound parameter.
+        """
+        t = self.events_table
+        found: list[LogEntry] = []
+        for topic in topics:
+            condition = t.c.topic == literal(topic, literal_execute=True)
+            found.extend(self._entries(session, select(*self._columns()).where(condition)))
+        return sorted(found, key=lambda entry: entry.position)
+
+    def select_mentioning(self, session: Session, text: str) -> list[LogEntry]:
+        """Events whose stored state contains `text`, ignoring ASCII case, in log order.
+
+        A coarse filter for the rare question "what still names this record?" (asked
+        before a registry record is retracted): one scan in the database rather than
+        decoding every event in Python. Callers check each event they get.
+        """
+        t = self.events_table
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        if session.get_bind().dialect.name == "postgresql":
+            condition = func.convert_from(t.c.state, "UTF8").ilike(pattern, escape="\\")
+        else:  # SQLite's LIKE reads a BLOB as text and ignores ASCII case
+            condition = t.c.state.like(pattern, escape="\\")
+        return self._entries(session, select(*self._columns()).where(condition))
+
+    def _columns(self) -> tuple[Any, ...]:
+        t = self.events_table
+        return (
+            t.c.id,
+            t.c.originator_id,
+            t.c.originator_version,
+            t.c.topic,
+            t.c.state,
+            t.c.recorded_at,
+            t.c.leaf_hash,
+        )
+
+    @staticmethod
+    def _entries(session: Session, query: Any) -> list[LogEntry]:
+        return [
+            LogEntry(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bytes(r[6]))
+            for r in session.execute(query.order_by(query.selected_columns[0]))
+        ]
 
     def leaf_hashes(self, upto: int | None = None) -> list[bytes]:
         """Stored leaf hashes in log order (32 bytes each: 32 MB for a million)."""

@@ -92,8 +92,8 @@ _OCCURRENCE_REFS: dict[str, _Spec] = {
         ("about[]", "any", None),
     ),
     "threat": (("by", "actor", "by"), ("against[]", "actor", "against")),
-    "correction": (("target", "occurrence", None),),
-    "retraction": (("target", "occurrence", None),),
+    "correction": (("target", "record", None),),
+    "retraction": (("target", "record", None),),
 }
 REFERENCE_PATHS: dict[str, _Spec] = {
     "source": (),
@@ -112,8 +112,9 @@ REFERENCE_PATHS: dict[str, _Spec] = {
 class Reference:
     """An id a record points at, where it sits, and what kind of record it must name.
 
-    `namespace` is "actor", "agreement", "source", "occurrence", or "any" for `about`,
-    which may name an actor or an agreement.
+    `namespace` is "actor", "agreement", "source", "occurrence", "any" for `about`,
+    which may name an actor, an agreement or an occurrence, or "record" for the target
+    of a correction or retraction, which may name a record of any kind.
     """
 
     field: str

@@ -4,10 +4,10 @@ Nothing here is ever replayed to answer a question. Time travel works on two axe
 
 * valid time: every occurrence row carries the earliest and latest possible day of its
   (possibly corrected) date, so `--as-of D` is a range condition;
-* record time: an occurrence is kept as *versions*. The original is one version; each
-  correction or retraction closes the current version (``known_until``) and opens a new
-  one (``known_from``). `--known-at T` picks the version current at T; without it, the
-  version with no ``known_until``.
+* record time: an occurrence, and likewise a source, actor, post or agreement, is kept
+  as *versions*. The original is one version; each correction or retraction closes the
+  current version (``known_until``) and opens a new one (``known_from``). `--known-at T`
+  picks the version current at T; without it, the version with no ``known_until``.
 
 A version's key (``vid``) is the log position of the event that produced it, so the
 projection never needs a round trip to learn an id, and a replay produces identical rows.
@@ -43,14 +43,21 @@ DAY = String(10)
 registry = Table(
     "rm_registry",
     metadata,
-    Column("namespace", String(16), primary_key=True),
-    Column("key", ID, primary_key=True),  # the id, case-folded: ids match case-insensitively
+    # Versions, like occurrences': a correction or retraction of a source, actor, post or
+    # agreement closes the current version and opens the next (see the module docstring).
+    Column("vid", POSITION, primary_key=True, autoincrement=False),
+    Column("namespace", String(16), nullable=False),
+    Column("key", ID, nullable=False),  # the id, case-folded: ids match case-insensitively
     Column("id", ID, nullable=False),  # the id as registered
     Column("kind", String(32), nullable=False),
     Column("holder", ID),  # posts: the holder's id
     Column("record", Text, nullable=False),
-    Column("position", POSITION, nullable=False),
-    Column("recorded_at", STAMP, nullable=False),
+    Column("position", POSITION, nullable=False),  # where the record was first registered
+    Column("recorded_at", STAMP, nullable=False),  # when it was first registered
+    Column("known_from", STAMP, nullable=False),
+    Column("known_until", STAMP),  # NULL while this version is current
+    Column("retracted", Boolean, nullable=False),
+    Index(None, "namespace", "key"),
     Index(None, "holder"),
 )
 

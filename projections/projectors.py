@@ -20,6 +20,7 @@ from ledger.dates import parse_date
 from ledger.events import (
     ActorRegistered,
     AgreementRegistered,
+    Amended,
     Corrected,
     Occurred,
     PostHeld,
@@ -53,7 +54,12 @@ class Projection(ABC):
 
 
 class RegistryProjection(Projection):
-    """Sources, actors, posts and agreements, looked up by case-folded id."""
+    """Sources, actors, posts and agreements, looked up by case-folded id, as versions.
+
+    A correction or retraction of a registry record closes its current version and
+    opens the next, exactly as `OccurrenceProjection` does for occurrences, so
+    `--known-at` before a correction still reads the record as it was.
+    """
 
     name = "registry"
     tables = models.PROJECTION_TABLES["registry"]
@@ -65,26 +71,84 @@ class RegistryProjection(Projection):
     }
 
     def process(self, session: Session, batch: Batch) -> None:
-        rows = []
+        versions: list[dict[str, Any]] = []
+        current: dict[tuple[str, str], dict[str, Any]] = {}  # written in this page
+        amended = {
+            (e.target_namespace, str(e.record["target"]).casefold())
+            for _, e in batch
+            if isinstance(e, Amended) and e.target_namespace in self.namespaces.values()
+        }
+        stored = _current_registry_rows(session, amended)
+        closed: list[dict[str, Any]] = []
         for entry, event in batch:
             namespace = self.namespaces.get(type(event))
-            if namespace is None:
+            if namespace is not None:
+                record = event.record
+                row = _registry_row(entry, namespace, record, entry.position, entry.recorded_at)
+                versions.append(row)
+                current[(namespace, row["key"])] = row
                 continue
-            record = event.record
-            rows.append(
-                {
-                    "namespace": namespace,
-                    "key": record["id"].casefold(),
-                    "id": record["id"],
-                    "kind": record["kind"],
-                    "holder": record.get("holder"),
-                    "record": dumps(record),
-                    "position": entry.position,
-                    "recorded_at": entry.recorded_at,
-                }
+            if not isinstance(event, Amended) or event.target_namespace == "occurrence":
+                continue
+            key = (event.target_namespace, str(event.record["target"]).casefold())
+            before = current.pop(key, None)
+            if before is not None:
+                before["known_until"] = entry.recorded_at
+            else:
+                before = stored.pop(key, None)
+                if before is None:  # the write side only amends records it knows
+                    continue
+                closed.append({"closed_vid": before["vid"], "closed_at": entry.recorded_at})
+            record = json.loads(before["record"])
+            if isinstance(event, Corrected) and not before["retracted"]:
+                target = Record(kind=record["kind"], id=record["id"], data=record)
+                record = apply_correction(target, event.record["set"]).data
+            row = _registry_row(entry, key[0], record, before["position"], before["recorded_at"])
+            row["retracted"] = isinstance(event, Retracted) or before["retracted"]
+            versions.append(row)
+            current[key] = row
+        if closed:
+            t = models.registry
+            session.execute(
+                update(t)
+                .where(t.c.vid == bindparam("closed_vid"))
+                .values(known_until=bindparam("closed_at")),
+                closed,
             )
-        if rows:
-            session.execute(insert(models.registry), rows)
+        if versions:
+            session.execute(insert(models.registry), versions)
+
+
+def _registry_row(
+    entry: LogEntry, namespace: str, record: dict[str, Any], position: int, recorded_at: str
+) -> dict[str, Any]:
+    return {
+        "vid": entry.position,
+        "namespace": namespace,
+        "key": record["id"].casefold(),
+        "id": record["id"],
+        "kind": record["kind"],
+        "holder": record.get("holder"),
+        "record": dumps(record),
+        "position": position,
+        "recorded_at": recorded_at,
+        "known_from": entry.recorded_at,
+        "known_until": None,
+        "retracted": False,
+    }
+
+
+def _current_registry_rows(
+    session: Session, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The current versions of these registry records, written by earlier pages."""
+    t = models.registry
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for namespace, key in sorted(keys):
+        for row in session.execute(select(t).where(t.c.namespace == namespace, t.c.key == key)):
+            if row.known_until is None:
+                found[(namespace, key)] = dict(row._mapping)
+    return found
 
 
 class OccurrenceProjection(Projection):
@@ -95,10 +159,10 @@ class OccurrenceProjection(Projection):
 
     def process(self, session: Session, batch: Batch) -> None:
         rows = _Rows()
-        amended = {e.record["target"] for _, e in batch if isinstance(e, Corrected | Retracted)}
+        amended = {e.record["target"] for _, e in batch if _amends_occurrence(e)}
         rows.load_current(session, amended)
         for entry, event in batch:
-            if isinstance(event, Corrected | Retracted):
+            if isinstance(event, Amended):
                 self._amend(entry, event, rows)
             elif isinstance(event, Occurred):
                 rows.add_version(
@@ -112,7 +176,7 @@ class OccurrenceProjection(Projection):
                 )
         rows.flush(session)
 
-    def _amend(self, entry: LogEntry, event: Occurred, rows: _Rows) -> None:
+    def _amend(self, entry: LogEntry, event: Amended, rows: _Rows) -> None:
         amendment = event.record
         rows.amendments.append(
             {
@@ -126,6 +190,8 @@ class OccurrenceProjection(Projection):
                 "record": dumps(amendment),
             }
         )
+        if not _amends_occurrence(event):
+            return  # a registry record's versions are the registry projection's
         current = rows.close_current(amendment["target"], entry.recorded_at)
         if current is None:  # the write side only lets amendments of recorded occurrences in
             return
@@ -146,6 +212,10 @@ class OccurrenceProjection(Projection):
             latest=latest,
             retracted=isinstance(event, Retracted) or current["retracted"],
         )
+
+
+def _amends_occurrence(event: Recorded) -> bool:
+    return isinstance(event, Amended) and event.target_namespace == "occurrence"
 
 
 class _Rows:

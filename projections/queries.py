@@ -170,8 +170,16 @@ class Queries:
 
     @staticmethod
     def _registered(when: When) -> ColumnElement[bool]:
+        """The version of each registry record current at `known_at` (or now), unless retracted."""
         r = models.registry
-        return r.c.recorded_at <= when.known_at if when.known_at else r.c.id.is_not(None)
+        if when.known_at is None:
+            known = r.c.known_until.is_(None)
+        else:
+            known = and_(
+                r.c.known_from <= when.known_at,
+                or_(r.c.known_until.is_(None), r.c.known_until > when.known_at),
+            )
+        return and_(known, r.c.retracted.is_(False))
 
     def _lookup(self, session: Connection, namespace: str, key: str, when: When) -> dict[str, Any]:
         r = models.registry
@@ -182,6 +190,16 @@ class Queries:
         ).first()
         if row is None:
             suffix = f" as known at {when.known_at}" if when.known_at else ""
+            retracted = session.execute(
+                select(r.c.id).where(
+                    r.c.namespace == namespace,
+                    r.c.key == key.casefold(),
+                    r.c.retracted.is_(True),
+                    r.c.known_from <= when.known_at if when.known_at else r.c.retracted,
+                )
+            ).first()
+            if retracted is not None:
+                raise NotFound(f"{namespace} '{retracted.id}' was retracted{suffix}")
             raise NotFound(f"no {namespace} '{key}' in the ledger{suffix}")
         return dict(json.loads(row.record))
 
@@ -338,7 +356,9 @@ class Queries:
             found.update(
                 session.execute(
                     select(r.c.id).where(
-                        r.c.namespace == "agreement", r.c.id.in_(ids[start : start + 500])
+                        r.c.namespace == "agreement",
+                        r.c.id.in_(ids[start : start + 500]),
+                        self._registered(when),
                     )
                 ).scalars()
             )

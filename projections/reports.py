@@ -30,12 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ledger.aggregates import namespace_of
 from ledger.application import LoggedEvent
 from ledger.dates import format_timestamp, parse_date
 from ledger.errors import LedgerError
 from ledger.events import (
     ActorRegistered,
     AgreementRegistered,
+    Amended,
     Corrected,
     Occurred,
     Retracted,
@@ -133,7 +135,9 @@ class _Index:
 
     agreements: list[str] = field(default_factory=list)
     links: dict[str, set[str]] = field(default_factory=dict)
-    amended: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Amendments of each record, by (namespace, case-folded id).
+    amended: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    #: Sources and actors as the ledger reads them at the report's moment (corrected).
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     actors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -152,18 +156,45 @@ class _Index:
                 if scope is None:
                     wanted.add(record["id"])
                     index.agreements.append(record["id"])
-            elif _is_amendment(logged):
-                index.amended.setdefault(record["target"], []).append(_amendment_ref(logged))
+            elif isinstance(event, Amended):
+                key = (event.target_namespace, record["target"].casefold())
+                index.amended.setdefault(key, []).append(_amendment_ref(logged))
+                if event.target_namespace in ("source", "actor"):
+                    index.amend_registry(event)
+                    continue
+                if event.target_namespace == "agreement" and isinstance(event, Retracted):
+                    index.drop_agreement(record["target"], wanted)
+                    continue
                 # A correction may move an occurrence onto an agreement: count it as linked.
                 changed = (record.get("set") or {}) if isinstance(event, Corrected) else {}
                 for ident in agreements_of(changed):
-                    if ident in wanted:
+                    if ident in wanted and event.target_namespace == "occurrence":
                         index.links.setdefault(record["target"], set()).add(ident)
             elif isinstance(event, Occurred):
                 for ident in agreements_of(record):
                     if ident in wanted:
                         index.links.setdefault(record["id"], set()).add(ident)
         return index
+
+    def drop_agreement(self, ident: str, wanted: set[str]) -> None:
+        """A retracted agreement has no state to report; its events stay in the ledger's."""
+        wanted.discard(ident)
+        if ident in self.agreements:
+            self.agreements.remove(ident)
+
+    def amend_registry(self, event: Amended) -> None:
+        """Apply a correction of a source or actor, so citations and names read as corrected."""
+        records = self.sources if event.target_namespace == "source" else self.actors
+        target = event.record["target"]
+        before = records.get(target)
+        if before is None or not isinstance(event, Corrected):
+            return  # a retracted source or actor is named by nothing live: keep what it said
+        records[target] = _corrected(before, event.record)
+
+
+def _corrected(before: dict[str, Any], amendment: dict[str, Any]) -> dict[str, Any]:
+    target = Record(kind=before["kind"], id=before["id"], data=before)
+    return apply_correction(target, amendment.get("set") or {}).data
 
 
 def _amendment_ref(logged: LoggedEvent) -> dict[str, Any]:
@@ -190,17 +221,24 @@ class _Builder:
         }
         #: The current version of every occurrence some timeline shows, by occurrence id.
         self.versions: dict[str, dict[str, Any]] = {}
+        #: The current version of every registry record, by (namespace, case-folded id).
+        self.registry: dict[tuple[str, str], dict[str, Any]] = {}
         self.cited: dict[str, None] = {}
         self.mentioned: dict[str, None] = {}
 
     def add(self, logged: LoggedEvent) -> None:
         record = logged.record
-        if isinstance(logged.event, AgreementRegistered):
+        event = logged.event
+        if isinstance(event, AgreementRegistered):
             agreements = {record["id"]} & self.scope
-        elif _is_amendment(logged):
-            agreements = self.index.links.get(record["target"], set())
+        elif isinstance(event, Amended) and event.target_namespace == "agreement":
+            agreements = {record["target"]} & self.scope
+        elif isinstance(event, Amended) and event.target_namespace != "occurrence":
+            agreements = set()  # sources, actors, posts: the ledger-wide report shows them
+        elif isinstance(event, Amended):
+            agreements = self.index.links.get(record["target"], set()) & self.scope
         else:
-            agreements = self.index.links.get(record.get("id", ""), set())
+            agreements = self.index.links.get(record.get("id", ""), set()) & self.scope
         if not (agreements or self.whole):
             return
         event = self._event(logged, sorted(agreements))
@@ -219,6 +257,9 @@ class _Builder:
             self.versions[record["id"]] = version
             for ident in agreements:
                 self.by_agreement[ident]["versions"].append(version)
+        else:
+            key = (namespace_of(record["kind"]), record["id"].casefold())
+            self.registry[key] = {"position": logged.entry.position, "record": record}
 
     def _event(self, logged: LoggedEvent, agreements: list[str]) -> dict[str, Any]:
         record = logged.record
@@ -239,10 +280,9 @@ class _Builder:
         }
 
     def _amended_by(self, logged: LoggedEvent) -> list[dict[str, Any]]:
-        """Later corrections and retractions of this occurrence, so the original row says so."""
-        if not isinstance(logged.event, Occurred):
-            return []
-        return self.index.amended.get(logged.record["id"], [])
+        """Later corrections and retractions of this record, so the original row says so."""
+        record = logged.record
+        return self.index.amended.get((namespace_of(record["kind"]), record["id"].casefold()), [])
 
     def _mention(self, record: Mapping[str, Any]) -> None:
         kind, ident = str(record.get("kind")), str(record.get("id"))
@@ -292,7 +332,12 @@ class _Builder:
     def _amend(self, logged: LoggedEvent, event: dict[str, Any]) -> dict[str, Any]:
         """The amendment beside the version it superseded and the version it produced."""
         record = logged.record
-        version = self.versions.get(record["target"])
+        amended = logged.event
+        assert isinstance(amended, Amended)
+        if amended.target_namespace == "occurrence":
+            version = self.versions.get(record["target"])
+        else:
+            version = self.registry.get((amended.target_namespace, record["target"].casefold()))
         amendment = {
             "position": logged.entry.position,
             "recorded_at": logged.entry.recorded_at,
@@ -301,23 +346,26 @@ class _Builder:
             "kind": record["kind"],
             "date": record.get("date"),
             "target": record["target"],
+            "target_kind": version["record"]["kind"] if version else None,
             "reason": record.get("reason"),
             "set": record.get("set"),
             "sources": event["sources"],
             "superseded": None,
             "result": None,
         }
-        if version is None:  # the write side only admits amendments of known occurrences
+        if version is None:  # the write side only admits amendments of known records
             return amendment
         before = version["record"]
         amendment["superseded"] = {"position": version["position"], "record": before}
         if isinstance(logged.event, Retracted):
             version["status"] = "retracted"
             return amendment
-        after = apply_correction(
-            Record(kind=before["kind"], id=before["id"], data=before), record.get("set") or {}
-        ).data
+        after = _corrected(before, record)
         amendment["result"] = after
+        if amended.target_namespace != "occurrence":
+            version["record"] = after
+            self._mention(after)
+            return amendment
         span = parse_date(after["date"])
         version.update(
             record=after,

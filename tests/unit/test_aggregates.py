@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from ledger.aggregates import Known, Occurrence, enter, stream_id
+from ledger.aggregates import Amendment, Known, Occurrence, current, enter, stream_id
 from ledger.errors import RecordError
-from ledger.events import Corrected, Signed, SourceRegistered
+from ledger.events import Corrected, Retracted, Signed, SourceRegistered
 from ledger.records import Record, validate_record
 
 
@@ -23,12 +24,55 @@ class FakeRegistry:
         self.asked.append((namespace, key))
         return self.known.get((namespace, key.casefold()))
 
+    def amendments(self, namespace: str, key: str) -> list[Known]:
+        return [
+            k
+            for k in self.known.values()
+            if k.target_namespace == namespace and k.record["target"].casefold() == key.casefold()
+        ]
+
+    def retraction(self, namespace: str, key: str) -> Known | None:
+        found = [k for k in self.amendments(namespace, key) if k.kind == "retraction"]
+        return found[0] if found else None
+
+    def mentions(self, ident: str) -> list[Known]:
+        needle = json.dumps(ident).casefold()
+        return [k for k in self.known.values() if needle in json.dumps(k.record).casefold()]
+
     def register(self, raw: dict[str, Any], by: str = "alice") -> Record:
+        """Enter a record straight into the fake, bypassing the decision."""
         record = validate_record(raw)
+        target_namespace = None
+        if record.kind in ("correction", "retraction"):
+            target_namespace = next(
+                ns for ns, key in self.known if key == record.data["target"].casefold()
+            )
         self.known[(record.namespace, record.id.casefold())] = Known(
-            id=record.id, kind=record.kind, digest=record.digest, record=record.data, recorded_by=by
+            id=record.id,
+            kind=record.kind,
+            digest=record.digest,
+            record=record.data,
+            recorded_by=by,
+            target_namespace=target_namespace,
         )
         return record
+
+    def accept(self, raw: dict[str, Any], by: str = "alice") -> Known:
+        """Enter a record as the ledger would: decided, then kept."""
+        entry = enter(validate_record(raw), self, by)
+        assert entry is not None
+        record = entry.record
+        namespace = Record(kind=record["kind"], id=record["id"], data=record).namespace
+        known = Known(
+            id=record["id"],
+            kind=record["kind"],
+            digest=entry.digest,
+            record=record,
+            recorded_by=by,
+            target_namespace=getattr(entry, "target_namespace", None),
+        )
+        self.known[(namespace, record["id"].casefold())] = known
+        return known
 
 
 @pytest.fixture
@@ -188,3 +232,212 @@ def test_an_amendment_cannot_target_another_amendment(registry: FakeRegistry) ->
 def test_stream_ids_do_not_depend_on_how_the_id_is_cased() -> None:
     assert stream_id("actor", "IRQ") == stream_id("actor", "irq")
     assert stream_id("actor", "irq") != stream_id("agreement", "irq")
+
+
+# --- corrections and retractions of any record -------------------------------------------
+
+
+def _correction(target: str, ident: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "kind": "correction",
+        "id": ident,
+        "date": "2025-09-01",
+        "target": target,
+        "set": changes,
+        "reason": "a later report",
+    }
+
+
+def _retraction(target: str, ident: str) -> dict[str, Any]:
+    return {
+        "kind": "retraction",
+        "id": ident,
+        "date": "2025-09-02",
+        "target": target,
+        "reason": "never true",
+    }
+
+
+def test_a_correction_of_an_agreement_is_checked_as_an_agreement(
+    registry: FakeRegistry,
+) -> None:
+    entry = enter(
+        validate_record(_correction("MOU", "fix-parties", parties=["irq", "IRN"])), registry, "a"
+    )
+    assert isinstance(entry, Amendment)
+    (event,) = entry.collect_events()
+    assert isinstance(event, Corrected)
+    assert event.target_namespace == "agreement"
+    assert event.record["target"] == "mou"
+    assert event.record["set"] == {"parties": ["IRQ", "IRN"]}  # spelled as registered
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_correction("mou", "fix-2", type="pact")), registry, "a")
+    assert refused.value.field == "set.type"
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_correction("mou", "fix-3", parties=["FRA"])), registry, "a")
+    assert refused.value.field == "set.parties[0]"
+    assert "FRA" in refused.value.message
+
+
+def test_a_correction_of_an_actor_source_or_post_names_the_target_kind(
+    registry: FakeRegistry,
+) -> None:
+    registry.register(
+        {
+            "kind": "post",
+            "id": "araji-nsa",
+            "holder": "araji",
+            "title": "NSA",
+            "organization": "IRQ",
+        }
+    )
+    for target, changes, namespace in (
+        ("araji", {"name": "Qasim al-Araji (corrected)"}, "actor"),
+        ("peregraf", {"publisher": "Peregraf Media"}, "source"),
+        ("ARAJI-NSA", {"title": "National Security Advisor"}, "post"),
+    ):
+        entry = enter(
+            validate_record(_correction(target, f"fix-{namespace}", **changes)), registry, "a"
+        )
+        assert isinstance(entry, Amendment) and entry.target_namespace == namespace
+
+
+def test_a_correction_of_a_state_to_another_type_is_refused_for_its_iso_id(
+    registry: FakeRegistry,
+) -> None:
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_correction("IRQ", "fix-type", type="group")), registry, "a")
+    assert refused.value.field == "set"
+    assert "ISO 3166 code of Iraq" in refused.value.message
+
+
+def test_corrections_are_checked_against_the_record_as_already_corrected(
+    registry: FakeRegistry,
+) -> None:
+    registry.register(
+        {
+            "kind": "post",
+            "id": "araji-nsa",
+            "holder": "araji",
+            "title": "NSA",
+            "organization": "IRQ",
+            "start": "2020",
+            "end": "2025",
+        }
+    )
+    registry.accept(_correction("araji-nsa", "fix-start", start="2024"))
+    # Against the original (start 2020) an end of 2022 would pass; against the record as
+    # corrected (start 2024) the post would end before it starts.
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_correction("araji-nsa", "fix-end", end="2022")), registry, "a")
+    assert "ends before it starts" in refused.value.message
+
+
+def test_a_retracted_record_cannot_be_corrected(registry: FakeRegistry) -> None:
+    registry.register({**SIGNING, "agreement": "mou"})
+    registry.accept(_retraction("signing-1", "retract-1"))
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_correction("signing-1", "fix-1", place="Baghdad")), registry, "a")
+    assert refused.value.field == "target"
+    assert "was retracted by 'retract-1'" in refused.value.message
+    assert "cannot be corrected" in refused.value.message
+
+
+def test_a_retracted_record_cannot_be_retracted_again(registry: FakeRegistry) -> None:
+    registry.accept(_retraction("peregraf", "retract-source"))
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_retraction("PEREGRAF", "retract-again")), registry, "a")
+    assert "cannot be retracted again" in refused.value.message
+
+
+def test_the_same_retraction_imported_again_adds_nothing(registry: FakeRegistry) -> None:
+    registry.accept(_retraction("peregraf", "retract-source"))
+    assert enter(validate_record(_retraction("peregraf", "retract-source")), registry, "b") is None
+
+
+def test_a_registry_record_an_occurrence_still_names_cannot_be_retracted(
+    registry: FakeRegistry,
+) -> None:
+    registry.accept(SIGNING)
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_retraction("araji", "retract-araji")), registry, "a")
+    assert refused.value.field == "target"
+    message = refused.value.message
+    assert "actor 'araji' cannot be retracted" in message
+    assert "signing 'signing-1' still refers to it (signatories[0].actor)" in message
+
+
+def test_a_registry_record_no_longer_named_once_corrected_can_be_retracted(
+    registry: FakeRegistry,
+) -> None:
+    registry.register({"kind": "actor", "id": "sudani", "name": "Sudani", "type": "person"})
+    registry.accept(SIGNING)
+    registry.accept(_correction("signing-1", "fix-signer", signatories=[{"actor": "sudani"}]))
+    retraction = enter(validate_record(_retraction("araji", "retract-araji")), registry, "a")
+    assert retraction is not None
+    # ... while a correction that names a record keeps it from being retracted.
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_retraction("sudani", "retract-sudani")), registry, "a")
+    assert "still refers to it" in refused.value.message
+
+
+def test_a_registry_record_named_only_by_retracted_records_can_be_retracted(
+    registry: FakeRegistry,
+) -> None:
+    registry.accept(SIGNING)
+    registry.accept(_retraction("signing-1", "retract-signing"))
+    assert enter(validate_record(_retraction("araji", "retract-araji")), registry, "a") is not None
+
+
+def test_a_new_record_cannot_refer_to_a_retracted_registry_record(
+    registry: FakeRegistry,
+) -> None:
+    registry.accept(_retraction("araji", "retract-araji"))
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(SIGNING), registry, "a")
+    assert refused.value.field == "signatories[0].actor"
+    assert "actor 'araji' was retracted" in refused.value.message
+
+
+def test_a_target_naming_two_kinds_of_record_is_refused(registry: FakeRegistry) -> None:
+    registry.register({"kind": "agreement", "id": "araji", "title": "A", "type": "other"})
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_correction("araji", "fix-x", title="B")), registry, "a")
+    assert "names an actor and an agreement" in refused.value.message
+
+
+def test_an_id_in_another_case_names_the_same_record(registry: FakeRegistry) -> None:
+    registry.accept({"kind": "source", "id": "BBC-2025", "title": "BBC"})
+    assert (
+        enter(validate_record({"kind": "source", "id": "bbc-2025", "title": "BBC"}), registry, "b")
+        is None
+    )
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record({"kind": "source", "id": "Bbc-2025", "title": "ITV"}), registry, "b")
+    assert refused.value.field == "id"
+
+
+def test_the_current_record_applies_corrections_in_order_and_ends_at_a_retraction() -> None:
+    def known(kind: str, ident: str, record: dict[str, Any]) -> Known:
+        return Known(ident, kind, "", {"kind": kind, "id": ident, **record}, "a", "source")
+
+    original = Known("bbc", "source", "", {"kind": "source", "id": "bbc", "title": "A"}, "a")
+    first = known("correction", "c1", {"target": "bbc", "set": {"title": "B"}})
+    second = known("correction", "c2", {"target": "bbc", "set": {"publisher": "P"}})
+    retraction = known("retraction", "r1", {"target": "bbc"})
+    assert current(original, [first, second]).record == {
+        "kind": "source",
+        "id": "bbc",
+        "title": "B",
+        "publisher": "P",
+    }
+    assert current(original, [first, second]).retraction is None
+    ended = current(original, [first, retraction, second])
+    assert ended.record["title"] == "B" and "publisher" not in ended.record
+    assert ended.retraction is retraction
+
+
+def test_old_amendment_events_are_read_as_amending_occurrences() -> None:
+    state: dict[str, Any] = {}
+    Retracted.upcast_v1_v2(state)
+    assert state == {"target_namespace": "occurrence"}

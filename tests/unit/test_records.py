@@ -12,7 +12,13 @@ import yaml
 
 from ledger.dates import DateSpan
 from ledger.errors import RecordError
-from ledger.records import apply_correction, field_names, list_field_names, validate_record
+from ledger.records import (
+    apply_correction,
+    field_names,
+    list_field_names,
+    recording_user,
+    validate_record,
+)
 from ledger.vocabulary import (
     AMENDMENT_KINDS,
     KINDS,
@@ -219,7 +225,6 @@ def test_python_spellings_of_aliased_fields_are_not_fields() -> None:
 @pytest.mark.parametrize(
     "bad",
     [
-        "Signing-MOU",
         "-leading-dash",
         "has space",
         "x'; DROP TABLE events; --",
@@ -232,7 +237,7 @@ def test_python_spellings_of_aliased_fields_are_not_fields() -> None:
         "x" * 201,
     ],
 )
-def test_an_occurrence_id_must_be_a_lower_case_slug(bad: str) -> None:
+def test_an_occurrence_id_must_be_a_slug(bad: str) -> None:
     error = refused(with_("signing", id=bad))
     assert error.field == "id"
 
@@ -253,10 +258,38 @@ def test_a_state_id_that_is_not_three_letters_is_refused(bad: str) -> None:
     assert "ISO 3166-1 alpha-3" in error.message
 
 
-def test_an_upper_case_id_is_refused_for_actors_other_than_states() -> None:
-    error = refused({"kind": "actor", "id": "KDPI", "name": "KDPI", "type": "group"})
+def test_an_upper_case_id_is_kept_as_written() -> None:
+    assert validate_record(with_("signing", id="Signing-MOU")).id == "Signing-MOU"
+    group = validate_record({"kind": "actor", "id": "KDPI", "name": "KDPI", "type": "group"})
+    assert group.id == "KDPI"
+
+
+@pytest.mark.parametrize("code", ["SUN", "yug", "CSK", "DDR", "XKX", "AAA", "QMA", "QZZ", "ZZZ"])
+def test_a_former_country_or_a_user_assigned_code_may_name_a_state(code: str) -> None:
+    record = validate_record({"kind": "actor", "id": code, "name": "A state", "type": "state"})
+    assert record.id == code.upper()
+
+
+@pytest.mark.parametrize("code", ["ABC", "QLZ", "ZYZ", "EUR", "QAA"])
+def test_a_three_letter_code_iso_does_not_assign_is_refused_for_a_state(code: str) -> None:
+    error = refused({"kind": "actor", "id": code, "name": "A state", "type": "state"})
     assert error.field == "id"
-    assert "lower-case slug" in error.message
+    assert "ISO 3166-1 alpha-3" in error.message and "user-assigned" in error.message
+
+
+@pytest.mark.parametrize(
+    ("ident", "country"), [("pak", "Pakistan"), ("Irq", "Iraq"), ("sun", "USSR")]
+)
+def test_no_actor_but_a_state_may_take_an_iso_code_as_its_id(ident: str, country: str) -> None:
+    for actor_type in ("group", "organization", "person", "body", "media"):
+        error = refused({"kind": "actor", "id": ident, "name": "N", "type": actor_type})
+        assert error.field == "id"
+        assert f"ISO 3166 code of {country}" in error.message
+
+
+def test_an_id_is_at_most_200_characters() -> None:
+    assert validate_record(with_("signing", id="A" * 200)).id == "A" * 200
+    assert "at most 200" in refused(with_("signing", id="A" * 201)).message
 
 
 def test_references_keep_the_spelling_they_were_written_with() -> None:
@@ -288,6 +321,57 @@ def test_control_characters_in_text_are_refused(char: str) -> None:
     error = refused(with_("statement", summary=f"said {char} this"))
     assert error.field == "summary"
     assert "control character" in error.message
+
+
+@pytest.mark.parametrize(
+    "char",
+    ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"],
+)
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [
+        ("statement", "summary"),
+        ("statement", "quote"),
+        ("statement", "place"),
+        ("source", "title"),
+        ("source", "publisher"),
+        ("actor", "name"),
+        ("agreement", "title"),
+    ],
+)
+def test_bidirectional_overrides_and_isolates_are_refused_naming_the_field(
+    char: str, kind: str, field: str
+) -> None:
+    error = refused(with_(kind, **{field: f"Iraq {char}qarI"}))
+    assert error.field == field
+    assert f"bidirectional override or isolate character (U+{ord(char):04X})" in error.message
+
+
+def test_right_to_left_text_itself_is_welcome() -> None:
+    record = validate_record(with_("actor", name="العراق", aliases=["עִירַאק"]))
+    assert record.data["name"] == "العراق"
+
+
+def test_a_bidirectional_override_in_a_correction_value_is_refused() -> None:
+    error = refused(with_("correction", set={"summary": "x\u202ey"}))
+    assert error.field == "set"
+    assert "the new 'summary' contains a bidirectional" in error.message
+
+
+@pytest.mark.parametrize("name", ["alice\x1b[31m", "bob\u202e", "ev\ne", "tab\tuser", "\u2066x"])
+def test_the_recording_user_refuses_control_and_bidirectional_characters(name: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        recording_user(name)
+    assert "recording user" in caught.value.message
+
+
+def test_the_recording_user_is_a_name_of_at_most_200_characters() -> None:
+    assert recording_user(" alice ") == "alice"
+    assert recording_user("Ана Петрова") == "Ана Петрова"
+    with pytest.raises(RecordError):
+        recording_user("x" * 201)
+    with pytest.raises(RecordError):
+        recording_user("   ")
 
 
 def test_prose_may_span_lines_but_names_may_not() -> None:
@@ -562,9 +646,9 @@ def test_registry_references_cover_relations_parties_and_post_sources() -> None:
     assert Reference("holder", "actor", "ali-larijani") in post.references
 
 
-def test_corrections_reference_their_target_occurrence() -> None:
+def test_corrections_reference_a_record_of_any_kind() -> None:
     assert validate_record(VALID["correction"]).references == (
-        Reference("target", "occurrence", "signing-mou-2025"),
+        Reference("target", "record", "signing-mou-2025"),
     )
 
 
