@@ -43,6 +43,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    cast,
     func,
     insert,
     literal,
@@ -348,8 +349,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         pattern = f"%{escaped}%"
         if session.get_bind().dialect.name == "postgresql":
             condition = func.convert_from(t.c.state, "UTF8").ilike(pattern, escape="\\")
-        else:  # SQLite's LIKE reads a BLOB as text and ignores ASCII case
-            condition = t.c.state.like(pattern, escape="\\")
+        else:  # SQLite reads the BLOB's bytes as UTF-8 text; its LIKE ignores ASCII case
+            condition = cast(t.c.state, Text()).like(pattern, escape="\\")
         return self._entries(session, select(*self._columns()).where(condition))
 
     def _columns(self) -> tuple[Any, ...]:

@@ -235,8 +235,9 @@ class _Generator:
 
     def amendment(self, number: int) -> dict[str, Any]:
         rng = self.rng
-        target = rng.choice(self.targets)
-        if rng.random() < 0.25 and target["id"] not in self.retracted:
+        # A retracted record is final: it is never corrected or retracted again.
+        target = rng.choice([t for t in self.targets if t["id"] not in self.retracted])
+        if rng.random() < 0.25:
             self.retracted.add(target["id"])
             return {
                 "kind": "retraction",

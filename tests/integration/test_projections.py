@@ -139,10 +139,10 @@ ROLE_RECORDS = [
         "id": "o-sign",
         "date": "2020-01-01",
         "agreement": "pact",
-        "signatories": [{"actor": "signer", "on_behalf_of": "OBO"}],
+        "signatories": [{"actor": "signer", "on_behalf_of": "XOB"}],
         "overseen_by": ["overseer"],
     },
-    {"kind": "visit", "id": "o-visit", "date": "2020-01-02", "visitor": "visitor", "host": "HST"},
+    {"kind": "visit", "id": "o-visit", "date": "2020-01-02", "visitor": "visitor", "host": "XHS"},
     {
         "kind": "meeting",
         "id": "o-meeting",
@@ -156,7 +156,7 @@ ROLE_RECORDS = [
         "by": "accuser",
         "against": ["accused"],
     },
-    {"kind": "proposal", "id": "o-proposal", "date": "2020-01-05", "by": "proposer", "to": "REC"},
+    {"kind": "proposal", "id": "o-proposal", "date": "2020-01-05", "by": "proposer", "to": "XRE"},
     {
         "kind": "threat",
         "id": "o-threat",
@@ -169,7 +169,7 @@ ROLE_RECORDS = [
         "id": "o-force",
         "date": "2020-01-07",
         "agreement": "pact",
-        "for": ["FOR"],
+        "for": ["XFO"],
     },
     {
         "kind": "approval",
@@ -177,26 +177,26 @@ ROLE_RECORDS = [
         "date": "2020-01-08",
         "agreement": "pact",
         "by": "cabinet",
-        "on_behalf_of": "APR",
+        "on_behalf_of": "XAP",
     },
 ]
 ROLES = {
     "signer": "o-sign",
-    "OBO": "o-sign",
+    "XOB": "o-sign",
     "overseer": "o-sign",
     "visitor": "o-visit",
-    "HST": "o-visit",
+    "XHS": "o-visit",
     "participant-a": "o-meeting",
     "participant-b": "o-meeting",
     "accuser": "o-accusation",
     "accused": "o-accusation",
     "proposer": "o-proposal",
-    "REC": "o-proposal",
+    "XRE": "o-proposal",
     "threatener": "o-threat",
     "threatened": "o-threat",
-    "FOR": "o-force",
+    "XFO": "o-force",
     "cabinet": "o-approval",
-    "APR": "o-approval",
+    "XAP": "o-approval",
 }
 
 
