@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import string
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pycountry
 
 from ledger import vocabulary
 
@@ -123,10 +124,9 @@ class Generator:
                 "type": r.choice(("news-report", "official-statement", "treaty-text")),
                 "reliability": r.choice("ABCDEF"),
             }
-        codes: set[str] = set()
-        while len(codes) < STATES:
-            codes.add("".join(r.choice(string.ascii_uppercase) for _ in range(3)))
-        for code in sorted(codes):
+        # Real ISO 3166-1 codes: a state's id must be one (FORMAT.md v1.1).
+        codes = sorted(r.sample(sorted(c.alpha_3 for c in pycountry.countries), STATES))
+        for code in codes:
             self.states.append(code)
             yield {"kind": "actor", "id": code, "name": f"State {code}", "type": "state"}
             body = f"{code.lower()}-foreign-ministry"
