@@ -154,6 +154,8 @@ CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + [
     chr(c) for c in range(0x7F, 0xA0)
 ]
 SURROGATES = ["\ud800", "\udfff", "\udc80"]
+#: Bidirectional overrides and isolates: text that reads differently from what it says.
+BIDI = [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
 FORMATS = (".json", ".jsonl", ".yaml")
 HOW = ("field", "nested", "unknown field", "reference", "taken", "structure")
 
@@ -235,7 +237,8 @@ def hostile_value(
         st.sampled_from(["", " ", "\t", "  \n "]),
         st.integers(MAX_TEXT + 1, MAX_TEXT + 20_000).map(lambda n: "y" * n),
         st.builds(lambda a, c, b: a + c + b, _EDGE,
-                  st.sampled_from(CONTROLS + (SURROGATES if fmt != ".yaml" else [])), _EDGE),
+                  st.sampled_from(CONTROLS + BIDI + (SURROGATES if fmt != ".yaml" else [])),
+                  _EDGE),
         st.integers(2, depth_limit).map(_nest_list),
         st.integers(1, depth_limit).map(_nest_dict),
     ]  # fmt: skip
@@ -532,7 +535,7 @@ def hostile_text(data: st.DataObject, field: str) -> str:
         st.sampled_from(["", " ", "\t"]),
         st.integers(MAX_TEXT + 1, MAX_TEXT + 20_000).map(lambda n: "z" * n),
         st.builds(lambda a, c, b: a + c + b, _EDGE,
-                  st.sampled_from(CONTROLS + SURROGATES), _EDGE),
+                  st.sampled_from(CONTROLS + BIDI + SURROGATES), _EDGE),
         st.integers(2, 400).map(lambda d: json.dumps(_nest_list(d))),
         st.integers(1, 400).map(lambda d: json.dumps(_nest_dict(d))),
         st.sampled_from(["[1.5]", "[true]", "{}", '[{"deep": 1}]', "[null, -7]"]),
@@ -764,8 +767,14 @@ def test_extreme_and_invalid_edtf_is_refused_or_answers_queries(tmp_path: Path) 
     assert outcomes["accepted"] and outcomes["refused"]
 
 
+# Text the format accepts: no control characters, and no bidirectional overrides or
+# isolates (U+202A–U+202E, U+2066–U+2069), which FORMAT.md v1.1 refuses.
 _PLAIN_TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=20
+    alphabet=st.characters(
+        blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+        blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+    ),
+    max_size=20,
 )
 SQL_SLUGS = ["drop-table-ledger_events", "or-1-1--", "select.from", "x--y", "union_select"]
 
