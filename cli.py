@@ -306,6 +306,16 @@ def _widths(
     return plan
 
 
+def say(line: str) -> None:
+    """A line of prose sized to the terminal: wrapped between words, ids kept whole."""
+    import textwrap
+
+    width = terminal_width()
+    click.echo(
+        textwrap.fill(line, width=max(width, 20), break_on_hyphens=False, subsequent_indent="  ")
+    )
+
+
 def _print_records(
     cells: list[dict[str, str]], columns: list[str], title: str | None, width: int
 ) -> None:
@@ -313,7 +323,7 @@ def _print_records(
     import textwrap
 
     if title:
-        click.echo(title)
+        say(title)
     for row in cells:
         click.echo("─" * min(width, 40))
         for column in columns:
@@ -604,12 +614,10 @@ PARTICIPANT_COLUMNS = ["actor", "status", "signed", "consent", "in_force", "with
 
 def show_agreement(state: dict[str, Any]) -> None:
     certainty = "" if state["status_certain"] else " (not certain by this date)"
-    click.echo(f"{state['title']} [{state['id']}] — {state['type']}")
-    click.echo(f"status: {state['status']}{certainty}  (as of {state.get('as_of')})")
+    say(f"{state['title']} [{state['id']}] — {state['type']}")
+    say(f"status: {state['status']}{certainty}  (as of {state.get('as_of')})")
     if state["relations"]:
-        click.echo(
-            "relations: " + ", ".join(f"{r['type']} {r['target']}" for r in state["relations"])
-        )
+        say("relations: " + ", ".join(f"{r['type']} {r['target']}" for r in state["relations"]))
     print_table(
         state["participants"],
         PARTICIPANT_COLUMNS,
@@ -750,7 +758,7 @@ def actor(
     data = context.queries.actor(actor_id, when_from(as_of, known_at))
 
     def show(data: dict[str, Any]) -> None:
-        click.echo(f"{data['name']} [{data['id']}] — {data['type']}")
+        say(f"{data['name']} [{data['id']}] — {data['type']}")
         print_table(data["posts"], ["title", "organization", "start", "end"], title="posts")
         show_timeline(data["occurrences"], title="occurrences")
 
@@ -794,14 +802,14 @@ def source(
     data = context.queries.source(source_id, when_from(as_of, known_at))
 
     def show(data: dict[str, Any]) -> None:
-        click.echo(f"{data['title']} [{data['id']}]")
+        say(f"{data['title']} [{data['id']}]")
         details = [
             f"{key}: {data[key]}"
             for key in ("publisher", "published", "type", "reliability", "url")
             if data.get(key)
         ]
         if details:
-            click.echo("; ".join(details))
+            say("; ".join(details))
         print_table(
             data["citations"],
             CITATION_COLUMNS,
@@ -1250,7 +1258,7 @@ def keygen(name: str, prefix: str | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "json"]),
+    type=Closed(("md", "html", "json")),
     default="md",
     show_default=True,
 )
