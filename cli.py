@@ -855,7 +855,12 @@ CHANGE_COLUMNS = ["change", "recorded_at", "kind", "id", "detail"]
 
 
 @main.command()
-@click.option("--since", required=True, metavar="TIMESTAMP", help="Record time to start after.")
+@click.option(
+    "--since",
+    required=True,
+    metavar="TIMESTAMP",
+    help="Record time to start after (as --known-at: a bare day means its end, UTC).",
+)
 @click.option("--until", metavar="TIMESTAMP", help="Record time to end at (default: now).")
 @click.option(
     "--as-of", metavar="DATE", help="Agreements' answers as of this day (default: today)."
