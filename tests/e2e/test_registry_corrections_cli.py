@@ -163,6 +163,25 @@ def test_the_audit_shows_each_registry_record_before_and_after_its_correction(
     ] == "Peregraf"
 
 
+def test_search_and_changes_see_registry_corrections(cli: Cli, corrected: str) -> None:
+    found = ask(cli, "search", "Democratic Party of Iranian Kurdistan")
+    assert [(r["kind"], r["id"]) for r in found] == [("actor", "kdpi")]
+    assert found[0]["label"] == "Democratic Party of Iranian Kurdistan"
+    then = ask(cli, "search", "Kurdistan Democratic", "--known-at", corrected)
+    assert [(r["id"], r["label"]) for r in then if r["kind"] == "actor"] == [
+        ("kdpi", "Kurdistan Democratic Party of Iran")
+    ]
+    learned = ask(cli, "changes", "--since", corrected)
+    assert learned["added"] == []
+    assert {c["id"] for c in learned["corrected"]} == {
+        "border-pact-title",
+        "kdpi-name",
+        "peregraf-publisher",
+        "araji-post-title",
+    }
+    assert [a["id"] for a in learned["agreements"]] == [BORDER]
+
+
 def test_registry_corrections_survive_an_export_round_trip(
     cli: Cli, corrected: str, another_db_url: str, tmp_path: Path
 ) -> None:
