@@ -6,6 +6,7 @@ the schema so that a ledger never writes into a database it does not understand.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,21 +33,40 @@ def migrations_dir() -> Path:
 def is_current(engine: Engine) -> bool:
     """A fast yes for the usual case, without Alembic.
 
-    True only if the database's revision is the newest migration file's, whose revision
-    id is its file-name prefix by the project's convention (``0003_…`` is ``0003``).
-    Anything else — no version table, an older or unknown revision, a file named
-    otherwise — answers False, and `ensure_schema` decides with Alembic itself.
+    True only if the database's revision is the head of the migration files: the one
+    revision no other file revises, read from each file's ``revision`` and
+    ``down_revision`` lines (revision ids are assigned per branch of work, so the newest
+    file is not always the last by name). Anything else — no version table, an older or
+    unknown revision, files that do not read so — answers False, and `ensure_schema`
+    decides with Alembic itself.
     """
-    names = sorted(f.name for f in (migrations_dir() / "versions").glob("[0-9]*_*.py"))
-    if not names:
+    newest = _head_from_files()
+    if newest is None:
         return False
-    newest = names[-1].split("_", 1)[0]
     try:
         with engine.connect() as connection:
             rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     except Exception:  # no version table yet (or unreadable): let Alembic explain
         return False
     return [row[0] for row in rows] == [newest]
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+
+
+def _head_from_files() -> str | None:
+    """The single head revision of the migration files, or None if there is not one."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in (migrations_dir() / "versions").glob("[0-9]*_*.py"):
+        found = dict((name, value) for name, value in _REVISION.findall(path.read_text("utf-8")))
+        if "revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        if "down_revision" in found:
+            revised.add(found["down_revision"])
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
 
 
 def _config() -> Config:
