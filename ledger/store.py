@@ -54,6 +54,9 @@ from ledger.dates import format_timestamp, parse_timestamp
 from ledger.errors import TamperingDetected
 from ledger.merkle import HASH_SIZE, CompactRange, leaf_hash
 
+#: json's C encoder of one string, escaping everything outside ASCII (lone surrogates too).
+_json_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
 EVENTS_TABLE = "ledger_events"
 HEADS_SUFFIX = "_merkle"
 
@@ -109,18 +112,14 @@ def canonical_bytes(
     ``stream`` is the aggregate id in its canonical hyphenated form. Anyone holding the
     rows can recompute the leaf with a few lines of any language.
     """
-    return json.dumps(
-        {
-            "position": position,
-            "recorded_at": recorded_at,
-            "state": state.decode("utf-8", "surrogateescape"),
-            "stream": str(stream),
-            "topic": topic,
-            "version": version,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
+    # Written out key by key (in sorted order) with json's own string encoder: the same
+    # bytes as json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    # in half the time, which every command that rehashes the rows it shows pays.
+    return (
+        f'{{"position":{int(position)},"recorded_at":{_json_string(recorded_at)},'
+        f'"state":{_json_string(state.decode("utf-8", "surrogateescape"))},'
+        f'"stream":{_json_string(str(stream))},"topic":{_json_string(topic)},'
+        f'"version":{int(version)}}}'
     ).encode("ascii")
 
 

@@ -320,3 +320,21 @@ def test_verify_since_refuses_a_checkpoint_larger_than_the_log(
     bigger = tmp_path / "bigger.json"
     bigger.write_text(json.dumps({**head, "size": 40}))
     _refused(example("verify", "--since", str(bigger), expect=None), "events were removed")
+
+
+def test_read_models_built_incrementally_or_left_behind_verify_without_a_false_alarm(
+    cli: Cli, tmp_path: Path
+) -> None:
+    from synthetic_ledger import generate_records
+
+    records = generate_records(seed=5, occurrences=250)
+    size = -(-len(records) // 5)
+    for number in range(5):  # five imports, each caught up on its own
+        path = tmp_path / f"chunk-{number}.jsonl"
+        chunk = records[number * size : (number + 1) * size]
+        path.write_text("".join(json.dumps(r) + "\n" for r in chunk), encoding="utf-8")
+        cli("import", str(path))
+    assert "read models equal" in cli("verify").stdout
+    cli("replay", "--projection", "occurrences", "--to-position", "100")
+    data = json_of(cli("verify", "--json"))
+    assert data["ok"] is True and data["read_models"]["occurrences"] == 100
