@@ -4,7 +4,9 @@ A C2SP checkpoint note starts with an origin line naming the log it is for; chec
 is what keeps a note signed for one log from passing as a note of another. A ledger
 that already holds events keeps the name its notes were signed with until now
 ("diplomacy-ledger"); a new one gets a name of its own, which `ledger init --origin`
-may replace while the log is still empty.
+may replace while the log is still empty. A downgrade forgets the origin: upgraded
+again, a ledger with events is named "diplomacy-ledger", and notes signed with the
+forgotten name no longer match it.
 
 Revision ID: 0007
 Revises: 0003
