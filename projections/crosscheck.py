@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ledger import database
 from projections import models
-from projections.catchup import PAGE_SIZE
+from projections.catchup import PAGE_SIZE, _with_requirements
 from projections.projectors import PROJECTIONS, Projection
 
 if TYPE_CHECKING:
@@ -83,15 +83,21 @@ def check_read_models(app: Ledger) -> ReadModelCheck:
                     f"ends at {last}: run `ledger replay`"
                 )
         _past_tracking(check, live)
-        scratch = _scratch_engine(Path(scratch_dir) / "rebuilt.db")
-        try:
-            _rebuild(app, scratch, {n: min(p, last) for n, p in reached.items()})
-            with scratch.connect() as rebuilt:
-                for projection in PROJECTIONS.values():
-                    for table in projection.tables:
-                        _compare(check, table, live, rebuilt)
-        finally:
-            scratch.dispose()
+        # Projections at one position are rebuilt together; a projection reads those it
+        # requires as they were at its own position, so each position gets its own pass.
+        by_position: dict[int, list[Projection]] = {}
+        for name, position in reached.items():
+            by_position.setdefault(min(position, last), []).append(PROJECTIONS[name])
+        for number, (position, group) in enumerate(sorted(by_position.items())):
+            scratch = _scratch_engine(Path(scratch_dir) / f"rebuilt-{number}.db")
+            try:
+                _rebuild(app, scratch, _with_requirements(group), position)
+                with scratch.connect() as rebuilt:
+                    for projection in group:
+                        for table in projection.tables:
+                            _compare(check, table, live, rebuilt)
+            finally:
+                scratch.dispose()
     return check
 
 
@@ -146,27 +152,24 @@ def _scratch_engine(path: Path) -> Engine:
     return engine
 
 
-def _rebuild(app: Ledger, scratch: Engine, upto: dict[str, int]) -> None:
-    """Feed the log to each projection up to its own tracked position, as catch-up does."""
-    wanted: list[tuple[Projection, int]] = [(PROJECTIONS[n], p) for n, p in upto.items() if p]
-    if not wanted:
+def _rebuild(app: Ledger, scratch: Engine, projections: list[Projection], upto: int) -> None:
+    """Feed the log up to `upto` to the projections, a page at a time, as catch-up does."""
+    if not upto:
         return
-    end = max(p for _, p in wanted)
     with Session(scratch) as session, session.begin():
         page: list[Any] = []
-        for entry in app.recorder.iter_log(upto=end, page=PAGE_SIZE):
+        for entry in app.recorder.iter_log(upto=upto, page=PAGE_SIZE):
             page.append((entry, app.decode(entry.stream, entry.version, entry.topic, entry.state)))
             if len(page) == PAGE_SIZE:
-                _feed(session, wanted, page)
+                _feed(session, projections, page)
                 page = []
-        _feed(session, wanted, page)
+        _feed(session, projections, page)
 
 
-def _feed(session: Session, wanted: Sequence[tuple[Projection, int]], page: list[Any]) -> None:
-    for projection, position in wanted:
-        batch = [item for item in page if item[0].position <= position]
-        if batch:
-            projection.process(session, batch)
+def _feed(session: Session, projections: Sequence[Projection], page: list[Any]) -> None:
+    if page:
+        for projection in projections:
+            projection.process(session, page)
 
 
 def _ordered(connection: Connection, table: Table) -> Iterator[tuple[Any, ...]]:
