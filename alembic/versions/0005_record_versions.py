@@ -9,7 +9,7 @@ record-time axis, and the amendments found without reading the whole log.
   per cent of a ledger) for the write side's checks, at no cost to other inserts.
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
