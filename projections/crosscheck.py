@@ -195,6 +195,9 @@ def _sort_key(values: Sequence[Any]) -> tuple[tuple[int, Any], ...]:
 def _compare(check: ReadModelCheck, table: Table, live: Connection, rebuilt: Connection) -> None:
     names = [c.name for c in table.columns]
     key_at = [names.index(c.name) for c in table.primary_key.columns]
+    # Versioned tables are keyed by position (vid): name the record too, so the message
+    # says which source, actor, post, agreement or occurrence was touched.
+    shown_at = key_at + [names.index(n) for n in ("namespace", "id", "occurrence") if n in names]
 
     def key_of(row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(row[i] for i in key_at)
@@ -205,7 +208,7 @@ def _compare(check: ReadModelCheck, table: Table, live: Connection, rebuilt: Con
         nonlocal found
         found += 1
         if found <= SHOWN_PER_TABLE:
-            key = {names[i]: row[i] for i in key_at}
+            key = {names[i]: row[i] for i in dict.fromkeys(shown_at)}
             check.differences.append(Difference(table.name, key, what))
         else:
             check.more[table.name] = found - SHOWN_PER_TABLE
