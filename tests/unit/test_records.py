@@ -54,6 +54,7 @@ VALID: dict[str, dict[str, Any]] = {
     "withdrawal": {"kind": "withdrawal", "date": "2025", "agreement": "a", "by": "USA"},
     "termination": {"kind": "termination", "date": "2025", "agreement": "a"},
     "suspension": {"kind": "suspension", "date": "2025", "agreement": "a"},
+    "revocation": {"kind": "revocation", "date": "2025", "target": "w", "by": "IRQ"},
     "implementation": {
         "kind": "implementation",
         "date": "2025",
@@ -124,7 +125,7 @@ def example_records() -> list[dict[str, Any]]:
 
 def test_the_kind_lists_cover_every_kind_once() -> None:
     assert set(KINDS) == set(VALID) == set(REGISTRY_KINDS + OCCURRENCE_KINDS + AMENDMENT_KINDS)
-    assert len(KINDS) == len(set(KINDS)) == 20
+    assert len(KINDS) == len(set(KINDS)) == 21
 
 
 @pytest.mark.parametrize("kind", KINDS)
