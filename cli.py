@@ -340,9 +340,13 @@ def show_agreement(state: dict[str, Any]) -> None:
         click.echo(
             "relations: " + ", ".join(f"{r['type']} {r['target']}" for r in state["relations"])
         )
+    if state.get("related_by"):
+        click.echo(
+            "related by: " + ", ".join(f"{r['source']} ({r['type']})" for r in state["related_by"])
+        )
     print_table(
-        state["participants"],
-        ["actor", "status", "signed", "consent", "in_force", "withdrawal"],
+        [participant_row(p) for p in state["participants"]],
+        ["actor", "status", "signed", "consent", "in_force", "notes"],
         title="participants",
     )
     print_table(
@@ -359,6 +363,25 @@ def show_agreement(state: dict[str, Any]) -> None:
         ["occurrence", "date", "place", "signatories", "overseen_by"],
         title="signings",
     )
+
+
+def participant_row(participant: dict[str, Any]) -> dict[str, Any]:
+    """One participant as a table row: consent as "method date", and its notice,
+    suspension or successors in one `notes` cell (the JSON keeps each field apart)."""
+    consent = participant.get("consent")
+    notes = []
+    if withdrawal := participant.get("withdrawal"):
+        notes.append(f"withdrawal {withdrawal['date']}, effective {withdrawal['effective']}")
+    if suspension := participant.get("suspension"):
+        until = f" until {suspension['until']}" if suspension.get("until") else ""
+        notes.append(f"suspended {suspension['date']}{until}")
+    if successors := participant.get("successors"):
+        notes.append("successors " + ", ".join(successors))
+    return {
+        **participant,
+        "consent": f"{consent['method']} {consent['date']}" if consent else None,
+        "notes": "; ".join(notes) or None,
+    }
 
 
 @main.command()
