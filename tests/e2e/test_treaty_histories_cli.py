@@ -283,3 +283,29 @@ def test_the_histories_export_and_import_to_the_same_answers(
             k: v for k, v in first.items() if k != "known_at"
         }
     assert json_of(invoke(another_db_url, ["actor", "SUN", "--json"]))["successors"] == SUCCESSORS
+
+
+def test_the_readmes_inf_table_is_what_the_ledger_answers(history: Cli) -> None:
+    from cli_support import README
+
+    dates = ("1992-06-01", "2019-05-01", "2019-09-01")
+    answers = {as_of: agreement(history, "inf-treaty", as_of) for as_of in dates}
+    table = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith(("| USA |", "| SUN |", "| RUS |", "| BLR, KAZ, UKR |", "| *the"))
+    ]
+    assert len(table) == 5
+    for cells in table:
+        shown = [cell.split()[0] for cell in cells[-3:]]
+        for as_of, status in zip(dates, shown, strict=True):
+            if cells[0] == "*the treaty*":
+                assert answers[as_of]["status"] == status
+                continue
+            for actor in cells[0].split(", "):
+                assert statuses(answers[as_of])[actor] == status, (actor, as_of)
+                assert row_of(answers[as_of], actor)["in_force"] == cells[2]
+
+
+def row_of(state: dict[str, Any], actor: str) -> dict[str, Any]:
+    return rows(state)[actor]
