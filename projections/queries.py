@@ -254,9 +254,15 @@ class Queries:
         known: dict[str, dict[str, Any]],
         actors: dict[str, dict[str, Any]],
         seen: frozenset[str] = frozenset(),
+        *,
+        related_by: bool = False,
     ) -> dict[str, Any]:
         """One agreement's answer, with the answers of the agreements it amends or
-        implements (it ends when they end), each worked out once per question."""
+        implements (it ends when they end), each worked out once per question.
+
+        `related_by` (incoming relations) costs a pass over the agreements, so only the
+        one-agreement question asks for it, not the listing of every agreement.
+        """
         ident = agreement["id"]
         if ident in known:
             return known[ident]
@@ -276,7 +282,7 @@ class Queries:
             when.as_of,
             actors=actors,
             parents=parents,
-            related_by=self._related_by(session, ident, when),
+            related_by=self._related_by(session, ident, when) if related_by else (),
         )
         known[ident] = state
         return state
@@ -302,9 +308,8 @@ class Queries:
         when = when or When()
         with self.snapshot() as session:
             agreement = self._lookup(session, "agreement", agreement_id, when)
-            state = dict(
-                self._state(session, agreement, when, {}, self._ended_actors(session, when))
-            )
+            actors = self._ended_actors(session, when)
+            state = dict(self._state(session, agreement, when, {}, actors, related_by=True))
         state["as_of"] = when.as_of.isoformat()
         state["known_at"] = when.known_at
         return state

@@ -346,6 +346,9 @@ class _Builder:
     ) -> dict[str, Any]:
         """One agreement: the `agreement ID --json` answer plus the evidence behind it."""
         gathered = self.by_agreement[state["id"]]
+        for participant in state.get("participants", []):
+            for successor in participant.get("successors") or []:
+                self.mentioned[str(successor)] = None
         for endorsement in endorsements:
             version = self.versions.get(endorsement["occurrence"])
             endorsement["citations"] = self.citations(version["record"]) if version else []
@@ -559,6 +562,7 @@ _KIND_CLASSES = {
     "withdrawal": "negative",
     "termination": "negative",
     "suspension": "negative",
+    "revocation": "endorse",
     "threat": "negative",
     "accusation": "negative",
     "statement": "statement",

@@ -235,6 +235,8 @@ def test_a_revoked_withdrawal_never_takes_effect_but_stays_in_answers_about_befo
         ("2016-10-19", "withdrew"),
         ("2017-03-07", "revoked"),
     ]
+    audit = json_of(history("audit", "rome-statute", "--format", "json"))["agreements"][0]
+    assert {"rome-zaf-withdraws", "rome-zaf-revokes"} <= {e["id"] for e in audit["events"]}
     dprk = [
         (as_of, rows(agreement(history, "npt", as_of))["PRK"]["status"])
         for as_of in ("1993-06-10", "1993-06-12", "2003-01-10", "2003-01-11")
