@@ -8,14 +8,14 @@ projections' tracking records, and the next query rebuilds them from the log alo
 No table changes and no event is touched.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
