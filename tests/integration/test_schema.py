@@ -281,3 +281,23 @@ def test_the_fast_schema_check_finds_the_same_head_as_alembic_whatever_the_file_
     engine = engine_for(db_url)
     upgrade(engine)
     assert is_current(engine)
+
+
+def test_a_ledger_that_held_events_keeps_the_origin_its_notes_were_signed_with(
+    db_url: str,
+) -> None:
+    from ledger.origin import LEGACY_ORIGIN
+
+    app = Ledger(db_url)
+    fresh = app.origin
+    assert fresh.startswith(f"{LEGACY_ORIGIN}/") and fresh != LEGACY_ORIGIN
+    import_example(app)
+    app.close()
+    downgrade(app.engine, "0003")
+    assert "ledger_settings" not in tables(app.engine)
+    upgrade(app.engine)
+    app = Ledger(db_url)
+    try:
+        assert app.origin == LEGACY_ORIGIN
+    finally:
+        app.close()
