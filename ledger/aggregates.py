@@ -16,6 +16,7 @@ application backs it with the event store, tests with a dict). The rules:
   new may refer to a retracted registry record;
 * a registry record that a live record still refers to cannot be retracted (the
   references would be left pointing at nothing).
+* a revocation must target a withdrawal or suspension, by the actor who gave it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from eventsourcing.domain import Aggregate
 from ledger.errors import RecordError
 from ledger.events import EVENT_CLASSES, Occurred
 from ledger.records import apply_correction
-from ledger.vocabulary import AMENDMENT_KINDS, REGISTRY_KINDS, Record, Reference
+from ledger.vocabulary import AMENDMENT_KINDS, REGISTRY_KINDS, REVOCABLE_KINDS, Record, Reference
 
 #: Fixed namespace for the ledger's stream ids: uuid5(LEDGER_NAMESPACE, "actor:irq").
 LEDGER_NAMESPACE = UUID("6f1c7d2e-5b0a-5e7c-9a3d-2c4b8e1f0a71")
@@ -179,6 +180,8 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Entry | None:
     target_namespace = None
     if record.kind in AMENDMENT_KINDS:
         target_namespace = _check_amendment(record, data, registry, existing)
+    elif record.kind == "revocation":
+        _check_revocation(data, registry)
     resolved = Record(kind=record.kind, id=data["id"], data=data)
     if existing is not None:
         if existing.digest == resolved.digest:
@@ -342,6 +345,25 @@ def _refuse_if_referred(namespace: str, target: Known, registry: Registry) -> No
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
+
+
+def _check_revocation(data: dict[str, Any], registry: Registry) -> None:
+    """Only a notice can be revoked, and only by whoever gave it (FORMAT.md, `revocation`)."""
+    target = registry.find("occurrence", data["target"])
+    assert target is not None  # references were resolved above
+    if target.kind not in REVOCABLE_KINDS:
+        raise RecordError(
+            f"'{target.id}' is a {target.kind}; a revocation must target a withdrawal or a "
+            "suspension",
+            field="target",
+        )
+    given_by = target.record.get("by")
+    if given_by is not None and given_by.casefold() != data["by"].casefold():
+        raise RecordError(
+            f"the {target.kind} '{target.id}' was given by {given_by}; only {given_by} can "
+            "revoke it",
+            field="by",
+        )
 
 
 def _copy(value: Any) -> Any:

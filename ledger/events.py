@@ -9,9 +9,11 @@ as it was recorded.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
+
+from ledger.dates import is_qualified, parse_date
 
 
 class Recorded(Aggregate.Created):
@@ -43,10 +45,25 @@ class Occurred(Recorded):
 
     ``earliest``/``latest`` are the ISO days that bound the EDTF ``record["date"]``
     (None for an open end); they are stored so that readers never re-parse EDTF.
+
+    Version 2: a qualified date (``?``, ``~``, ``%``) is bounded one unit of its
+    precision wider on each side (FORMAT.md v1.1). Version 1 events stored the strict
+    bounds; they are upcast on reading, so a ledger written before needs no rewrite.
     """
+
+    class_version: ClassVar[int] = 2
 
     earliest: str | None
     latest: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Bound a qualified date as FORMAT.md v1.1 does; other dates are unchanged."""
+        date = (state.get("record") or {}).get("date")
+        if isinstance(date, str) and is_qualified(date):
+            span = parse_date(date)
+            state["earliest"] = span.earliest.isoformat() if span.earliest else None
+            state["latest"] = span.latest.isoformat() if span.latest else None
 
 
 class Signed(Occurred):
@@ -75,6 +92,10 @@ class Terminated(Occurred):
 
 class Suspended(Occurred):
     pass
+
+
+class Revoked(Occurred):
+    """A withdrawal or suspension notice was revoked; the notice itself stays as it was."""
 
 
 class ImplementationReported(Occurred):
@@ -112,15 +133,16 @@ class Amended(Occurred):
     registry kind ("source", "actor", "post", "agreement"). Ids are unique per namespace,
     so the target's id alone could name an actor and an agreement at once; the decision
     settles which, and readers never guess. Events recorded before registry records could
-    be amended (class version 1) lack it: they all amended occurrences.
+    be amended (class versions 1 and 2, upcast as every occurrence is) lack it: they all
+    amended occurrences.
     """
 
     target_namespace: str
-    class_version = 2
+    class_version: ClassVar[int] = 3
 
     @staticmethod
-    def upcast_v1_v2(state: dict[str, Any]) -> None:
-        state["target_namespace"] = "occurrence"
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state.setdefault("target_namespace", "occurrence")
 
 
 class Corrected(Amended):
@@ -143,6 +165,7 @@ EVENT_CLASSES: dict[str, type[Recorded]] = {
     "withdrawal": Withdrew,
     "termination": Terminated,
     "suspension": Suspended,
+    "revocation": Revoked,
     "implementation": ImplementationReported,
     "visit": Visited,
     "meeting": Met,

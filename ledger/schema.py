@@ -6,6 +6,7 @@ the schema so that a ledger never writes into a database it does not understand.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,17 +31,34 @@ def migrations_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "alembic"
 
 
+_REVISION = re.compile(r'^(down_)?revision\s*=\s*["\']?([^"\'\s]+)', re.MULTILINE)
+
+
+@functools.cache
+def _newest_revision() -> str | None:
+    """The head of the migration files, read from their `revision`/`down_revision` lines.
+
+    Revision ids are assigned ahead of merging, so the newest file is not always the one
+    with the highest number: the head is the revision that no other revises. None if
+    that is not one revision (Alembic then decides).
+    """
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in (migrations_dir() / "versions").glob("[0-9]*_*.py"):
+        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            (revised if down else revisions).add(value)
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
+
+
 def is_current(engine: Engine) -> bool:
     """A fast yes for the usual case, without Alembic.
 
-    True only if the database's revision is the head of the migration files: the one
-    revision no other file revises, read from each file's ``revision`` and
-    ``down_revision`` lines (revision ids are assigned per branch of work, so the newest
-    file is not always the last by name). Anything else — no version table, an older or
-    unknown revision, files that do not read so — answers False, and `ensure_schema`
-    decides with Alembic itself.
+    True only if the database's revision is the head of the migration files. Anything
+    else — no version table, an older or unknown revision, files whose head is unclear —
+    answers False, and `ensure_schema` decides with Alembic itself.
     """
-    newest = _head_from_files()
+    newest = _newest_revision()
     if newest is None:
         return False
     try:
@@ -49,24 +67,6 @@ def is_current(engine: Engine) -> bool:
     except Exception:  # no version table yet (or unreadable): let Alembic explain
         return False
     return [row[0] for row in rows] == [newest]
-
-
-_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
-
-
-def _head_from_files() -> str | None:
-    """The single head revision of the migration files, or None if there is not one."""
-    revisions: set[str] = set()
-    revised: set[str] = set()
-    for path in (migrations_dir() / "versions").glob("[0-9]*_*.py"):
-        found = dict((name, value) for name, value in _REVISION.findall(path.read_text("utf-8")))
-        if "revision" not in found:
-            return None
-        revisions.add(found["revision"])
-        if "down_revision" in found:
-            revised.add(found["down_revision"])
-    heads = revisions - revised
-    return heads.pop() if len(heads) == 1 else None
 
 
 def _config() -> Config:

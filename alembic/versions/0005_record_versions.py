@@ -3,13 +3,14 @@ record-time axis, and the amendments found without reading the whole log.
 
 * `rm_registry` is rebuilt with one row per version of a source, actor, post or
   agreement (`vid`, `known_from`, `known_until`, `retracted`), as `rm_occurrences`
-  already is; its tracking record is removed so catch-up refills it from the log (the
-  log itself is not touched).
+  already is. Every read model is emptied with the projections' tracking records (the
+  lookups read registry versions), so the next query rebuilds them from the log; the
+  log itself is not touched.
 * Two partial indexes on `ledger_events.topic` find corrections and retractions (a few
   per cent of a ledger) for the write side's checks, at no cost to other inserts.
 
 Revision ID: 0005
-Revises: 0007
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0007"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -53,7 +54,25 @@ def upgrade() -> None:
     )
     op.create_index("ix_rm_registry_namespace_key", "rm_registry", ["namespace", "key"])
     op.create_index("ix_rm_registry_holder", "rm_registry", ["holder"])
-    op.execute("DELETE FROM ledger_tracking WHERE application_name = 'registry'")
+    _forget_read_models()
+
+
+#: Every read model but rm_registry (which is recreated empty), in the order to empty them.
+OTHER_READ_MODELS = (
+    "rm_citations",
+    "rm_search",
+    "rm_amendments",
+    "rm_endorsements",
+    "rm_occurrence_agreements",
+    "rm_occurrence_actors",
+    "rm_occurrences",
+)
+
+
+def _forget_read_models() -> None:
+    for table in OTHER_READ_MODELS:
+        op.execute(f"DELETE FROM {table}")
+    op.execute("DELETE FROM ledger_tracking")
 
 
 def downgrade() -> None:
@@ -71,6 +90,6 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint("namespace", "key", name="pk_rm_registry"),
     )
     op.create_index("ix_rm_registry_holder", "rm_registry", ["holder"])
-    op.execute("DELETE FROM ledger_tracking WHERE application_name = 'registry'")
+    _forget_read_models()
     for name in AMENDMENT_TOPICS:
         op.drop_index(name, table_name="ledger_events")
