@@ -92,7 +92,8 @@ def test_upgrading_to_0004_rebuilds_read_models_that_an_older_reading_built(
     ledger.import_records([(None, validate_record(QUALIFIED))], "older-program")
     engine = ledger.engine
     downgrade(engine, before_0004())
-    catch_up(ledger)
+    # Only the occurrences: the registry's table before 0005 has another shape.
+    catch_up(ledger, ["occurrences"])
     with engine.begin() as connection:  # as an older reading had left them
         changed = connection.exec_driver_sql(
             "UPDATE rm_occurrences SET earliest = '1988-05-28', latest = '1988-05-28'"
