@@ -94,18 +94,12 @@ def time_options(func: F) -> F:
 
 
 def when_from(as_of: str | None, known_at: str | None) -> When:
-    from ledger.dates import format_timestamp, parse_as_of, parse_known_at
     from projections.queries import When
 
     try:
-        kwargs: dict[str, Any] = {}
-        if as_of:
-            kwargs["as_of"] = parse_as_of(as_of)
-        if known_at:
-            kwargs["known_at"] = format_timestamp(parse_known_at(known_at))
+        return When.parse(as_of, known_at)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
-    return When(**kwargs)
 
 
 def emit(data: Any, as_json: bool, table: Callable[[Any], None]) -> None:
@@ -462,17 +456,7 @@ def actor(
 def log(context: Context, from_position: int, limit: int | None, as_json: bool) -> None:
     """The raw append-only event log."""
     entries = [
-        {
-            "position": item.entry.position,
-            "recorded_at": item.entry.recorded_at,
-            "recorded_by": item.event.recorded_by,
-            "stream": str(item.entry.stream),
-            "version": item.entry.version,
-            "type": item.type,
-            "data": item.record,
-            "hash": item.entry.leaf_hash.hex(),
-        }
-        for item in context.ledger.log(after=max(from_position, 1) - 1, limit=limit)
+        item.to_json() for item in context.ledger.log(after=max(from_position, 1) - 1, limit=limit)
     ]
     emit(
         entries,
@@ -613,14 +597,21 @@ def _read_checkpoint(path: str, pubkey: str | None) -> Any:
     help="Sign with this Ed25519 signer key (from `ledger keygen`): a C2SP checkpoint note.",
 )
 @click.option("--origin", default="diplomacy-ledger", show_default=True, help="Log origin line.")
+@click.option(
+    "--known-at",
+    metavar="TIMESTAMP",
+    help="The tree head as it stood then: the last one written by that record time.",
+)
 @pass_context
 @at_the_edge
-def checkpoint(context: Context, output: str | None, keyfile: str | None, origin: str) -> None:
+def checkpoint(
+    context: Context, output: str | None, keyfile: str | None, origin: str, known_at: str | None
+) -> None:
     """Tree head of the log: size, root hash, time."""
     from ledger.checkpoints import sign_checkpoint
     from ledger.integrity import checkpoint as tree_head
 
-    head = tree_head(context.ledger)
+    head = tree_head(context.ledger, when_from(None, known_at).known_at)
     if keyfile:
         signer = Path(keyfile).read_text(encoding="utf-8").strip()
         text = sign_checkpoint(head, origin, signer)
@@ -685,6 +676,11 @@ def verify(
     help="Prove against this checkpoint's tree (default: the whole log now).",
 )
 @click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), help="Verifier key.")
+@click.option(
+    "--known-at",
+    metavar="TIMESTAMP",
+    help="Prove against the tree head as it stood then (instead of --checkpoint).",
+)
 @output_options
 @pass_context
 @at_the_edge
@@ -693,12 +689,18 @@ def prove(
     position: int,
     checkpoint_file: str | None,
     pubkey: str | None,
+    known_at: str | None,
     as_json: bool,
 ) -> None:
     """Inclusion proof of the event at POSITION against a checkpoint."""
+    from ledger.integrity import checkpoint as tree_head
     from ledger.integrity import prove as inclusion
 
+    if known_at and checkpoint_file:
+        raise click.UsageError("give --checkpoint or --known-at, not both")
     against = _read_checkpoint(checkpoint_file, pubkey) if checkpoint_file else None
+    if known_at:
+        against = tree_head(context.ledger, when_from(None, known_at).known_at)
     proof = inclusion(context.ledger, position, against).to_json()
     if as_json:
         click.echo(json.dumps(proof, indent=2))

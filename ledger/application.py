@@ -74,6 +74,19 @@ class LoggedEvent:
     def record(self) -> dict[str, Any]:
         return self.event.record
 
+    def to_json(self) -> dict[str, Any]:
+        """The entry as `ledger log --json` and the web API's log show it (CLI.md)."""
+        return {
+            "position": self.entry.position,
+            "recorded_at": self.entry.recorded_at,
+            "recorded_by": self.event.recorded_by,
+            "stream": str(self.entry.stream),
+            "version": self.entry.version,
+            "type": self.type,
+            "data": self.record,
+            "hash": self.entry.leaf_hash.hex(),
+        }
+
 
 class StoreRegistry:
     """The `Registry` port over the event store, seen from inside the write transaction.

@@ -44,9 +44,13 @@ class Verification:
         return not self.problems
 
 
-def checkpoint(app: Ledger) -> Checkpoint:
-    """The tree head of the whole log as committed by the last write (no rehashing)."""
-    head = app.recorder.tree_head()
+def checkpoint(app: Ledger, known_at: str | None = None) -> Checkpoint:
+    """The tree head of the whole log as committed by the last write (no rehashing).
+
+    With `known_at` (a record-time stamp), the head as it stood then: the checkpoint a
+    client fetched at that moment, which later proofs can be checked against.
+    """
+    head = app.recorder.tree_head(known_at=known_at)
     return Checkpoint(size=head.size, root=head.root, timestamp=head.recorded_at or "")
 
 
