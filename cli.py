@@ -562,6 +562,114 @@ def demo(ctx: click.Context, db_file: str) -> None:
     print_table(rows, ["date", "kind", "id", "description"], title="timeline of Ali Larijani")
 
 
+# -- the web ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    help="Accept POST /api/records from holders of a token in --tokens (off by default).",
+)
+@click.option(
+    "--tokens",
+    "tokens_file",
+    type=click.Path(dir_okay=False),
+    help="Tokens file (from `ledger token add`): who may write, and as whom.",
+)
+@click.option(
+    "--cache-entries",
+    type=click.IntRange(min=0),
+    default=1024,
+    show_default=True,
+    help="Answers kept until the log grows (0: compute every answer).",
+)
+@pass_context
+@at_the_edge
+def serve(
+    context: Context,
+    host: str,
+    port: int,
+    allow_writes: bool,
+    tokens_file: str | None,
+    cache_entries: int,
+) -> None:
+    """Serve the ledger on the web: a JSON API (same answers as --json) and pages."""
+    from web.server import is_loopback
+    from web.server import serve as run
+
+    if allow_writes and not tokens_file:
+        raise click.UsageError("--allow-writes needs --tokens FILE (see `ledger token add`)")
+    if tokens_file and not allow_writes:
+        raise click.UsageError("--tokens is only used with --allow-writes")
+    _refuse_missing_sqlite(context.url)
+    if not is_loopback(host):
+        click.echo(
+            f"warning: serving on {host}, beyond this machine, over plain HTTP"
+            + ("; tokens travel in clear: put a TLS proxy in front" if allow_writes else ""),
+            err=True,
+        )
+    run(
+        context.url,
+        host,
+        port,
+        tokens=Path(tokens_file) if allow_writes and tokens_file else None,
+        cache_entries=cache_entries,
+    )
+
+
+def _refuse_missing_sqlite(url: str) -> None:
+    """A server on a mistyped path would answer every question with nothing."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # the ledger's own opening names a bad URL
+        return
+    database = parsed.database
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not Path(str(database)).exists()
+    ):
+        raise click.ClickException(f"no ledger at {database}")
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for `ledger serve --allow-writes` (only their hashes are stored)."""
+
+
+@token.command(name="add")
+@click.argument("name")
+@click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False), required=True)
+@at_the_edge
+def token_add(name: str, tokens_file: str) -> None:
+    """A new token for NAME, printed once; NAME is what its writes are recorded as."""
+    from web.tokens import add_token
+
+    secret = add_token(Path(tokens_file), name)
+    click.echo(secret)
+    click.echo(
+        f"added a token for '{name}' to {tokens_file} (only its hash is kept: save it now)",
+        err=True,
+    )
+
+
+@token.command(name="remove")
+@click.argument("name")
+@click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False), required=True)
+@at_the_edge
+def token_remove(name: str, tokens_file: str) -> None:
+    """Revoke NAME's token (a running server refuses it from its next request)."""
+    from web.tokens import remove_token
+
+    remove_token(Path(tokens_file), name)
+    click.echo(f"removed the token of '{name}' from {tokens_file}", err=True)
+
+
 # -- audit grade -----------------------------------------------------------------------
 
 

@@ -121,12 +121,12 @@ class Queries:
         self._ledger: Ledger | None = None
         # One catch-up at a time per process: a server answers from many threads, and
         # they share this one write side (other processes are kept out by the database).
-        self._writing = threading.RLock()
+        self.writing = threading.RLock()
 
     @property
     def ledger(self) -> Ledger:
         """The write side, opened on first need (which creates or refuses the schema)."""
-        with self._writing:
+        with self.writing:
             if self._ledger is None:
                 from ledger.application import Ledger
 
@@ -161,7 +161,7 @@ class Queries:
             if behind and not caught_up:
                 from projections.catchup import catch_up
 
-                with self._writing:
+                with self.writing:
                     catch_up(self.ledger)
                 caught_up = True
                 continue
