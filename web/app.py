@@ -1,7 +1,7 @@
 """`ledger serve`: the ledger on the web, a sibling of cli.py over the same Python API.
 
 `create_app` builds the ASGI application: the JSON API under /api (its OpenAPI
-description at /openapi.json), the pages, the static stylesheet and script. Refusals are
+description at /openapi.json), the pages and their static stylesheet. Refusals are
 the ledger's own errors with the CLI's messages (`web.errors`), as JSON under /api and
 as a page elsewhere; every response carries the security headers (`web.security`).
 """

@@ -4,9 +4,8 @@ Each page calls the `Queries` the API calls and renders them with Jinja2, autoes
 exactly as the audit report is (the report's SVG timeline template is reused as is), so
 record text is always text. Every id is a link (actors, agreements and sources to their
 pages, occurrences to their row), and links keep the page's `as_of` and `known_at`, so a
-reader moving through the ledger stays on one day of it. The only script is a one-line
-progressive enhancement (a date control submits its form on change); every page works
-without it.
+reader moving through the ledger stays on one day of it. There is no script: a date
+control is a GET form, so every page is a plain link that can be shared or bookmarked.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from ledger.vocabulary import OCCURRENCE_KINDS
@@ -214,3 +213,9 @@ def audit(request: Request, svc: Svc, when: Axes, agreement_id: str | None = Non
     response = HTMLResponse(html)
     response.headers["Content-Security-Policy"] = policy_for_inline_styles(html)
     return response
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon (the standalone audit report names none, so browsers ask for this one)."""
+    return Response(status_code=204)

@@ -1,10 +1,11 @@
 """Headers every response carries: a strict Content-Security-Policy and its companions.
 
-Pages load only the server's own stylesheet and script, nothing inline, nothing from
-elsewhere; record text is escaped by the templates, and even a string that slipped
-through could not run. The audit report is the one standalone HTML file the CLI also
-writes, with its styles inline: its response allows exactly those styles by their
-SHA-256 (`policy_for_inline_styles`), not inline styles in general.
+Pages load only the server's own stylesheet: no script at all (the date controls are
+plain GET forms), nothing inline, nothing from elsewhere. Record text is escaped by the
+templates, and even a string that slipped through could not run. The audit report is
+the one standalone HTML file the CLI also writes, with its styles inline: its response
+allows exactly those styles by their SHA-256 (`policy_for_inline_styles`), not inline
+styles in general.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'; connect-src 'self'"
 )
 HEADERS = (
