@@ -208,3 +208,26 @@ def test_markup_in_record_text_is_escaped_on_every_page(seeded: str) -> None:
         )
         assert "&lt;img src=x onerror=alert(1)&gt; {{ 7*7 }}" in actor_page
         assert server.get("/api/actors/hostile-actor").json()["name"] == HOSTILE[0]["name"]
+
+
+def test_serve_refuses_a_missing_ledger_and_half_given_write_options(tmp_path: Path) -> None:
+    missing = f"sqlite:///{tmp_path / 'typo.db'}"
+    result = invoke(missing, ["serve", "--port", "1"], expect=1)
+    assert "no ledger at" in result.stderr
+    assert not (tmp_path / "typo.db").exists()
+    result = invoke(missing, ["serve", "--allow-writes"], expect=2)
+    assert "--allow-writes needs --tokens FILE" in result.stderr
+    result = invoke(missing, ["serve", "--tokens", str(tmp_path / "t")], expect=2)
+    assert "only used with --allow-writes" in result.stderr
+
+
+def test_a_malformed_tokens_file_or_name_is_refused_naming_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'unused.db'}"
+    tokens = tmp_path / "tokens"
+    tokens.write_text("# comment\nalice sha256:nothex\n")
+    result = invoke(url, ["token", "add", "bob", "--tokens", tokens], expect=1)
+    assert f"{tokens}, line 2: expected 'NAME sha256:HEX'" in result.stderr
+    result = invoke(url, ["token", "add", "<b>x</b>", "--tokens", tmp_path / "t2"], expect=1)
+    assert "cannot name a token" in result.stderr
+    result = invoke(url, ["token", "remove", "nobody", "--tokens", tmp_path / "t2"], expect=1)
+    assert "no token named 'nobody'" in result.stderr
