@@ -22,6 +22,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import signal
 import socket
 import statistics
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -204,6 +206,66 @@ def bench(
     return result
 
 
+def on_day(path: str, n: int) -> str:
+    day = date(1960, 1, 1) + timedelta(days=n)
+    return f"{path}{'&' if '?' in path else '?'}as_of={day.isoformat()}"
+
+
+def soak(url: str, requests: int, clients: int, days: int = 2048) -> dict[str, Any]:
+    """Memory over many requests: the four questions on `days` different days, shuffled
+    (more questions than answers kept, so they are evicted as they go), the server's
+    resident memory sampled ten times."""
+    server = Server(url, 1024)
+    samples = [rss_mb(server.process.pid)]
+    done = 0
+    errors = 0
+    try:
+        step = max(1, requests // 10)
+        while done < requests:
+            questions = list(PATHS.values())
+            paths = [
+                on_day(questions[n % len(questions)], random.randrange(days))
+                for n in range(min(step, requests - done))
+            ]
+            cell = _many(server.port, paths, clients)
+            errors += cell
+            done += len(paths)
+            samples.append(rss_mb(server.process.pid))
+            print(f"[soak] {done} requests: {samples[-1]:.0f} MB", file=sys.stderr, flush=True)
+    finally:
+        server.stop()
+    return {"requests": done, "errors": errors, "rss_mb": samples}
+
+
+def _many(port: int, paths: list[str], clients: int) -> int:
+    """Send `paths` over `clients` keep-alive connections; the number of failures."""
+    queue = list(reversed(paths))
+    lock = threading.Lock()
+    failures = [0]
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                path = queue.pop()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                with lock:
+                    failures[0] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures[0]
+
+
 def brief(cell: dict[str, Any]) -> str:
     return (
         f"p50 {cell['p50'] * 1000:.2f} ms, p99 {cell['p99'] * 1000:.2f} ms, "
@@ -242,9 +304,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="per question and clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="at most, per cell")
     parser.add_argument("--repeat", type=int, default=5, help="CLI runs per question (median)")
+    parser.add_argument(
+        "--soak", type=int, default=0, help="then this many requests on new days (memory)"
+    )
+    parser.add_argument("--soak-days", type=int, default=2048, help="distinct days in the soak")
+    parser.add_argument("--soak-only", action="store_true", help="only the memory soak")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
+    if args.soak_only:
+        found = soak(ledger_url(args.engine, args.size), args.soak, 8, args.soak_days)
+        print(json.dumps(found))
+        return
     result = bench(args.engine, args.size, args.clients, args.requests, args.seconds, args.repeat)
+    if args.soak:
+        result["soak"] = soak(ledger_url(args.engine, args.size), args.soak, 8, args.soak_days)
     result["machine"] = machine()
     stamp = time.strftime("%Y%m%dT%H%M%S")
     (DATA / f"serve-{args.engine}-{args.size}-{stamp}.json").write_text(

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
 from ledger.errors import LedgerError
 from web import api, pages
@@ -26,10 +27,17 @@ from web.service import Service
 STATIC = Path(__file__).resolve().parent / "static"
 
 
+class LedgerApp(FastAPI):
+    """FastAPI with the security headers outermost, so even its own 500 page has them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(url: str, *, tokens: Path | None = None, cache_entries: int = 1024) -> FastAPI:
     """The application for the ledger at `url`; writes only when `tokens` is given."""
     service = Service(url, tokens=tokens)
-    app = FastAPI(
+    app = LedgerApp(
         title="Diplomacy ledger",
         summary="The ledger's answers, the same as `ledger … --json`.",
         version="1",
@@ -73,7 +81,6 @@ def create_app(url: str, *, tokens: Path | None = None, cache_entries: int = 102
         return pages.error_page(request, error.status_code, message)
 
     app.add_middleware(Answers, head=service.head, entries=cache_entries)
-    app.add_middleware(SecurityHeaders)
     return app
 
 
