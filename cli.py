@@ -586,6 +586,13 @@ def demo(ctx: click.Context, db_file: str) -> None:
     show_default=True,
     help="Answers kept until the log grows (0: compute every answer).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes (one per core answers more questions at once).",
+)
 @pass_context
 @at_the_edge
 def serve(
@@ -595,6 +602,7 @@ def serve(
     allow_writes: bool,
     tokens_file: str | None,
     cache_entries: int,
+    workers: int,
 ) -> None:
     """Serve the ledger on the web: a JSON API (same answers as --json) and pages."""
     from web.server import is_loopback
@@ -617,6 +625,7 @@ def serve(
         port,
         tokens=Path(tokens_file) if allow_writes and tokens_file else None,
         cache_entries=cache_entries,
+        workers=workers,
     )
 
 

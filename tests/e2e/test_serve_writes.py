@@ -231,3 +231,22 @@ def test_a_malformed_tokens_file_or_name_is_refused_naming_it(tmp_path: Path) ->
     assert "cannot name a token" in result.stderr
     result = invoke(url, ["token", "remove", "nobody", "--tokens", tmp_path / "t2"], expect=1)
     assert "no token named 'nobody'" in result.stderr
+
+
+def test_worker_processes_each_see_a_write_made_through_any_of_them(
+    seeded: str, tmp_path: Path
+) -> None:
+    tokens = tmp_path / "tokens"
+    token = invoke(seeded, ["token", "add", "erin", "--tokens", tokens]).stdout.strip()
+    with running_server(
+        seeded, "--workers", "2", "--allow-writes", "--tokens", str(tokens)
+    ) as server:
+        before = [server.get("/api/agreements").json() for _ in range(6)]
+        assert all(answer == before[0] for answer in before)
+        treaty = MULTILATERAL.read_bytes()
+        status, _ = post(server, treaty, token, "application/yaml")
+        assert status == 201
+        expected = json_of(invoke(seeded, ["agreements", "--json"]))
+        assert "shared-rivers-treaty" in [a["id"] for a in expected]
+        for _ in range(12):  # whichever process answers, it answers from the grown log
+            assert server.get("/api/agreements").json() == expected
