@@ -265,10 +265,19 @@ class Ledger(Application):
         assert isinstance(event, Recorded)
         return event
 
-    def log(self, after: int = 0, limit: int | None = None) -> Iterator[LoggedEvent]:
-        """The raw log in order, decoded; streams a page at a time."""
+    def log(
+        self, after: int = 0, limit: int | None = None, known_at: str | None = None
+    ) -> Iterator[LoggedEvent]:
+        """The raw log in order, decoded; streams a page at a time.
+
+        With `known_at` (a record-time stamp), only the events recorded by then. Record time
+        only grows along the log (each write's stamp is after the last), so they are a
+        prefix of it: the walk stops at the first event recorded later.
+        """
         for count, entry in enumerate(self.recorder.iter_log(after=after)):
-            if limit is not None and count >= limit:
+            if (limit is not None and count >= limit) or (
+                known_at is not None and entry.recorded_at > known_at
+            ):
                 return
             event = self.decode(entry.stream, entry.version, entry.topic, entry.state)
             yield LoggedEvent(entry, event)

@@ -23,6 +23,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_ANSWER = 4 * 1024 * 1024
+#: Not kept: static files (the file server handles them), and what changed "until now",
+#: whose answer names the moment it was asked.
+UNKEPT = ("/static/", "/api/changes")
 MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -54,7 +57,7 @@ class Answers:
             self.entries <= 0
             or scope["type"] != "http"
             or scope["method"] != "GET"
-            or scope["path"].startswith("/static/")
+            or scope["path"].startswith(UNKEPT)
         ):
             await self.app(scope, receive, send)
             return

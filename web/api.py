@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 
 from projections.queries import When
 from web import params
-from web.errors import TooLarge
+from web.errors import BadParameter, TooLarge
 from web.service import MAX_BODY, Service
 
 router = APIRouter(prefix="/api", dependencies=[Depends(params.only_known_parameters)])
@@ -60,7 +61,10 @@ def agreements(
     ] = None,
 ) -> Response:
     """`ledger agreements --json`."""
-    return answer(svc.queries.agreements(when, status=status or None, party=party or None))
+    from ledger.vocabulary import AGREEMENT_STATUSES
+
+    chosen = params.closed("status", status, AGREEMENT_STATUSES)
+    return answer(svc.queries.agreements(when, status=chosen, party=party or None))
 
 
 @router.get("/agreements/{agreement_id}", summary="One agreement", responses=ERRORS)
@@ -84,28 +88,47 @@ def timeline(
     actor: Annotated[
         str | None, Query(description="Only occurrences this actor takes part in.")
     ] = None,
+    include_parts: Annotated[
+        bool, Query(description="With actor: also its bodies and the people in posts there.")
+    ] = False,
     agreement: Annotated[
         str | None, Query(description="Only occurrences concerning this agreement.")
     ] = None,
     kind: Annotated[str | None, Query(description="Only occurrences of this kind.")] = None,
     from_: Annotated[
-        str | None,
-        Query(alias="from", description="Only occurrences possibly on or after (YYYY-MM-DD)."),
+        str | None, Query(alias="from", description="Only occurrences possibly on or after (EDTF).")
     ] = None,
     to: Annotated[
-        str | None, Query(description="Only occurrences possibly on or before (YYYY-MM-DD).")
+        str | None, Query(description="Only occurrences possibly on or before (EDTF).")
     ] = None,
 ) -> Response:
     """`ledger timeline --json` with the same filters."""
-    return answer(
-        svc.queries.timeline(
-            when,
-            actor=actor or None,
-            agreement=agreement or None,
-            kind=kind or None,
-            from_=params.day("from", from_),
-            to=params.day("to", to),
-        )
+    return answer(timeline_of(svc, when, actor, include_parts, agreement, kind, from_, to))
+
+
+def timeline_of(
+    svc: Service,
+    when: When,
+    actor: str | None,
+    include_parts: bool,
+    agreement: str | None,
+    kind: str | None,
+    from_: str | None,
+    to: str | None,
+) -> list[dict[str, Any]]:
+    """The timeline question as `ledger timeline` asks it (the page asks it too)."""
+    from ledger.vocabulary import OCCURRENCE_KINDS
+
+    if include_parts and not actor:
+        raise BadParameter("include_parts", "include_parts needs actor")
+    return svc.queries.timeline(
+        when,
+        actor=actor or None,
+        agreement=agreement or None,
+        kind=params.closed("kind", kind, OCCURRENCE_KINDS),
+        from_=params.day("from", from_),
+        to=params.day("to", to, end=True),
+        include_parts=include_parts,
     )
 
 
@@ -118,19 +141,62 @@ def actor(svc: Svc, when: Axes, actor_id: str) -> Response:
 @router.get("/log", summary="The raw append-only log, a page at a time", responses=ERRORS)
 def log(
     svc: Svc,
+    known_at: RecordTime,
     from_position: Annotated[int, Query(ge=1, description="First position.")] = 1,
     limit: Annotated[
         int, Query(ge=0, le=LOG_PAGE_MAX, description="At most this many events.")
     ] = LOG_PAGE,
 ) -> Response:
-    """`ledger log --from-position N --limit L --json`; a `Link: rel="next"` header gives
-    the next page while there is one."""
-    entries = [item.to_json() for item in svc.ledger.log(after=from_position - 1, limit=limit)]
+    """`ledger log --from-position N --limit L [--known-at T] --json`; a `Link: rel="next"`
+    header gives the next page while there is one."""
+    logged = svc.ledger.log(after=from_position - 1, limit=limit, known_at=known_at)
+    entries = [item.to_json() for item in logged]
     headers = {}
     if limit and len(entries) == limit:
-        following = entries[-1]["position"] + 1
-        headers["Link"] = f'</api/log?from_position={following}&limit={limit}>; rel="next"'
+        following = {"from_position": entries[-1]["position"] + 1, "limit": limit}
+        if known_at:
+            following["known_at"] = known_at
+        headers["Link"] = f'</api/log?{urlencode(following)}>; rel="next"'
     return answer(entries, headers=headers)
+
+
+@router.get("/sources", summary="Every source", responses=ERRORS)
+def sources(svc: Svc, when: Axes) -> Response:
+    """`ledger sources --json`: id, title, publisher, published, reliability, how many
+    records cite it."""
+    return answer(svc.queries.source_list(when))
+
+
+@router.get("/sources/{source_id}", summary="One source and what cites it", responses=ERRORS)
+def source(svc: Svc, when: Axes, source_id: str) -> Response:
+    """`ledger source ID --json`: the source and every record that cites it."""
+    return answer(svc.queries.source(source_id, when))
+
+
+@router.get("/search", summary="Full-text search", responses=ERRORS)
+def search(
+    svc: Svc,
+    when: Axes,
+    q: Annotated[str, Query(description="The words to find (names, titles, summaries, quotes).")],
+    limit: Annotated[int, Query(ge=1, description="At most this many records.")] = 50,
+) -> Response:
+    """`ledger search TEXT --json`: records holding every word, best match first."""
+    return answer(svc.queries.search(q, when, limit=limit))
+
+
+@router.get("/changes", summary="What the ledger learned between two moments", responses=ERRORS)
+def changes(
+    svc: Svc,
+    since: Annotated[str, Query(description="Record time to start after (as known_at).")],
+    until: Annotated[str | None, Query(description="Record time to end at (default: now).")] = None,
+    as_of: params.AsOf = None,
+) -> Response:
+    """`ledger changes --since T [--until T] --json`: records added, corrected, retracted,
+    and each agreement whose status or participants changed."""
+    day = params.parse_when(as_of, None).as_of if as_of else None
+    return answer(
+        svc.queries.changes(params.stamp("since", since), params.stamp("until", until), day)
+    )
 
 
 @router.get("/checkpoint", summary="Tree head of the log", responses=ERRORS)

@@ -25,6 +25,7 @@ from projections.queries import When
 from projections.reports import TEMPLATES as REPORT_TEMPLATES
 from projections.reports import timeline_layout
 from web import params
+from web.api import timeline_of
 from web.security import policy_for_inline_styles
 from web.service import Service
 
@@ -138,20 +139,14 @@ def timeline(
     svc: Svc,
     when: Axes,
     actor: Text = None,
+    include_parts: Annotated[bool, Query()] = False,
     agreement: Text = None,
     kind: Text = None,
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: Text = None,
 ) -> HTMLResponse:
     q = svc.queries
-    rows = q.timeline(
-        when,
-        actor=actor or None,
-        agreement=agreement or None,
-        kind=kind or None,
-        from_=params.day("from", from_),
-        to=params.day("to", to),
-    )
+    rows = timeline_of(svc, when, actor, include_parts, agreement, kind, from_, to)
     shown = rows[:PAGE_ROWS]
     return render(
         request,
@@ -163,6 +158,7 @@ def timeline(
         names=q.names(_ids_of(shown), when),
         kinds=OCCURRENCE_KINDS,
         filters={
+            "include_parts": include_parts,
             "actor": actor or "",
             "agreement": agreement or "",
             "kind": kind or "",
@@ -191,15 +187,22 @@ def actor(request: Request, svc: Svc, when: Axes, actor_id: str) -> HTMLResponse
     )
 
 
+@router.get("/sources", response_class=HTMLResponse)
+def sources(request: Request, svc: Svc, when: Axes) -> HTMLResponse:
+    return render(request, "sources.html.j2", when=when, sources=svc.queries.source_list(when))
+
+
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
 def source(request: Request, svc: Svc, when: Axes, source_id: str) -> HTMLResponse:
-    from projections.queries import NotFound
-
-    found = svc.queries.sources([source_id], when).get(source_id)
-    if found is None:
-        suffix = f" as known at {when.known_at}" if when.known_at else ""
-        raise NotFound(f"no source '{source_id}' in the ledger{suffix}")
+    found = svc.queries.source(source_id, when)
     return render(request, "source.html.j2", when=when, source=found)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, svc: Svc, when: Axes, q: Text = None) -> HTMLResponse:
+    found = svc.queries.search(q, when) if q else []
+    names = svc.queries.names({r["id"] for r in found}, when)
+    return render(request, "search.html.j2", when=when, q=q or "", found=found, names=names)
 
 
 @router.get("/audit", response_class=HTMLResponse)

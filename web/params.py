@@ -49,12 +49,39 @@ def record_time(known_at: KnownAt = None) -> str | None:
     return parse_when(None, known_at).known_at
 
 
-def day(name: str, value: str | None) -> date | None:
-    """A day filter (`from`, `to`), read as the CLI reads --from and --to."""
+def day(name: str, value: str | None, *, end: bool = False) -> date | None:
+    """A day filter (`from`, `to`), read as the CLI reads --from and --to: any EDTF date,
+    `from` its first possible day, `to` its last (2023-06 to: the 30th)."""
+    from ledger.dates import parse_date
+
     if not value:
         return None
     try:
-        return When.parse(value, None).as_of
+        span = parse_date(value)
+    except ValueError as error:
+        raise BadParameter(name, str(error)) from None
+    return span.latest if end else span.earliest
+
+
+def closed(name: str, value: str | None, choices: tuple[str, ...]) -> str | None:
+    """A value of a closed set (kinds, statuses), matched in any case, as the CLI matches
+    it; anything else is refused with the CLI's message and the closest values."""
+    from projections.naming import choice_hint
+
+    if not value:
+        return None
+    for choice in choices:
+        if choice.casefold() == value.casefold():
+            return choice
+    raise BadParameter(name, f"unknown {name} {value!r}{choice_hint(value, choices)}")
+
+
+def stamp(name: str, value: str | None) -> str | None:
+    """A record-time parameter (`since`, `until`) read as the CLI reads --since/--until."""
+    if not value:
+        return None
+    try:
+        return When.parse(None, value).known_at
     except ValueError as error:
         raise BadParameter(name, str(error)) from None
 

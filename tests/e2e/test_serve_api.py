@@ -7,6 +7,7 @@ so the two front ends cannot drift apart. Refusals carry the CLI's messages.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 import pytest
@@ -31,9 +32,10 @@ QUESTIONS = [  # (API path, the same question to `ledger`)
         "agreements --status signed --as-of 2025-08-12",
     ),
     (
-        "/api/agreements?party=IRN&known_at=2020-01-01",
-        "agreements --party IRN --known-at 2020-01-01",
+        "/api/agreements?party=irn&known_at=2100-01-01",
+        "agreements --party irn --known-at 2100-01-01",
     ),
+    ("/api/agreements?status=SIGNED", "agreements --status SIGNED"),
     (f"/api/agreements/{MOU}", f"agreement {MOU}"),
     (f"/api/agreements/{MOU}?as_of=2025-08-10", f"agreement {MOU} --as-of 2025-08-10"),
     (f"/api/agreements/{MOU}?as_of=2025-08-12", f"agreement {MOU} --as-of 2025-08-12"),
@@ -54,6 +56,24 @@ QUESTIONS = [  # (API path, the same question to `ledger`)
     ("/api/actors/ali-larijani", "actor ali-larijani"),
     ("/api/actors/IRQ?as_of=2025-08-01", "actor IRQ --as-of 2025-08-01"),
     ("/api/log?from_position=5&limit=7", "log --from-position 5 --limit 7"),
+    ("/api/timeline?actor=IRQ&include_parts=true", "timeline --actor IRQ --include-parts"),
+    ("/api/timeline?from=2025-08&to=2025-08", "timeline --from 2025-08 --to 2025-08"),
+    ("/api/log?known_at=2000-01-01", "log --known-at 2000-01-01"),
+    ("/api/sources", "sources"),
+    ("/api/sources/peregraf-2025-08-14", "source peregraf-2025-08-14"),
+    ("/api/search?q=larijani", "search larijani"),
+    (
+        "/api/search?q=memorandum%20baghdad&limit=3&as_of=2025-08-12",
+        "search 'memorandum baghdad' --limit 3 --as-of 2025-08-12",
+    ),
+    (
+        "/api/changes?since=2000-01-01&until=2100-01-01",
+        "changes --since 2000-01-01 --until 2100-01-01",
+    ),
+    (
+        "/api/changes?since=2000-01-01&until=2100-01-01&as_of=2025-08-10",
+        "changes --since 2000-01-01 --until 2100-01-01 --as-of 2025-08-10",
+    ),
     ("/api/checkpoint", "checkpoint"),
     ("/api/prove/3", "prove 3"),
 ]
@@ -67,7 +87,7 @@ def test_every_api_answer_is_the_cli_json_answer_to_the_same_question(
     reply = server.get(path)
     assert reply.status == 200, reply.text
     assert reply.headers["content-type"] == "application/json"
-    words = command.split()
+    words = shlex.split(command)
     expected = json_of(invoke(url, words if words[0] == "checkpoint" else [*words, "--json"]))
     assert reply.json() == expected
     assert server.get(path).json() == expected  # a kept answer is the same answer
@@ -107,6 +127,12 @@ REFUSALS = [
     ("/api/timeline?actor=nobody", "timeline --actor nobody", 404),
     (f"/api/agreements/{MOU}?known_at=2000-01-01", f"agreement {MOU} --known-at 2000-01-01", 404),
     ("/api/prove/9999", "prove 9999", 422),
+    ("/api/sources/no-such-source", "source no-such-source", 404),
+    ("/api/agreements/iq-ir-security-mou", "agreement iq-ir-security-mou", 404),
+    ("/api/timeline?kind=signings", "timeline --kind signings", 422),
+    ("/api/agreements?status=inforce", "agreements --status inforce", 422),
+    ("/api/agreements?party=russia", "agreements --party russia", 404),
+    ("/api/search?q=%2B%2B", "search ++", 422),
 ]
 
 
@@ -126,7 +152,7 @@ def test_refusals_carry_the_cli_message_and_a_status_that_says_why(
     [
         (f"/api/agreements/{MOU}?as_of=2025-13-01", "as_of", "is not a valid day"),
         (f"/api/agreements/{MOU}?known_at=yesterday", "known_at", "yesterday"),
-        ("/api/timeline?from=August", "from", "is not a valid day"),
+        ("/api/timeline?from=August", "from", "August"),
         ("/api/timeline?actr=ali-larijani", "actr", "unknown parameter 'actr'"),
         ("/api/checkpoint?as_of=2025-01-01", "as_of", "this question takes: known_at"),
         ("/api/log?limit=many", "limit", "limit"),
@@ -163,10 +189,16 @@ def test_the_openapi_description_lists_every_question(served: tuple[str, Server]
         "/api/log",
         "/api/checkpoint",
         "/api/prove/{position}",
+        "/api/sources",
+        "/api/sources/{source_id}",
+        "/api/search",
+        "/api/changes",
         "/api/records",
     }
     names = {p["name"] for p in spec["paths"]["/api/timeline"]["get"]["parameters"]}
-    assert names == {"actor", "agreement", "kind", "from", "to", "as_of", "known_at"}
+    assert names == {
+        *("actor", "include_parts", "agreement", "kind", "from", "to", "as_of", "known_at")
+    }
 
 
 @pytest.mark.parametrize(

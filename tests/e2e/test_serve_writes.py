@@ -26,6 +26,7 @@ GOOD_AND_BAD = """\
   date: 2025-13-45
 """
 HOSTILE = [
+    {"kind": "source", "id": "hostile-source", "title": "<script>alert('source')</script>"},
     {
         "kind": "actor",
         "id": "hostile-actor",
@@ -41,6 +42,7 @@ HOSTILE = [
         "date": "2025-08-20",
         "summary": "<img src=x onerror=alert(1)> {{ 7*7 }} </td></tr></table>",
         "quote": "<svg onload=alert(2)>",
+        "sources": [{"source": "hostile-source", "attribution": "<i>an official</i>"}],
     },
 ]
 
@@ -109,13 +111,13 @@ def test_tokens_are_stored_hashed_and_decide_who_records(seeded: str, tmp_path: 
 
         status, body = post(server, records, token, "application/json")
         assert status == 201, body
-        assert (body["added"], body["recorded_by"]) == (2, "alice")
+        assert (body["added"], body["recorded_by"]) == (3, "alice")
         log = server.get(f"/api/log?from_position={size + 1}").json()
-        assert [e["recorded_by"] for e in log] == ["alice", "alice"]
+        assert [e["recorded_by"] for e in log] == ["alice"] * 3
         assert server.get("/api/actors/hostile-actor").status == 200  # reads stay open
 
         status, body = post(server, records, token, "application/json")
-        assert (status, body["added"], body["unchanged"]) == (200, 0, 2)  # as a re-import
+        assert (status, body["added"], body["unchanged"]) == (200, 0, 3)  # as a re-import
 
         invoke(seeded, ["token", "remove", "alice", "--tokens", tokens])
         status, _ = post(server, records, token, "application/json")
@@ -197,10 +199,14 @@ def test_markup_in_record_text_is_escaped_on_every_page(seeded: str) -> None:
             "/timeline",
             f"/audit/{MOU}",
             "/audit",
+            "/sources",
+            "/sources/hostile-source",
+            "/search?q=hostile",
+            "/search?q=%3Cscript%3E",
         ]
         for path in pages:
             html = server.get(path).text
-            for raw in ("<script>alert", "<img src=x", "<svg onload", "<b>bold</b>"):
+            for raw in ("<script>alert", "<img src=x", "<svg onload", "<b>bold</b>", "<i>an"):
                 assert raw not in html, f"{path} shows {raw!r} as markup"
         actor_page = server.get("/actors/hostile-actor").text
         assert (
