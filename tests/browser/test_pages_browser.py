@@ -79,7 +79,17 @@ def test_the_date_control_moves_the_memorandum_back_before_its_signing(
     assert policy_violations(browser) == []
 
 
-@pytest.mark.parametrize("path", [f"/agreements/{MOU}", "/timeline", "/actors/ali-larijani", "/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/agreements/{MOU}",
+        "/timeline",
+        "/actors/ali-larijani",
+        "/",
+        "/sources/peregraf-2025-08-14",
+        "/search?q=larijani",
+    ],
+)
 def test_pages_fit_a_phone_without_sideways_scrolling(
     browser: Any, server: Server, artifacts: Path, path: str
 ) -> None:
@@ -93,7 +103,7 @@ def test_pages_fit_a_phone_without_sideways_scrolling(
     assert page_width <= viewport, f"{path} is {page_width}px wide on a {viewport}px phone"
     nav = browser.find_element(By.CSS_SELECTOR, "header.site nav")
     assert nav.is_displayed() and nav.rect["x"] + nav.rect["width"] <= viewport
-    name = path.strip("/").replace("/", "-") or "home"
+    name = path.strip("/").replace("/", "-").replace("?q=", "-") or "home"
     browser.save_screenshot(str(artifacts / f"phone-{name}.png"))
     browser.set_window_size(*LAPTOP)
     assert policy_violations(browser) == []

@@ -213,7 +213,7 @@ def test_markup_in_record_text_is_escaped_on_every_page(seeded: str) -> None:
             "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold" in actor_page
         )
         assert "&lt;img src=x onerror=alert(1)&gt; {{ 7*7 }}" in actor_page
-        assert server.get("/api/actors/hostile-actor").json()["name"] == HOSTILE[0]["name"]
+        assert server.get("/api/actors/hostile-actor").json()["name"] == HOSTILE[1]["name"]
 
 
 def test_serve_refuses_a_missing_ledger_and_half_given_write_options(tmp_path: Path) -> None:
