@@ -204,8 +204,9 @@ def checkpoint(svc: Svc, known_at: RecordTime) -> Response:
     """`ledger checkpoint`: `{size, root, timestamp}`; with `known_at`, the head as it stood
     then."""
     from ledger.integrity import checkpoint as tree_head
+    from ledger.integrity import checkpoint_json
 
-    return answer(tree_head(svc.ledger, known_at).to_json())
+    return answer(checkpoint_json(tree_head(svc.ledger, known_at), svc.ledger.origin))
 
 
 @router.get("/prove/{position}", summary="Inclusion proof of one event", responses=ERRORS)
