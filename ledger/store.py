@@ -53,7 +53,6 @@ from ledger.database import engine_for
 from ledger.dates import format_timestamp, parse_timestamp
 from ledger.merkle import CompactRange, leaf_hash
 
-EVENTS_TABLE = "ledger_events"
 HEADS_SUFFIX = "_merkle"
 
 #: Tables the ledger owns besides the library's; Alembic creates them (see alembic/).

@@ -54,7 +54,7 @@ def db_url(engine_name: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def empty_db_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
+def fresh_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
     """A database with nothing in it at all, not even an Alembic version table."""
     with fresh_database(engine_name, tmp_path, empty=True) as url:
         yield url

@@ -18,7 +18,7 @@ from ledger.errors import SchemaError
 from ledger.merkle import root_hash
 from ledger.records import validate_record
 from ledger.schema import current_revision, downgrade, head_revision, upgrade
-from projections.catchup import catch_up, is_stale, positions
+from projections.catchup import catch_up, positions
 
 READ_MODELS = (
     "rm_registry",
@@ -108,12 +108,12 @@ def import_example(app: Ledger) -> None:
 # -- first use -------------------------------------------------------------------------
 
 
-def test_a_fresh_database_is_initialised_on_first_use(empty_db_url: str) -> None:
-    engine = engine_for(empty_db_url)
+def test_a_fresh_database_is_initialised_on_first_use(fresh_url: str) -> None:
+    engine = engine_for(fresh_url)
     assert current_revision(engine) is None
     assert tables(engine) == set()
 
-    app = Ledger(empty_db_url)
+    app = Ledger(fresh_url)
     try:
         assert current_revision(engine) == head_revision()
         assert {*EVENT_STORE, *READ_MODELS} <= tables(engine)
@@ -122,18 +122,18 @@ def test_a_fresh_database_is_initialised_on_first_use(empty_db_url: str) -> None
     finally:
         app.close()
 
-    reopened = Ledger(empty_db_url)
+    reopened = Ledger(fresh_url)
     try:
         assert reopened.recorder.max_notification_id() == 1
     finally:
         reopened.close()
 
 
-def test_a_fresh_database_is_left_alone_when_creation_is_off(empty_db_url: str) -> None:
+def test_a_fresh_database_is_left_alone_when_creation_is_off(fresh_url: str) -> None:
     with pytest.raises(SchemaError, match="ledger init"):
-        Ledger(empty_db_url, create=False)
+        Ledger(fresh_url, create=False)
 
-    engine = engine_for(empty_db_url)
+    engine = engine_for(fresh_url)
     assert current_revision(engine) is None
     assert tables(engine) == set()
 
@@ -243,7 +243,7 @@ def test_read_models_dropped_by_a_downgrade_are_rebuilt_after_the_upgrade(db_url
     app = Ledger(db_url)
     try:
         assert set(positions(app).values()) == {0}
-        assert is_stale(app)
+        assert app.recorder.max_notification_id() == len(RECORDS)
         catch_up(app)
         assert {table: count(engine, table) for table in READ_MODELS} == filled
     finally:
