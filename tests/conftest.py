@@ -14,8 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pace
 import pytest
 from engines import ENGINES, POSTGRES, fresh_database, sqlite_file_url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The fast path (`-m "not slow"`) also runs the property tests on fewer examples."""
+    pace.THOROUGH = "not slow" not in (config.option.markexpr or "")
 
 
 @pytest.fixture(scope="module", params=ENGINES)

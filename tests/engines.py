@@ -18,6 +18,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +41,8 @@ class PostgresServer:
         self._checked = False
         self._reason: str | None = None
         self._template: str | None = None
+        self._doomed: queue.Queue[str] = queue.Queue()
+        self._dropper: threading.Thread | None = None
 
     def admin_dsn(self) -> str:
         """A plain psycopg DSN of the URL's own database, for CREATE/DROP DATABASE."""
@@ -89,6 +93,26 @@ class PostgresServer:
         """Drop the database of `url`, closing whatever connections still hold it."""
         self._execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
+    def drop_soon(self, url: str) -> None:
+        """Drop the database of `url` on a thread of its own, so the next test need not
+        wait: a drop takes the server up to a second or more when the machine is busy.
+        Every database handed over is dropped before the process exits."""
+        if self._dropper is None:
+            self._dropper = threading.Thread(target=self._drop_doomed, daemon=True)
+            self._dropper.start()
+            atexit.register(self._doomed.join)
+        self._doomed.put(url)
+
+    def _drop_doomed(self) -> None:
+        while True:
+            url = self._doomed.get()
+            try:
+                self.drop(url)
+            except Exception:  # the server may be gone at exit; a leftover database is harmless
+                pass
+            finally:
+                self._doomed.task_done()
+
     def migrated_template(self) -> str:
         """This process's template at the head revision, made on first use."""
         if self._template is None:
@@ -137,4 +161,4 @@ def fresh_database(engine: str, directory: Path, *, empty: bool = False) -> Iter
         yield url
     finally:
         dispose_engines()
-        POSTGRES.drop(url)
+        POSTGRES.drop_soon(url)
