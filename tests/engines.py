@@ -20,8 +20,9 @@ import contextlib
 import os
 import queue
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,15 +35,25 @@ PG_URL = os.environ.get("LEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0
 
 
 class PostgresServer:
-    """The PostgreSQL server the tests use, reached through its maintenance database."""
+    """The PostgreSQL server the tests use, reached through its maintenance database.
+
+    Making and dropping a database costs the server from a few tenths of a second to over
+    a second on a busy machine, so neither is left in a test's way: one thread makes the
+    next migrated copy while a test runs (`take_migrated`), another drops the databases
+    tests are done with (`drop_soon`). At exit both are wound down in order, the spare
+    copy and the template dropped, so a run leaves no database behind.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._checked = False
         self._reason: str | None = None
         self._template: str | None = None
+        self._ready: queue.Queue[str | Exception] = queue.Queue(maxsize=1)
         self._doomed: queue.Queue[str] = queue.Queue()
-        self._dropper: threading.Thread | None = None
+        self._threads: dict[str, threading.Thread] = {}
+        self._closing = threading.Event()
+        self._closes_at_exit = False
 
     def admin_dsn(self) -> str:
         """A plain psycopg DSN of the URL's own database, for CREATE/DROP DATABASE."""
@@ -89,29 +100,51 @@ class PostgresServer:
         self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template or "template0"}"')
         return self.url_of(name)
 
+    def take_migrated(self) -> str:
+        """A database at the head revision, made while the previous test ran."""
+        self._start("maker", self._make_ahead)
+        made = self._ready.get()
+        if isinstance(made, Exception):
+            raise made
+        return made
+
+    def _make_ahead(self) -> None:
+        while not self._closing.is_set():
+            try:
+                made: str | Exception = self.create(migrated=True)
+            except Exception as error:  # handed to the test that asks next, which fails
+                made = error
+            self._ready.put(made)
+
     def drop(self, url: str) -> None:
         """Drop the database of `url`, closing whatever connections still hold it."""
         self._execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
     def drop_soon(self, url: str) -> None:
-        """Drop the database of `url` on a thread of its own, so the next test need not
-        wait: a drop takes the server up to a second or more when the machine is busy.
-        Every database handed over is dropped before the process exits."""
-        if self._dropper is None:
-            self._dropper = threading.Thread(target=self._drop_doomed, daemon=True)
-            self._dropper.start()
-            atexit.register(self._doomed.join)
+        """Drop the database of `url` on the dropping thread; the caller goes on at once."""
+        self._start("dropper", self._drop_doomed)
         self._doomed.put(url)
 
     def _drop_doomed(self) -> None:
         while True:
             url = self._doomed.get()
-            try:
+            # The server may be gone at exit; a leftover database is harmless.
+            with contextlib.suppress(Exception):
                 self.drop(url)
-            except Exception:  # the server may be gone at exit; a leftover database is harmless
-                pass
-            finally:
-                self._doomed.task_done()
+            self._doomed.task_done()
+
+    def _close_at_exit(self) -> None:
+        if not self._closes_at_exit:
+            self._closes_at_exit = True
+            atexit.register(self._close)
+
+    def _start(self, name: str, work: Callable[[], None]) -> None:
+        if name not in self._threads:
+            self._close_at_exit()
+            if name == "maker":
+                self.migrated_template()  # here: making it disposes this process's engines
+            self._threads[name] = threading.Thread(target=work, name=name, daemon=True)
+            self._threads[name].start()
 
     def migrated_template(self) -> str:
         """This process's template at the head revision, made on first use."""
@@ -125,15 +158,30 @@ class PostgresServer:
             upgrade(engine_for(self.url_of(name)))
             dispose_engines()  # a template must have no connection when it is copied
             self._template = name
-            atexit.register(self._drop_template)
+            self._close_at_exit()
         return self._template
 
-    def _drop_template(self) -> None:
-        if self._template is None:
-            return
-        # The server may be gone at exit; a leftover template is harmless.
-        with contextlib.suppress(Exception):
-            self.drop(self.url_of(self._template))
+    def _close(self) -> None:
+        """At exit: stop making copies, drop the spare one, finish dropping, drop the
+        template last (a copy being made from it would stop its drop)."""
+        self._closing.set()
+        maker = self._threads.get("maker")
+        deadline = time.monotonic() + 60
+        while maker is not None and maker.is_alive() and time.monotonic() < deadline:
+            # Take what it made (or is making) so that it sees it is closing and stops.
+            with contextlib.suppress(queue.Empty):
+                spare = self._ready.get(timeout=0.5)
+                if isinstance(spare, str):
+                    self.drop_soon(spare)
+        while not self._ready.empty():
+            spare = self._ready.get()
+            if isinstance(spare, str):
+                self.drop_soon(spare)
+        if "dropper" in self._threads:
+            self._doomed.join()
+        if self._template is not None:
+            with contextlib.suppress(Exception):
+                self.drop(self.url_of(self._template))
 
 
 POSTGRES = PostgresServer(PG_URL)
@@ -156,7 +204,7 @@ def fresh_database(engine: str, directory: Path, *, empty: bool = False) -> Iter
         yield sqlite_file_url(directory)
         dispose_engines()
         return
-    url = POSTGRES.create(migrated=not empty)
+    url = POSTGRES.create() if empty else POSTGRES.take_migrated()
     try:
         yield url
     finally:

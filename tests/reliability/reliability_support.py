@@ -285,7 +285,7 @@ class Databases:
 
     def drop_all(self) -> None:
         for url in list(self.created):
-            POSTGRES.drop(url)
+            POSTGRES.drop_soon(url)
         self.created.clear()
 
 
