@@ -279,7 +279,7 @@ def _dates_table() -> str:
         span = parse_date(example)
         earliest = span.earliest.isoformat() if span.earliest else "open"
         latest = span.latest.isoformat() if span.latest else "open"
-        certain = "no" if any(mark in example for mark in "?~%") else "yes"
+        certain = "no" if span.qualified else "yes"
         rows.append(f"| {what} | `{example}` | {earliest} | {latest} | {certain} |")
     return "\n".join(rows)
 

@@ -50,8 +50,9 @@ the field. A text is at most {max_text} characters, and a list at most {max_item
 DATES = """\
 Dates are EDTF (ISO 8601-2), as precise as the source allows. Every date has an earliest
 and a latest possible day, worked out by the ledger; the table shows them for each form.
-A date qualified `?` (uncertain), `~` (approximate) or `%` (both) is never certain, and
-an answer that rests on it says so. The two ends of a `[a..b]` range share one precision. Timelines
+A date qualified `?` (uncertain), `~` (approximate) or `%` (both) is never certain: its
+days widen by one unit of its precision on each side, and an answer that rests on it
+says it is not certain. The two ends of a `[a..b]` range share one precision. Timelines
 sort by the earliest day, then by the order of recording; `--from` and `--to` take any of
 these forms and use its earliest (`--from`) or latest (`--to`) day."""
 
@@ -86,8 +87,9 @@ both: send a `correction` instead."""
 ENDORSEMENTS = """\
 Who endorsed what, and when, is derived from occurrences, never entered: approvals,
 signatures (with `on_behalf_of`), oversight of a signing, ratifications (with `method`),
-statements that reaffirm or support an agreement, and the negative acts: withdrawals,
-suspensions, terminations, statements that oppose, condemn or deny it."""
+statements that reaffirm or support an agreement, revocations of a notice, and the
+negative acts: withdrawals, suspensions, terminations, statements that oppose, condemn
+or deny it."""
 
 FAMILIES = {
     "registry": "Registry records describe things the occurrences refer to.",
@@ -108,6 +110,10 @@ KINDS: dict[str, str] = {
     "withdrawal": "A party's notice of withdrawal from an agreement.",
     "termination": "An agreement ending.",
     "suspension": "An agreement suspended, as a whole or by one party.",
+    "revocation": "A notice of withdrawal or suspension revoked: a withdrawal revoked on or "
+    "before its effective date never takes effect; a suspension ends on the revocation's "
+    "date. Unlike a retraction, the notice did happen and stays in answers about the time "
+    "before.",
     "implementation": "How far an agreement has been carried out.",
     "visit": "One actor visiting another.",
     "meeting": "Actors meeting.",
@@ -162,6 +168,10 @@ FIELDS_OF_KIND: dict[str, str] = {
     "actor.type": "What sort of actor it is.",
     "actor.part_of": "The actor it belongs to: a ministry's government, a party's state.",
     "actor.country": "A person's or organisation's state.",
+    "actor.start": "When it came into existence.",
+    "actor.end": "When it ceased to exist, e.g. a dissolved state.",
+    "actor.successors": "The actors that succeeded it, e.g. the states that succeeded a "
+    "dissolved one.",
     "post.id": "The post's id; without one the ledger derives it from the content.",
     "post.holder": "The person who held the post.",
     "post.title": "The post's title, e.g. Minister of Foreign Affairs.",
@@ -189,6 +199,9 @@ FIELDS_OF_KIND: dict[str, str] = {
     "termination.by": "Who terminated it, if one party did.",
     "suspension.by": "The party suspending it; absent, the agreement as a whole.",
     "suspension.until": "When the suspension ends; absent, until further notice.",
+    "revocation.target": "The withdrawal or suspension whose notice is revoked.",
+    "revocation.by": "The actor revoking its notice.",
+    "revocation.reason": "Why the notice is revoked.",
     "implementation.status": "How far it has been carried out.",
     "implementation.by": "Who is carrying it out.",
     "visit.visitor": "The actor who visited.",
@@ -295,6 +308,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "agreement": "new-start",
         "date": "2023-02-21",
         "by": "RUS",
+    },
+    "revocation": {
+        "kind": "revocation",
+        "date": "2017-03-07",
+        "target": "zaf-icc-withdrawal-2016",
+        "by": "ZAF",
+        "reason": "The High Court found the notice unconstitutional without Parliament.",
     },
     "implementation": {
         "kind": "implementation",

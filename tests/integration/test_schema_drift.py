@@ -15,6 +15,8 @@ schema tests check them.)
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Index, MetaData, String, Table, Text, TypeDecorator, text
 from sqlalchemy.engine import Connection
 
+import ledger
+import projections
+from ledger import store
 from ledger.application import Ledger
 from projections import models
 from projections.catchup import tracking_recorder
@@ -42,16 +47,24 @@ POSTGRES_ONLY = {
 
 
 def declared_metadata(app: Ledger) -> MetaData:
-    """Every table the code declares, copied into one MetaData: the read models, and the
-    event store's tables as the ledger's own recorders define them."""
+    """Every table the code declares, copied into one MetaData: the read models, the
+    ledger's own tables (tree heads, settings…), and the event store's tables as the
+    ledger's recorders define them. Every module is imported first, so a table declared
+    anywhere in `ledger` or `projections` is counted."""
+    for package in (ledger, projections):
+        for module in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+            importlib.import_module(module.name)
     declared = MetaData()
-    store_tables = (
+    recorder_tables = (
         app.recorder.events_table,
         app.recorder.heads_table,
         tracking_recorder(app).tracking_table,
     )
-    for table in (*models.metadata.tables.values(), *store_tables):
+    for table in (*models.metadata.tables.values(), *store.metadata.tables.values()):
         table.to_metadata(declared)
+    for table in recorder_tables:
+        if table.name not in declared.tables:
+            table.to_metadata(declared)
     return declared
 
 
@@ -90,7 +103,7 @@ def schema_drift(connection: Connection, declared: MetaData) -> list[Any]:
         return not (type_ == "table" and name in shadows)
 
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, _: Any) -> bool:
-        if connection.dialect.name != "postgresql" or not reflected:
+        if connection.dialect.name != "postgresql" or not reflected or type_ == "table":
             return True
         return (type_, obj.table.name, name) not in POSTGRES_ONLY
 
@@ -124,6 +137,7 @@ def test_the_declared_tables_are_the_tables_the_migrations_build(migrated: Ledge
     assert {"ledger_events", "ledger_events_merkle", "ledger_tracking", "rm_search"} <= set(
         declared.tables
     )
+    assert "ledger_settings" in declared.tables  # declared by ledger.origin, not by store
     with migrated.engine.connect() as connection:
         assert schema_drift(connection, declared) == []
 
