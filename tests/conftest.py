@@ -68,8 +68,10 @@ def fresh_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def another_db_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
-    """A second empty ledger database on the same engine as `db_url`."""
-    with fresh_database(engine_name, tmp_path) as url:
+    """A second ledger database on the same engine as `db_url`, empty until a ledger
+    opens it and makes its schema, as a user's new ledger is: not a copy of the test
+    template, so it gets its own origin (migration 0007 names each new ledger)."""
+    with fresh_database(engine_name, tmp_path, empty=True) as url:
         yield url
 
 
