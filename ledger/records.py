@@ -53,6 +53,7 @@ __all__ = [
     "apply_correction",
     "field_names",
     "list_field_names",
+    "model_of",
     "recording_user",
     "required_field_names",
     "validate_record",
@@ -558,6 +559,12 @@ def list_field_names(kind: str) -> tuple[str, ...]:
         for name, info in model.model_fields.items()
         if get_origin(info.annotation) is list
     )
+
+
+def model_of(kind: str) -> type[BaseModel]:
+    """The pydantic model that checks records of `kind`: its fields and validators are the
+    declarations the format's reference (`ledger.reference`) is generated from."""
+    return _MODELS[kind]
 
 
 #: Every field some correction could set: checked again as the target's kind on entry.
