@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from ledger.application import ImportResult, Ledger
     from projections.queries import Queries, When
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,20 +29,31 @@ EXAMPLE = Path(__file__).parent / "ledger" / "examples" / "iraq-iran-2025.yaml"
 
 
 class Context:
-    """Opens the ledger only when a command needs it, so `--help` stays instant."""
+    """Opens the ledger only when a command needs it, so `--help` stays instant.
+
+    `ledger` never creates a ledger (a typo in a path must not yield empty answers);
+    `writer`, for init, import and record, creates one on first use.
+    """
 
     def __init__(self, url: str, user: str | None) -> None:
         self.url = url
         self.user = user
         self._ledger: Ledger | None = None
 
-    @property
-    def ledger(self) -> Ledger:
+    def _open(self, *, create: bool) -> Ledger:
         if self._ledger is None:
             from ledger.application import Ledger
 
-            self._ledger = Ledger(self.url)
+            self._ledger = Ledger(self.url, create=create)
         return self._ledger
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._open(create=False)
+
+    @property
+    def writer(self) -> Ledger:
+        return self._open(create=True)
 
     @property
     def queries(self) -> Queries:
@@ -50,34 +61,84 @@ class Context:
 
         return Queries(self.url)
 
+    def protected_files(self) -> list[Path]:
+        """The ledger's own files, which `-o` never writes over."""
+        from ledger.database import sqlite_file
+        from ledger.outputs import ledger_files
+
+        try:
+            return ledger_files(sqlite_file(self.url))
+        except Exception:  # an unparsable URL names no file; the command says so itself
+            return []
+
 
 def printable(message: str) -> str:
-    """A message that any terminal can show: a lone surrogate from hostile input is escaped
-    rather than left to raise UnicodeEncodeError while the error itself is printed."""
-    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+    """A message that any terminal shows as one line: long values cut, control characters
+    and lone surrogates from hostile input escaped rather than printed raw."""
+    from ledger.display import message as one_line
+
+    return one_line(message)
+
+
+#: Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
 
 
 def at_the_edge(func: F) -> F:
-    """Turn the ledger's own errors into clean exit-1 messages, never tracebacks."""
+    """Turn the ledger's own errors, and a database that cannot be opened, into clean
+    exit-1 messages; Ctrl-C into exit 130 saying what was written. Never a traceback:
+    anything else is a bug and is left to show itself."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ledger.errors import LedgerError
-
         try:
             return func(*args, **kwargs)
-        except LedgerError as error:
-            raise click.ClickException(printable(str(error))) from None
-        except KeyError as error:  # unknown projection names and the like
-            raise click.ClickException(str(error.args[0] if error.args else error)) from None
+        except Exception as error:
+            reason = _reason(error)
+            if reason is None:
+                raise  # a bug: let it show itself
+            raise click.ClickException(printable(reason)) from None
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: nothing was written", err=True)
+            sys.exit(INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _reason(error: BaseException) -> str | None:
+    """What the user is told about one of the ledger's errors or a database's; None for
+    anything else (a bug)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger.database import explain
+    from ledger.errors import LedgerError
+
+    if isinstance(error, LedgerError):
+        return str(error)
+    # eventsourcing wraps the database's errors in its own; it is loaded only by writers.
+    persistence = sys.modules.get("eventsourcing.persistence")
+    wrapped = persistence is not None and isinstance(error, persistence.PersistenceError)
+    if wrapped or isinstance(error, SQLAlchemyError):
+        context = click.get_current_context(silent=True)
+        found = context.find_object(Context) if context else None
+        return str(explain(error, found.url if found else ""))
+    return None
 
 
 def output_options(func: F) -> F:
     """Every query prints a readable table, or exact JSON with --json."""
     return click.option(
         "--json", "as_json", is_flag=True, help="Print exact JSON instead of a table."
+    )(func)
+
+
+def output_file_options(func: F) -> F:
+    """`-o FILE` and `--force`, the same for every command that writes a file."""
+    func = click.option(
+        "--force", is_flag=True, help="Replace FILE if it exists (never the ledger itself)."
+    )(func)
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False), help="Write to this file."
     )(func)
 
 
@@ -110,12 +171,21 @@ def when_from(as_of: str | None, known_at: str | None) -> When:
 
 def emit(data: Any, as_json: bool, table: Callable[[Any], None]) -> None:
     if as_json:
+        from ledger.display import json_text
+
         # Indented for a person at a terminal; one line for a program (json's C encoder
         # does not indent, and the pure-Python one took ~10 % of a query's time).
         indent = 2 if sys.stdout.isatty() else None
-        click.echo(json.dumps(data, indent=indent, ensure_ascii=False, default=str))
+        click.echo(json_text(data, indent=indent))
     else:
         table(data)
+
+
+def say(line: str) -> None:
+    """Echo a line built from record text: its control characters shown, not run."""
+    from ledger.display import visible
+
+    click.echo(visible(line))
 
 
 def print_table(
@@ -123,12 +193,17 @@ def print_table(
 ) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, show_lines=False)
+    from ledger.display import visible
+
+    # Text objects are never parsed as Rich markup: `Pact [/bold]` or `[link=…]` in record
+    # text is shown as typed, and control characters in it are shown escaped.
+    table = Table(title=Text(visible(title)) if title else None, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*[_cell(row.get(column)) for column in columns])
+        table.add_row(*[Text(visible(_cell(row.get(column)))) for column in columns])
     # Piped output gets a wide page rather than rich's 80 columns, so ids stay whole.
     width = None if sys.stdout.isatty() else 160
     Console(soft_wrap=False, width=width).print(table)
@@ -149,7 +224,29 @@ def _cell(value: Any) -> str:
 # -- the group --------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ShortUsageErrors:
+    """Usage errors echo what was typed; a 5,000-digit value is cut, control characters
+    shown, before click prints the message."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        from ledger.display import message
+
+        try:
+            return super().make_context(*args, **kwargs)  # type: ignore[misc]
+        except click.ClickException as error:
+            error.message = message(error.message, keep_lines=True)
+            raise
+
+
+class LedgerCommand(_ShortUsageErrors, click.Command):
+    pass
+
+
+class LedgerGroup(_ShortUsageErrors, click.Group):
+    command_class = LedgerCommand
+
+
+@click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     envvar="LEDGER_DB",
@@ -185,9 +282,10 @@ pass_context = click.make_pass_decorator(Context)
 @at_the_edge
 def init(context: Context) -> None:
     """Create or upgrade the schema (Alembic); safe to repeat."""
-    from ledger.database import engine_for
+    from ledger.database import engine_for, require_ledger
     from ledger.schema import current_revision, upgrade
 
+    require_ledger(context.url, create=True)
     engine = engine_for(context.url)
     before = current_revision(engine)
     upgrade(engine)
@@ -208,16 +306,61 @@ def init(context: Context) -> None:
 def import_(context: Context, files: tuple[str, ...]) -> None:
     """Import FILES (.yaml, .json, .jsonl; - for stdin) in one transaction: all or nothing."""
     from ledger.reading import iter_records
-    from projections.catchup import catch_up
 
     items = iter_records(files, sys.stdin)
-    result = context.ledger.import_records(items, context.user)
-    catch_up(context.ledger)
+    result = write_then_catch_up(context, lambda ledger: ledger.import_records(items, context.user))
     click.echo(
         f"{result.added} added, {result.unchanged} already in the ledger"
         + (f" (positions {result.first_position}–{result.last_position})" if result.added else ""),
         err=True,
     )
+
+
+def _records(count: int) -> str:
+    return f"{count} record{'' if count == 1 else 's'} imported"
+
+
+def write_then_catch_up(context: Context, write: Callable[[Ledger], ImportResult]) -> ImportResult:
+    """Write, then bring the read models up to date, saying what happened if stopped.
+
+    Ctrl-C before the commit: nothing written (exit 130, at the edge). After the commit
+    (during catch-up): what was imported, and that the read models catch up at the next
+    query (exit 130). If the catch-up fails for any other reason the import still
+    stands, so the same message is printed and the command exits 0: running it again
+    adds nothing, and the next query catches up or says why it cannot.
+    """
+    from ledger.application import ImportInterrupted
+    from projections.catchup import catch_up
+
+    ledger = context.writer
+    try:
+        result = write(ledger)
+    except ImportInterrupted as stop:
+        if stop.certain:
+            click.echo(f"\ninterrupted: {_records(stop.result.added)}; {CATCH_UP_LATER}", err=True)
+        else:
+            click.echo(
+                f"\ninterrupted while the import of {stop.result.added} records was committing; "
+                "whether it went through is unknown: run the same import again (it adds "
+                "nothing twice)",
+                err=True,
+            )
+        sys.exit(INTERRUPTED)
+    try:
+        catch_up(ledger)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: {_records(result.added)}; {CATCH_UP_LATER}", err=True)
+        sys.exit(INTERRUPTED)
+    except Exception as error:  # the import stands whatever stopped the catch-up
+        reason = _reason(error) or f"{type(error).__name__}: {error}"
+        click.echo(
+            printable(f"{_records(result.added)}; {CATCH_UP_LATER} (catching up failed: {reason})"),
+            err=True,
+        )
+    return result
+
+
+CATCH_UP_LATER = "the read models will catch up at the next query"
 
 
 @main.command(
@@ -233,23 +376,25 @@ def record(ctx: click.Context, kind: str) -> None:
     (--signatories '[{"actor": "IRQ"}]'). Dashes in field names may stand for
     underscores (--on-behalf-of).
     """
+    from ledger.display import visible
     from ledger.errors import RecordError
     from ledger.records import validate_record
-    from projections.catchup import catch_up
 
     context: Context = ctx.obj
-    raw = parse_fields(kind, ctx.args)
     try:
+        raw = parse_fields(kind, ctx.args)
         item = validate_record(raw)
+        result = write_then_catch_up(
+            context, lambda ledger: ledger.import_records([(None, item)], context.user)
+        )
     except RecordError as error:
         raise error.located(file="command line") from None
-    try:
-        result = context.ledger.import_records([(None, item)], context.user)
-    except RecordError as error:
-        raise error.located(file="command line") from None
-    catch_up(context.ledger)
     click.echo(
-        f"recorded {item.kind} '{item.id}'" if result.added else f"'{item.id}' is already recorded",
+        visible(
+            f"recorded {item.kind} '{item.id}'"
+            if result.added
+            else f"'{item.id}' is already recorded"
+        ),
         err=True,
     )
 
@@ -271,7 +416,7 @@ def parse_fields(kind: str, args: list[str]) -> dict[str, Any]:
             value = args[i + 1]
             i += 1
         i += 1
-        parsed = _field_value(value)
+        parsed = _field_value(name, value)
         if name in raw:
             if name not in repeated:
                 raw[name] = [raw[name]]
@@ -282,12 +427,17 @@ def parse_fields(kind: str, args: list[str]) -> dict[str, Any]:
     return raw
 
 
-def _field_value(value: str) -> Any:
+def _field_value(name: str, value: str) -> Any:
+    from ledger.errors import RecordError
+    from ledger.reading import json_value
+
     if value[:1] in "[{":
         try:
-            return json.loads(value)
+            return json_value(value)
         except json.JSONDecodeError:
-            return value
+            return value  # text that happens to start with a bracket
+        except ValueError as error:
+            raise RecordError(f"refused JSON: {error}", field=name) from None
     return value
 
 
@@ -334,12 +484,10 @@ def agreement(
 
 def show_agreement(state: dict[str, Any]) -> None:
     certainty = "" if state["status_certain"] else " (not certain by this date)"
-    click.echo(f"{state['title']} [{state['id']}] — {state['type']}")
-    click.echo(f"status: {state['status']}{certainty}  (as of {state.get('as_of')})")
+    say(f"{state['title']} [{state['id']}] — {state['type']}")
+    say(f"status: {state['status']}{certainty}  (as of {state.get('as_of')})")
     if state["relations"]:
-        click.echo(
-            "relations: " + ", ".join(f"{r['type']} {r['target']}" for r in state["relations"])
-        )
+        say("relations: " + ", ".join(f"{r['type']} {r['target']}" for r in state["relations"]))
     print_table(
         state["participants"],
         ["actor", "status", "signed", "consent", "in_force", "withdrawal"],
@@ -446,16 +594,28 @@ def actor(
     data = context.queries.actor(actor_id, when_from(as_of, known_at))
 
     def show(data: dict[str, Any]) -> None:
-        click.echo(f"{data['name']} [{data['id']}] — {data['type']}")
+        say(f"{data['name']} [{data['id']}] — {data['type']}")
         print_table(data["posts"], ["title", "organization", "start", "end"], title="posts")
         show_timeline(data["occurrences"])
 
     emit(data, as_json, show)
 
 
+#: The largest log position either engine can store (a signed 64-bit integer).
+MAX_POSITION = 2**63 - 1
+
+
 @main.command()
-@click.option("--from-position", type=int, default=1, show_default=True, help="First position.")
-@click.option("--limit", type=click.IntRange(min=0), help="At most this many events.")
+@click.option(
+    "--from-position",
+    type=click.IntRange(max=MAX_POSITION),
+    default=1,
+    show_default=True,
+    help="First position.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=0, max=MAX_POSITION), help="At most this many events."
+)
 @output_options
 @pass_context
 @at_the_edge
@@ -487,7 +647,11 @@ def log(context: Context, from_position: int, limit: int | None, as_json: bool) 
 
 @main.command()
 @click.option("--projection", "names", multiple=True, help="Only this projection (repeatable).")
-@click.option("--to-position", type=click.IntRange(min=0), help="Stop at this log position.")
+@click.option(
+    "--to-position",
+    type=click.IntRange(min=0, max=MAX_POSITION),
+    help="Stop at this log position.",
+)
 @pass_context
 @at_the_edge
 def replay(context: Context, names: tuple[str, ...], to_position: int | None) -> None:
@@ -523,47 +687,44 @@ def replay(context: Context, names: tuple[str, ...], to_position: int | None) ->
     default="yaml",
     show_default=True,
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File.")
+@output_file_options
 @pass_context
 @at_the_edge
-def export(context: Context, fmt: str, output: str | None) -> None:
+def export(context: Context, fmt: str, output: str | None, force: bool) -> None:
     """The ledger in the interchange format; round-trips through import."""
     from ledger.exporting import write_records
 
-    stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
-    try:
-        write_records(context.ledger.export(), fmt, stream)
-    finally:
-        if output:
-            stream.close()
+    records = context.ledger.export()
+    if output:
+        write_output(context, output, force, lambda stream: write_records(records, fmt, stream))
+    else:
+        write_records(records, fmt, sys.stdout)
 
 
 @main.command()
 @click.option(
     "--db-file",
     type=click.Path(dir_okay=False),
-    default="demo-ledger.db",
-    show_default=True,
-    help="The fresh SQLite file to build (replaced if it exists), unless --db is given.",
+    help="A new SQLite file to build the demo ledger in (refused if it exists); "
+    "default: demo-ledger.db in a new temporary folder.",
 )
 @click.pass_context
 @at_the_edge
-def demo(ctx: click.Context, db_file: str) -> None:
-    """A fresh ledger from the example: the memorandum's state, endorsements, and a timeline."""
+def demo(ctx: click.Context, db_file: str | None) -> None:
+    """A fresh ledger from the example: the memorandum's state, endorsements, and a timeline.
+
+    It always builds a new ledger of its own and never touches --db or $LEDGER_DB, which
+    may be a real, append-only ledger the demo's events must not enter.
+    """
     from ledger.reading import read_records
     from projections.catchup import catch_up
 
-    context: Context = ctx.obj
-    source = ctx.find_root().get_parameter_source("db")
-    if source in (click.core.ParameterSource.DEFAULT, None):
-        from ledger.database import dispose_engines
-
-        dispose_engines()  # a cached connection would keep the old file alive
-        for suffix in ("", "-wal", "-shm"):
-            Path(db_file + suffix).unlink(missing_ok=True)
-        context = Context(f"sqlite:///{db_file}", context.user)
-    result = context.ledger.import_records(read_records(str(EXAMPLE)), context.user or "demo")
-    catch_up(context.ledger)
+    parent: Context = ctx.obj
+    if ctx.find_root().get_parameter_source("db") not in (click.core.ParameterSource.DEFAULT, None):
+        click.echo("the demo builds a ledger of its own; it leaves --db/$LEDGER_DB alone", err=True)
+    context = Context(f"sqlite:///{new_demo_file(db_file)}", parent.user)
+    result = context.writer.import_records(read_records(str(EXAMPLE)), context.user or "demo")
+    catch_up(context.writer)
     click.echo(f"imported {EXAMPLE.name}: {result.added} events into {context.url}\n")
     queries = context.queries
     show_agreement(queries.agreement("iq-ir-security-mou-2025"))
@@ -576,36 +737,75 @@ def demo(ctx: click.Context, db_file: str) -> None:
     click.echo()
     rows = queries.timeline(actor="ali-larijani")
     print_table(rows, ["date", "kind", "id", "description"], title="timeline of Ali Larijani")
+    click.echo(f"\nexplore it: ledger --db {context.url} timeline", err=True)
+
+
+def new_demo_file(db_file: str | None) -> Path:
+    """A database file made for the demo: new, never one that exists (nor its -wal/-shm)."""
+    import tempfile
+
+    from ledger.outputs import OutputRefused, create_new, ledger_files
+
+    if db_file is None:
+        return Path(tempfile.mkdtemp(prefix="ledger-demo-")) / "demo-ledger.db"
+    path = Path(db_file)
+    if any(f.exists() or f.is_symlink() for f in ledger_files(path)):
+        raise OutputRefused(f"{db_file} exists; the demo builds a new ledger: name a new file")
+    if not path.parent.is_dir():
+        raise OutputRefused(f"cannot create {db_file}: the folder {path.parent} does not exist")
+    create_new(path, "")  # an empty file is an empty SQLite database, and now it is ours
+    return path
 
 
 # -- audit grade -----------------------------------------------------------------------
 
 
-def _write_or_echo(text: str, output: str | None) -> None:
+def write_output(context: Context, output: str, force: bool, write: Callable[[Any], None]) -> None:
+    """Write an output file safely (see `ledger.outputs`) and say so on stderr."""
+    from ledger.outputs import write_file
+
+    write_file(output, write, force=force, protected=context.protected_files())
+    click.echo(f"wrote {output}", err=True)
+
+
+def _write_or_echo(context: Context, text: str, output: str | None, force: bool) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        write_output(context, output, force, lambda stream: stream.write(text))
     else:
         click.echo(text, nl=not text.endswith("\n"))
+
+
+def read_text_file(path: str, what: str) -> str:
+    """A small text file given on the command line (a checkpoint, a key), or why not."""
+    from ledger.errors import LedgerError
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise LedgerError(f"{path}: cannot read the {what}: {error.strerror or error}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LedgerError(
+            f"{path}: the {what} is not UTF-8 text (byte 0x{data[error.start]:02x} "
+            f"at offset {error.start})"
+        ) from None
 
 
 def _read_checkpoint(path: str, pubkey: str | None) -> Any:
     from ledger.checkpoints import CheckpointError, open_checkpoint
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise click.ClickException(f"{path}: {error.strerror}") from None
-    verifier = Path(pubkey).read_text(encoding="utf-8").strip() if pubkey else None
+    text = read_text_file(path, "checkpoint")
+    verifier = read_text_file(pubkey, "verifier key").strip() if pubkey else None
     try:
         checkpoint, _origin = open_checkpoint(text, verifier)
     except CheckpointError as error:
-        raise click.ClickException(f"{path}: {error}") from None
+        raise click.ClickException(printable(f"{path}: {error}")) from None
     return checkpoint
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@output_file_options
 @click.option(
     "--sign",
     "keyfile",
@@ -615,18 +815,20 @@ def _read_checkpoint(path: str, pubkey: str | None) -> Any:
 @click.option("--origin", default="diplomacy-ledger", show_default=True, help="Log origin line.")
 @pass_context
 @at_the_edge
-def checkpoint(context: Context, output: str | None, keyfile: str | None, origin: str) -> None:
+def checkpoint(
+    context: Context, output: str | None, force: bool, keyfile: str | None, origin: str
+) -> None:
     """Tree head of the log: size, root hash, time."""
     from ledger.checkpoints import sign_checkpoint
     from ledger.integrity import checkpoint as tree_head
 
     head = tree_head(context.ledger)
     if keyfile:
-        signer = Path(keyfile).read_text(encoding="utf-8").strip()
+        signer = read_text_file(keyfile, "signer key").strip()
         text = sign_checkpoint(head, origin, signer)
     else:
         text = json.dumps(head.to_json(), indent=2) + "\n"
-    _write_or_echo(text, output)
+    _write_or_echo(context, text, output, force)
 
 
 @main.command()
@@ -677,7 +879,7 @@ def verify(
 
 
 @main.command()
-@click.argument("position", type=click.IntRange(min=1))
+@click.argument("position", type=click.IntRange(min=1, max=MAX_POSITION))
 @click.option(
     "--checkpoint",
     "checkpoint_file",
@@ -720,21 +922,26 @@ def prove(
 )
 @at_the_edge
 def keygen(name: str, prefix: str | None) -> None:
-    """Make an Ed25519 key pair for signing checkpoints (C2SP note key formats)."""
-    import os
+    """Make an Ed25519 key pair for signing checkpoints (C2SP note key formats).
 
+    Neither file is ever replaced: a lost signer key cannot be made again.
+    """
     from ledger.checkpoints import generate_key
+    from ledger.outputs import OutputRefused, create_new
 
-    signer, verifier = generate_key(name)
     base = Path(prefix or name)
     secret = base.with_name(base.name + ".key")
     public = base.with_name(base.name + ".pub")
-    if secret.exists():
-        raise click.ClickException(f"{secret} exists; not overwriting a key")
-    fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(signer + "\n")
-    public.write_text(verifier + "\n", encoding="utf-8")
+    for path in (secret, public):
+        if path.exists() or path.is_symlink():
+            raise OutputRefused(f"{path} exists; not overwriting a key")
+    signer, verifier = generate_key(name)
+    create_new(secret, signer + "\n", mode=0o600)
+    try:
+        create_new(public, verifier + "\n")
+    except OutputRefused:
+        secret.unlink()  # half a pair is no use; leave the folder as it was
+        raise
     click.echo(f"wrote {secret} (keep it secret) and {public}", err=True)
 
 
@@ -747,7 +954,7 @@ def keygen(name: str, prefix: str | None) -> None:
     default="md",
     show_default=True,
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@output_file_options
 @time_options
 @pass_context
 @at_the_edge
@@ -756,11 +963,16 @@ def audit(
     agreement_id: str | None,
     fmt: str,
     output: str | None,
+    force: bool,
     as_of: str | None,
     known_at: str | None,
 ) -> None:
     """Audit report of one agreement, or of the whole ledger without ID."""
     from projections.reports import build_report, render
 
+    if output:  # refuse a bad target before the work, not after it
+        from ledger.outputs import check_target
+
+        check_target(output, force=force, protected=context.protected_files())
     report = build_report(context.ledger, agreement_id, when_from(as_of, known_at))
-    _write_or_echo(render(report, fmt), output)
+    _write_or_echo(context, render(report, fmt), output, force)

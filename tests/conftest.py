@@ -110,6 +110,30 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database with nothing in it at all, not even an Alembic version table."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sqlite_url")
+        return
+    # postgres_url's database is already migrated; a sibling made from template0 is empty.
+    from sqlalchemy.engine import make_url
+
+    from ledger.database import dispose_engines
+
+    sibling = make_url(request.getfixturevalue("postgres_url"))
+    admin = sibling.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"ledger_fresh_{uuid.uuid4().hex[:12]}"
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+    yield sibling.set(database=name).render_as_string(hide_password=False)
+    dispose_engines()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
 def ledger(db_url: str):  # type: ignore[no-untyped-def]
     from ledger.application import Ledger

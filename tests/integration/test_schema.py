@@ -4,18 +4,17 @@ migrated both ways without losing a single event (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ledger.application import Ledger
-from ledger.database import dispose_engines, engine_for
-from ledger.errors import SchemaError
+from ledger.database import engine_for
+from ledger.errors import NoLedger, SchemaError
 from ledger.merkle import root_hash
 from ledger.records import validate_record
 from ledger.schema import current_revision, downgrade, head_revision, upgrade
@@ -49,26 +48,6 @@ RECORDS = [
         "sources": ["peregraf-2025-08-14"],
     },
 ]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A database with nothing in it at all, not even an Alembic version table."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("sqlite_url")
-        return
-    # conftest's database is already migrated; a sibling made from template0 is empty.
-    sibling = make_url(request.getfixturevalue("postgres_url"))
-    admin = sibling.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"ledger_fresh_{uuid.uuid4().hex[:12]}"
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
-    yield sibling.set(database=name).render_as_string(hide_password=False)
-    dispose_engines()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def tables(engine: Engine) -> set[str]:
@@ -151,7 +130,7 @@ def test_a_fresh_database_is_initialised_on_first_use(fresh_url: str) -> None:
 
 
 def test_a_fresh_database_is_left_alone_when_creation_is_off(fresh_url: str) -> None:
-    with pytest.raises(SchemaError, match="ledger init"):
+    with pytest.raises(NoLedger, match=r"no ledger at .*ledger init"):
         Ledger(fresh_url, create=False)
 
     engine = engine_for(fresh_url)
