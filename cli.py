@@ -93,6 +93,11 @@ def at_the_edge(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except click.ClickException as error:  # a bad option value, echoed: cut it short
+            from ledger.display import message
+
+            error.message = message(error.message, keep_lines=True)
+            raise
         except Exception as error:
             reason = _reason(error)
             if reason is None:
@@ -115,6 +120,10 @@ def _reason(error: BaseException) -> str | None:
 
     if isinstance(error, LedgerError):
         return str(error)
+    if isinstance(error, UnicodeEncodeError) and isinstance(error.object, str):
+        # Bytes that are not UTF-8 on the command line arrive as lone surrogates.
+        around = error.object[max(0, error.start - 20) : error.end + 20]
+        return f"a value given is not UTF-8 text ({around!r}); give it as UTF-8"
     # eventsourcing wraps the database's errors in its own; it is loaded only by writers.
     persistence = sys.modules.get("eventsourcing.persistence")
     wrapped = persistence is not None and isinstance(error, persistence.PersistenceError)
@@ -659,22 +668,32 @@ def replay(context: Context, names: tuple[str, ...], to_position: int | None) ->
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from projections.catchup import positions
     from projections.catchup import replay as rebuild
 
-    with Progress(
+    ledger = context.ledger
+    positions(ledger, names or None)  # an unknown name is refused before the bar is drawn
+    progress = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=False,
-    ) as progress:
-        task = progress.add_task("replaying", total=None)
+    )
+    tasks: list[Any] = []
 
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+    def advance(done: int, total: int) -> None:
+        # The bar appears once the rebuild is under way, so a refusal stays one line.
+        if not tasks:
+            progress.start()
+            tasks.append(progress.add_task("replaying", total=total))
+        progress.update(tasks[0], completed=done, total=total)
 
-        reached = rebuild(context.ledger, names or None, upto=to_position, progress=advance)
+    try:
+        reached = rebuild(ledger, names or None, upto=to_position, progress=advance)
+    finally:
+        progress.stop()
     for name, position in reached.items():
         click.echo(f"{name}: at position {position}", err=True)
 

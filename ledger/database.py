@@ -331,6 +331,8 @@ def _explain_postgresql(driver: BaseException, where: str) -> LedgerError:
         return DatabaseUnavailable(f"the database server refused to log in to {where}: {reason}")
     if state.startswith(("08", "57P")):
         return DatabaseUnavailable(f"the connection to {where} was lost: {reason}")
+    if not state and " does not exist" in str(driver) and "database" in str(driver):
+        return NoLedger(f"no ledger at {where}: the database does not exist")
     if not state:  # no answer at all: the connection could not be made
         return DatabaseUnavailable(f"cannot reach the database server for {where}: {reason}")
     return DatabaseUnavailable(f"database error on {where}: {reason}")
