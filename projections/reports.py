@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from ledger.application import LoggedEvent
 from ledger.dates import format_timestamp, parse_date
@@ -481,6 +482,7 @@ def _environment(*, html: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_shown,
     )
     env.filters["md"] = md_cell
     env.filters["code"] = md_code
@@ -501,6 +503,14 @@ _MD_TABLE = str.maketrans(_MD_ESCAPES)
 def _one_line(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return visible(" ".join(text.split()))
+
+
+def _shown(value: Any) -> Any:
+    """Every value a template prints: control characters shown as escapes, never raw.
+    Markup (a macro's output, already built from shown values) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value, keep_lines=True)
+    return value
 
 
 def md_cell(value: Any) -> str:
