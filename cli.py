@@ -325,6 +325,9 @@ def import_(context: Context, files: tuple[str, ...]) -> None:
     )
 
 
+CATCH_UP_LATER = "the read models will catch up at the next query"
+
+
 def _records(count: int) -> str:
     return f"{count} record{'' if count == 1 else 's'} imported"
 
@@ -367,9 +370,6 @@ def write_then_catch_up(context: Context, write: Callable[[Ledger], ImportResult
             err=True,
         )
     return result
-
-
-CATCH_UP_LATER = "the read models will catch up at the next query"
 
 
 @main.command(
@@ -692,6 +692,10 @@ def replay(context: Context, names: tuple[str, ...], to_position: int | None) ->
 
     try:
         reached = rebuild(ledger, names or None, upto=to_position, progress=advance)
+    except KeyboardInterrupt:
+        progress.stop()
+        click.echo(f"\ninterrupted: the rebuild stopped part way; {CATCH_UP_LATER}", err=True)
+        sys.exit(INTERRUPTED)
     finally:
         progress.stop()
     for name, position in reached.items():
@@ -891,7 +895,7 @@ def verify(
         click.echo(f"ok: {result.size} events, root {result.root.hex()}{suffix}")
     if not result.ok:
         for problem in result.problems:
-            click.echo(f"tampering: {problem}", err=True)
+            click.echo(printable(f"tampering: {problem}"), err=True)
         raise click.ClickException(
             f"the log fails verification at position {result.first_bad_position}"
         )

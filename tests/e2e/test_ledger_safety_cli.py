@@ -320,3 +320,18 @@ def test_four_imports_into_a_new_database_at_once_all_succeed(
     assert [status for status, _ in outcomes] == [0, 0, 0, 0], outcomes
     assert not any("schema" in err or "Traceback" in err for _, err in outcomes), outcomes
     assert len(_events(fresh_url)) == 200
+
+
+def test_ctrl_c_during_a_replay_says_the_read_models_will_catch_up(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projections import catchup
+
+    cli("import", EXAMPLE)
+    _interrupt(monkeypatch, catchup, "catch_up")  # after the read models were emptied
+    result = cli("replay", expect=130)
+    assert result.stderr.strip().endswith(
+        "interrupted: the rebuild stopped part way; the read models will catch up at the next query"
+    )
+    monkeypatch.undo()
+    assert json_of(cli("agreement", "iq-ir-security-mou-2025", "--json"))["status"] == "signed"
