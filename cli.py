@@ -134,11 +134,47 @@ def _reason(error: BaseException) -> str | None:
     return None
 
 
+class Closed(click.Choice):
+    """A closed set of values (kinds, statuses, formats): matched in any case; a value
+    outside it is bad input (exit 1) named with the closest values, not a usage error."""
+
+    def __init__(self, choices: Iterable[str]) -> None:
+        super().__init__(list(choices), case_sensitive=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            from projections.naming import choice_hint
+
+            what = (param.name or "value").replace("_", " ") if param else "value"
+            raise click.ClickException(
+                printable(f"unknown {what} {value!r}{choice_hint(str(value), self.choices)}")
+            ) from None
+
+
+OUTPUTS = ("table", "json", "csv")
+
+
 def output_options(func: F) -> F:
-    """Every query prints a readable table, or exact JSON with --json."""
+    """Every query prints a readable table, exact JSON, or CSV: `--format table|json|csv`
+    (`--json` is short for `--format json`). The command receives `output`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, output_format: str, as_json: bool, **kwargs: Any) -> Any:
+        return func(*args, output="json" if as_json else output_format, **kwargs)
+
+    wrapper = click.option(
+        "--json", "as_json", is_flag=True, help="Print exact JSON (same as --format json)."
+    )(wrapper)
     return click.option(
-        "--json", "as_json", is_flag=True, help="Print exact JSON instead of a table."
-    )(func)
+        "--format",
+        "output_format",
+        type=Closed(OUTPUTS),
+        default="table",
+        show_default=True,
+        help="A table sized to the terminal, exact JSON, or CSV.",
+    )(wrapper)  # type: ignore[return-value]
 
 
 def output_file_options(func: F) -> F:
@@ -156,7 +192,8 @@ def time_options(func: F) -> F:
     func = click.option(
         "--known-at",
         metavar="TIMESTAMP",
-        help="Record time: only what the ledger had recorded by then (ISO date or datetime).",
+        help="Record time: only what the ledger had recorded by then (any ISO 8601 form; "
+        "a bare day means its end, UTC).",
     )(func)
     return click.option(
         "--as-of", metavar="DATE", help="Valid time: the world on that day (ISO date)."
@@ -164,58 +201,223 @@ def time_options(func: F) -> F:
 
 
 def when_from(as_of: str | None, known_at: str | None) -> When:
-    from ledger.dates import format_timestamp, parse_as_of, parse_known_at
     from projections.queries import When
 
-    try:
-        kwargs: dict[str, Any] = {}
-        if as_of:
-            kwargs["as_of"] = parse_as_of(as_of)
-        if known_at:
-            kwargs["known_at"] = format_timestamp(parse_known_at(known_at))
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+    kwargs: dict[str, Any] = {}
+    if as_of:
+        kwargs["as_of"] = _parsed(as_of, "as_of")
+    if known_at:
+        kwargs["known_at"] = record_time(known_at)
     return When(**kwargs)
 
 
-def emit(data: Any, as_json: bool, table: Callable[[Any], None]) -> None:
-    if as_json:
-        from ledger.display import json_text
+def record_time(value: str) -> str:
+    """A --known-at/--since/--until value as the ledger's fixed-width record-time stamp."""
+    from ledger.dates import format_timestamp, parse_known_at
 
+    try:
+        return format_timestamp(parse_known_at(value))
+    except ValueError as error:
+        raise click.BadParameter(printable(str(error))) from None
+
+
+def _parsed(value: str, what: str) -> date:
+    from ledger.dates import parse_as_of
+
+    try:
+        return parse_as_of(value)
+    except ValueError as error:
+        raise click.BadParameter(printable(str(error)), param_hint=f"--{what}") from None
+
+
+def emit(
+    data: Any,
+    output: str,
+    table: Callable[[Any], None],
+    rows: list[dict[str, Any]] | None = None,
+    columns: list[str] | None = None,
+) -> None:
+    """Print `data` as JSON, or as a table with `table`, or `rows` (default: `data`) as CSV
+    with `columns` (default: every key of the first row)."""
+    if output == "json":
         # Indented for a person at a terminal; one line for a program (json's C encoder
         # does not indent, and the pure-Python one took ~10 % of a query's time).
+        from ledger.display import json_text
+
         indent = 2 if sys.stdout.isatty() else None
         click.echo(json_text(data, indent=indent))
+    elif output == "csv":
+        write_csv(data if rows is None else rows, columns)
     else:
         table(data)
 
 
-def say(line: str) -> None:
-    """Echo a line built from record text: its control characters shown, not run."""
+def write_csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
+    """RFC 4180 CSV through the csv module: a header, then one line per row; lists are
+    joined with ", " and mappings written as "key: value" pairs, as in tables."""
+    import csv
+    import io
+
     from ledger.display import visible
 
-    click.echo(visible(line))
+    columns = columns or (list(rows[0]) if rows else [])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([visible(_cell(row.get(column)), keep_lines=True) for column in columns])
+    click.echo(buffer.getvalue(), nl=False)
+
+
+# Columns whose values are single words (ids, dates, codes): never wrapped or broken.
+WORDS = {
+    "id", "actor", "occurrence", "agreement", "source", "on_behalf_of", "holder", "target",
+    "organization", "kind", "type", "status", "act", "stance", "method", "reliability",
+    "certain", "status_certain", "position", "recorded_by", "hash", "cited_by", "change",
+    "date", "signed", "in_force", "start", "end", "published", "recorded_at", "earliest",
+    "latest",
+}  # fmt: skip
+LABELS = {"status_certain": "certain", "on_behalf_of": "for", "overseen_by": "overseen by"}
+MIN_TEXT = 20
+MIN_TEXT_WORD = 40  # a word up to this long in text (an id, a date) is kept whole if it can be
+
+
+def terminal_width() -> int:
+    """$COLUMNS if set, else the terminal's width, else (piped) a wide page of 160."""
+    import os
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return 160
 
 
 def print_table(
-    rows: Iterable[dict[str, Any]], columns: list[str], title: str | None = None
+    rows: Iterable[dict[str, Any]],
+    columns: list[str],
+    title: str | None = None,
+    optional: Iterable[str] = (),
 ) -> None:
+    """A table that fits the terminal without breaking an id or a date.
+
+    Word columns (ids, dates, codes) get their full width and never wrap; list columns
+    wrap between items; text wraps between words. When that cannot fit, the `optional`
+    columns are left out (in that order, said in a caption); when it still cannot, each
+    row is printed as lines of "column: value".
+    """
+    from ledger.display import visible
+
+    rows = list(rows)
+    width = terminal_width()
+    cells = [{c: visible(_cell(row.get(c))) for c in columns} for row in rows]
+    kept = list(columns)
+    left_out: list[str] = []
+    plan = _widths(cells, kept, rows, width)
+    for column in optional:
+        if plan is not None:
+            break
+        if column in kept:
+            kept.remove(column)
+            left_out.append(column)
+            plan = _widths(cells, kept, rows, width)
+    if plan is None:
+        _print_records(cells, columns, title, width)
+        return
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    caption = (
+        f"not shown at this width: {', '.join(left_out)} (--format csv or json shows all)"
+        if left_out
+        else None
+    )
+    # Text objects are never parsed as Rich markup: `Pact [/bold]` or `[link=…]` in record
+    # text is shown as typed (cells are shown with `visible`, so no control sequence runs).
+    table = Table(title=Text(visible(title)) if title else None, caption=caption)
+    for column in kept:
+        table.add_column(
+            LABELS.get(column, column),
+            width=plan[column],
+            no_wrap=column in WORDS,
+            overflow="fold",
+        )
+    for row in cells:
+        table.add_row(*[Text(row[column]) for column in kept])
+    Console(soft_wrap=False, width=width, highlight=False).print(table)
+
+
+def _widths(
+    cells: list[dict[str, str]], columns: list[str], rows: list[dict[str, Any]], width: int
+) -> dict[str, int] | None:
+    """Each column's width if the table fits in `width` with no id or date broken."""
+    natural: dict[str, int] = {}
+    least: dict[str, int] = {}
+    for column in columns:
+        label = LABELS.get(column, column)
+        values = [row[column] for row in cells]
+        natural[column] = max([len(label), *(len(v) for v in values)])
+        header_word = max(len(word) for word in label.split())
+        if column in WORDS:
+            least[column] = natural[column]
+        elif any(isinstance(row.get(column), list) for row in rows):
+            items = [len(str(i)) + 1 for row in rows for i in row.get(column) or []]
+            least[column] = max([header_word, *items])
+        else:
+            words = [len(w) for v in values for w in v.split() if len(w) <= MIN_TEXT_WORD]
+            least[column] = min(natural[column], max([MIN_TEXT, header_word, *words]))
+    overhead = 3 * len(columns) + 1  # borders and one space of padding each side
+    room = width - overhead
+    if sum(least.values()) > room:
+        return None
+    if sum(natural.values()) <= room:
+        return natural
+    plan = dict(least)
+    spare = room - sum(least.values())
+    growth = {c: natural[c] - least[c] for c in columns if natural[c] > least[c]}
+    total = sum(growth.values())
+    for column, grow in growth.items():
+        plan[column] += min(grow, spare * grow // total)
+    return plan
+
+
+def say(line: str) -> None:
+    """A line of prose sized to the terminal: wrapped between words, ids kept whole, and
+    control characters from record text shown, not run."""
+    import textwrap
+
     from ledger.display import visible
 
-    # Text objects are never parsed as Rich markup: `Pact [/bold]` or `[link=…]` in record
-    # text is shown as typed, and control characters in it are shown escaped.
-    table = Table(title=Text(visible(title)) if title else None, show_lines=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*[Text(visible(_cell(row.get(column)))) for column in columns])
-    # Piped output gets a wide page rather than rich's 80 columns, so ids stay whole.
-    width = None if sys.stdout.isatty() else 160
-    Console(soft_wrap=False, width=width).print(table)
+    width = terminal_width()
+    text = visible(line)
+    click.echo(
+        textwrap.fill(text, width=max(width, 20), break_on_hyphens=False, subsequent_indent="  ")
+    )
+
+
+def _print_records(
+    cells: list[dict[str, str]], columns: list[str], title: str | None, width: int
+) -> None:
+    """Rows as blocks of "column: value" lines, wrapped between words, for narrow screens."""
+    import textwrap
+
+    if title:
+        say(title)
+    for row in cells:
+        click.echo("─" * min(width, 40))
+        for column in columns:
+            if row[column]:
+                click.echo(
+                    textwrap.fill(
+                        f"{LABELS.get(column, column)}: {row[column]}",
+                        width=max(width, 20),
+                        subsequent_indent="    ",
+                        break_on_hyphens=False,
+                    )
+                )
 
 
 def _cell(value: Any) -> str:
@@ -284,6 +486,40 @@ def _close_connections() -> None:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def _override(name: str) -> Callable[[click.Context, click.Parameter, str | None], None]:
+    def set_on_context(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is not None and isinstance(ctx.obj, Context):
+            setattr(ctx.obj, name, value)
+
+    return set_on_context
+
+
+def accept_group_options_after_commands(group: click.Group) -> None:
+    """Give every command `--db` and `--user` too, so `ledger agreements --db URL` works
+    as `ledger --db URL agreements` does; given after the command, they win.
+
+    The group's callback has made the Context before a command's options are parsed, so
+    these only replace its fields (and nothing has opened the ledger yet).
+    """
+    for command in group.commands.values():
+        command.params += [
+            click.Option(
+                ["--db"],
+                metavar="URL",
+                expose_value=False,
+                callback=_override("url"),
+                help="Database URL, as before the command.",
+            ),
+            click.Option(
+                ["--user"],
+                metavar="NAME",
+                expose_value=False,
+                callback=_override("user"),
+                help="Who is recording, as before the command.",
+            ),
+        ]
 
 
 @main.command()
@@ -372,7 +608,30 @@ def write_then_catch_up(context: Context, write: Callable[[Ledger], ImportResult
     return result
 
 
+class RecordCommand(LedgerCommand):
+    """`record --help` ends with every kind and its fields, read from the validator's own
+    declarations (`ledger.records`) when help is asked for, so the two cannot drift."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from ledger.records import field_names, list_field_names, required_field_names
+        from ledger.vocabulary import KINDS
+
+        super().format_epilog(ctx, formatter)
+        rows = []
+        for kind in KINDS:
+            required = set(required_field_names(kind))
+            lists = set(list_field_names(kind))
+            fields = [
+                f"--{name}" + ("" if name in required else "?") + ("..." if name in lists else "")
+                for name in field_names(kind)
+            ]
+            rows.append((kind, " ".join(fields)))
+        with formatter.section("Kinds and their fields (? optional, ... repeatable)"):
+            formatter.write_dl(rows)
+
+
 @main.command(
+    cls=RecordCommand,
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
 )
 @click.argument("kind")
@@ -453,9 +712,23 @@ def _field_value(name: str, value: str) -> Any:
 # -- queries ----------------------------------------------------------------------------
 
 
+def _agreement_statuses() -> tuple[str, ...]:
+    from ledger.vocabulary import AGREEMENT_STATUSES
+
+    return AGREEMENT_STATUSES
+
+
+def _occurrence_kinds() -> tuple[str, ...]:
+    from ledger.vocabulary import OCCURRENCE_KINDS
+
+    return OCCURRENCE_KINDS
+
+
 @main.command()
-@click.option("--status", help="Only agreements in this status.")
-@click.option("--party", help="Only agreements with this participant.")
+@click.option(
+    "--status", type=Closed(_agreement_statuses()), help="Only agreements in this status."
+)
+@click.option("--party", metavar="ID", help="Only agreements with this participant.")
 @time_options
 @output_options
 @pass_context
@@ -466,14 +739,16 @@ def agreements(
     party: str | None,
     as_of: str | None,
     known_at: str | None,
-    as_json: bool,
+    output: str,
 ) -> None:
     """List agreements: id, title, status."""
     data = context.queries.agreements(when_from(as_of, known_at), status=status, party=party)
+    columns = ["id", "title", "type", "status", "status_certain"]
     emit(
         data,
-        as_json,
-        lambda rows: print_table(rows, ["id", "title", "type", "status", "status_certain"]),
+        output,
+        lambda rows: print_table(rows, columns, optional=["type"]),
+        columns=[*columns, "parties"],
     )
 
 
@@ -484,11 +759,14 @@ def agreements(
 @pass_context
 @at_the_edge
 def agreement(
-    context: Context, agreement_id: str, as_of: str | None, known_at: str | None, as_json: bool
+    context: Context, agreement_id: str, as_of: str | None, known_at: str | None, output: str
 ) -> None:
-    """One agreement: state, participants, signings, relations."""
+    """One agreement: state, participants, signings, relations (CSV: its participants)."""
     data = context.queries.agreement(agreement_id, when_from(as_of, known_at))
-    emit(data, as_json, show_agreement)
+    emit(data, output, show_agreement, rows=data["participants"], columns=PARTICIPANT_COLUMNS)
+
+
+PARTICIPANT_COLUMNS = ["actor", "status", "signed", "consent", "in_force", "withdrawal"]
 
 
 def show_agreement(state: dict[str, Any]) -> None:
@@ -499,8 +777,9 @@ def show_agreement(state: dict[str, Any]) -> None:
         say("relations: " + ", ".join(f"{r['type']} {r['target']}" for r in state["relations"]))
     print_table(
         state["participants"],
-        ["actor", "status", "signed", "consent", "in_force", "withdrawal"],
+        PARTICIPANT_COLUMNS,
         title="participants",
+        optional=["withdrawal", "in_force", "consent"],
     )
     print_table(
         [
@@ -515,7 +794,11 @@ def show_agreement(state: dict[str, Any]) -> None:
         ],
         ["occurrence", "date", "place", "signatories", "overseen_by"],
         title="signings",
+        optional=["place", "overseen_by"],
     )
+
+
+ENDORSEMENT_COLUMNS = ["date", "actor", "act", "on_behalf_of", "occurrence", "sources", "certain"]
 
 
 @main.command()
@@ -525,38 +808,47 @@ def show_agreement(state: dict[str, Any]) -> None:
 @pass_context
 @at_the_edge
 def endorsements(
-    context: Context, agreement_id: str, as_of: str | None, known_at: str | None, as_json: bool
+    context: Context, agreement_id: str, as_of: str | None, known_at: str | None, output: str
 ) -> None:
     """Who endorsed the agreement and when, oldest first."""
     data = context.queries.endorsements(agreement_id, when_from(as_of, known_at))
     emit(
         data,
-        as_json,
+        output,
         lambda rows: print_table(
             rows,
-            ["date", "actor", "act", "on_behalf_of", "occurrence", "sources", "certain"],
+            ENDORSEMENT_COLUMNS,
             title=f"endorsements of {agreement_id}",
+            optional=["sources", "occurrence", "certain"],
         ),
+        columns=ENDORSEMENT_COLUMNS,
     )
 
 
-def _day_option(value: str | None) -> date | None:
-    from ledger.dates import parse_as_of
+def _edtf_day(value: str | None, end: bool, what: str) -> date | None:
+    """--from takes the first day an EDTF date can denote, --to the last (2023-06: the 30th)."""
+    from ledger.dates import parse_date
 
     if value is None:
         return None
     try:
-        return parse_as_of(value)
+        span = parse_date(value)
     except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+        raise click.BadParameter(printable(str(error)), param_hint=f"--{what}") from None
+    return span.latest if end else span.earliest
 
 
 @main.command()
-@click.option("--actor", help="Only occurrences this actor takes part in (any role).")
-@click.option("--agreement", help="Only occurrences concerning this agreement.")
-@click.option("--kind", help="Only occurrences of this kind.")
-@click.option("--from", "from_", metavar="DATE", help="Only occurrences possibly on or after.")
-@click.option("--to", metavar="DATE", help="Only occurrences possibly on or before.")
+@click.option("--actor", metavar="ID", help="Only occurrences this actor takes part in (any role).")
+@click.option(
+    "--include-parts",
+    is_flag=True,
+    help="With --actor: also its bodies (part_of) and the people in posts there at the time.",
+)
+@click.option("--agreement", metavar="ID", help="Only occurrences concerning this agreement.")
+@click.option("--kind", type=Closed(_occurrence_kinds()), help="Only occurrences of this kind.")
+@click.option("--from", "from_", metavar="EDTF", help="Only occurrences possibly on or after.")
+@click.option("--to", metavar="EDTF", help="Only occurrences possibly on or before.")
 @time_options
 @output_options
 @pass_context
@@ -564,29 +856,49 @@ def _day_option(value: str | None) -> date | None:
 def timeline(
     context: Context,
     actor: str | None,
+    include_parts: bool,
     agreement: str | None,
     kind: str | None,
     from_: str | None,
     to: str | None,
     as_of: str | None,
     known_at: str | None,
-    as_json: bool,
+    output: str,
 ) -> None:
     """Occurrences, oldest first."""
+    if include_parts and actor is None:
+        raise click.UsageError("--include-parts needs --actor")
     data = context.queries.timeline(
         when_from(as_of, known_at),
         actor=actor,
         agreement=agreement,
         kind=kind,
-        from_=_day_option(from_),
-        to=_day_option(to),
+        from_=_edtf_day(from_, False, "from"),
+        to=_edtf_day(to, True, "to"),
+        include_parts=include_parts,
     )
-    emit(data, as_json, show_timeline)
+    emit(data, output, show_timeline, columns=TIMELINE_COLUMNS)
 
 
-def show_timeline(rows: list[dict[str, Any]]) -> None:
+TIMELINE_COLUMNS = ["date", "kind", "id", "stance", "actors", "agreements", "description"]
+
+
+def show_timeline(rows: list[dict[str, Any]], title: str = "timeline") -> None:
+    shown = [
+        {
+            **row,
+            # A statement's summary does not say its stance; a generated line does.
+            "description": f"{row['stance']}: {row['description']}"
+            if row.get("stance") and row.get("summary")
+            else row["description"],
+        }
+        for row in rows
+    ]
     print_table(
-        rows, ["date", "kind", "id", "actors", "agreements", "description"], title="timeline"
+        shown,
+        ["date", "kind", "id", "actors", "agreements", "description"],
+        title=title,
+        optional=["agreements", "actors", "kind"],
     )
 
 
@@ -597,17 +909,187 @@ def show_timeline(rows: list[dict[str, Any]]) -> None:
 @pass_context
 @at_the_edge
 def actor(
-    context: Context, actor_id: str, as_of: str | None, known_at: str | None, as_json: bool
+    context: Context, actor_id: str, as_of: str | None, known_at: str | None, output: str
 ) -> None:
-    """An actor, the posts it held and its occurrences."""
+    """An actor, the posts it held and its occurrences (CSV: its occurrences)."""
     data = context.queries.actor(actor_id, when_from(as_of, known_at))
 
     def show(data: dict[str, Any]) -> None:
         say(f"{data['name']} [{data['id']}] — {data['type']}")
         print_table(data["posts"], ["title", "organization", "start", "end"], title="posts")
-        show_timeline(data["occurrences"])
+        show_timeline(data["occurrences"], title="occurrences")
 
-    emit(data, as_json, show)
+    emit(data, output, show, rows=data["occurrences"], columns=TIMELINE_COLUMNS)
+
+
+SOURCE_COLUMNS = ["id", "title", "publisher", "published", "reliability", "cited_by"]
+
+
+@main.command()
+@time_options
+@output_options
+@pass_context
+@at_the_edge
+def sources(context: Context, as_of: str | None, known_at: str | None, output: str) -> None:
+    """Every source: id, title, publisher, published, reliability, how many records cite it."""
+    data = context.queries.source_list(when_from(as_of, known_at))
+    emit(
+        data,
+        output,
+        lambda rows: print_table(
+            rows, SOURCE_COLUMNS, title="sources", optional=["publisher", "published"]
+        ),
+        columns=[*SOURCE_COLUMNS, "type", "url"],
+    )
+
+
+CITATION_COLUMNS = ["kind", "id", "date", "attribution", "quote", "description"]
+
+
+@main.command()
+@click.argument("source_id")
+@time_options
+@output_options
+@pass_context
+@at_the_edge
+def source(
+    context: Context, source_id: str, as_of: str | None, known_at: str | None, output: str
+) -> None:
+    """One source and every record that cites it, with attribution and quote."""
+    data = context.queries.source(source_id, when_from(as_of, known_at))
+
+    def show(data: dict[str, Any]) -> None:
+        say(f"{data['title']} [{data['id']}]")
+        details = [
+            f"{key}: {data[key]}"
+            for key in ("publisher", "published", "type", "reliability", "url")
+            if data.get(key)
+        ]
+        if details:
+            say("; ".join(details))
+        print_table(
+            data["citations"],
+            CITATION_COLUMNS,
+            title=f"cited by {len(data['citations'])} records",
+            optional=["description", "date", "kind"],
+        )
+
+    emit(data, output, show, rows=data["citations"], columns=CITATION_COLUMNS)
+
+
+@main.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@time_options
+@output_options
+@pass_context
+@at_the_edge
+def search(
+    context: Context,
+    text: str,
+    limit: int,
+    as_of: str | None,
+    known_at: str | None,
+    output: str,
+) -> None:
+    """Records whose names, aliases, titles, summaries or quotes hold every word of TEXT
+    (or words starting with them), best first."""
+    data = context.queries.search(text, when_from(as_of, known_at), limit=limit)
+    rows = [{**row, "matched": [m["field"] for m in row["matches"]]} for row in data]
+    columns = ["kind", "id", "date", "label", "matched"]
+    emit(
+        data,
+        output,
+        lambda _data: print_table(
+            rows, columns, title=f"search: {text}", optional=["matched", "date"]
+        ),
+        rows=rows,
+        columns=columns,
+    )
+
+
+CHANGE_COLUMNS = ["change", "recorded_at", "kind", "id", "detail"]
+
+
+@main.command()
+@click.option(
+    "--since",
+    required=True,
+    metavar="TIMESTAMP",
+    help="Record time to start after (as --known-at: a bare day means its end, UTC).",
+)
+@click.option("--until", metavar="TIMESTAMP", help="Record time to end at (default: now).")
+@click.option(
+    "--as-of", metavar="DATE", help="Agreements' answers as of this day (default: today)."
+)
+@output_options
+@pass_context
+@at_the_edge
+def changes(
+    context: Context, since: str, until: str | None, as_of: str | None, output: str
+) -> None:
+    """What the ledger learned after --since and by --until: records added, corrected,
+    retracted, and each agreement whose status or participants changed."""
+    data = context.queries.changes(
+        record_time(since),
+        record_time(until) if until else None,
+        _parsed(as_of, "as_of") if as_of else None,
+    )
+    rows = change_rows(data)
+    emit(
+        data,
+        output,
+        lambda _data: print_table(
+            rows,
+            CHANGE_COLUMNS,
+            title=f"learned after {data['since']} and by {data['until']}",
+            optional=["recorded_at", "kind"],
+        ),
+        rows=rows,
+        columns=CHANGE_COLUMNS,
+    )
+
+
+def change_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The changes as one list: what happened to which record, and in a word why."""
+    rows = [{**r, "change": "added", "detail": r["description"]} for r in data["added"]]
+    for change in ("corrected", "retracted"):
+        for r in data[change]:
+            fields = f" ({', '.join(r['set'])})" if r.get("set") else ""
+            rows.append(
+                {
+                    "change": change,
+                    "recorded_at": r["recorded_at"],
+                    "kind": change[:-2] + "ion",
+                    "id": r["target"],
+                    "detail": f"{r['reason']}{fields} — {r['id']} by {r['recorded_by']}",
+                }
+            )
+    for a in data["agreements"]:
+        before = {p["actor"]: p["status"] for p in a["participants"]["before"]}
+        after = {p["actor"]: p["status"] for p in a["participants"]["after"]}
+        moved = [
+            f"{actor} {before.get(actor, '—')} → {after.get(actor, '—')}"
+            for actor in [*before, *(x for x in after if x not in before)]
+            if before.get(actor) != after.get(actor)
+        ]
+        status = a["status"]
+        rows.append(
+            {
+                "change": "agreement",
+                "kind": "agreement",
+                "id": a["id"],
+                "detail": "; ".join(
+                    [f"status {status['before'] or '—'} → {status['after']}", *moved]
+                    if status["before"] != status["after"]
+                    else moved
+                ),
+            }
+        )
+    return rows
+
+
+LOG_COLUMNS = ["position", "recorded_at", "recorded_by", "type", "id", "hash"]
 
 
 #: The largest log position either engine can store (a signed 64-bit integer).
@@ -625,11 +1107,30 @@ MAX_POSITION = 2**63 - 1
 @click.option(
     "--limit", type=click.IntRange(min=0, max=MAX_POSITION), help="At most this many events."
 )
+@click.option(
+    "--known-at", metavar="TIMESTAMP", help="Only events recorded by then (as in queries)."
+)
 @output_options
 @pass_context
 @at_the_edge
-def log(context: Context, from_position: int, limit: int | None, as_json: bool) -> None:
+def log(
+    context: Context,
+    from_position: int,
+    limit: int | None,
+    known_at: str | None,
+    output: str,
+) -> None:
     """The raw append-only event log."""
+    import itertools
+
+    by = record_time(known_at) if known_at else None
+    # Record time only grows along the log (each write's stamp is after the last), so the
+    # events known at a moment are a prefix of it.
+    logged = context.ledger.log(after=max(from_position, 1) - 1, limit=None if by else limit)
+    if by is not None:
+        logged = itertools.islice(
+            itertools.takewhile(lambda item: item.entry.recorded_at <= by, logged), limit
+        )
     entries = [
         {
             "position": item.entry.position,
@@ -641,16 +1142,20 @@ def log(context: Context, from_position: int, limit: int | None, as_json: bool) 
             "data": item.record,
             "hash": item.entry.leaf_hash.hex(),
         }
-        for item in context.ledger.log(after=max(from_position, 1) - 1, limit=limit)
+        for item in logged
     ]
+    rows = [{**r, "id": r["data"].get("id")} for r in entries]
     emit(
         entries,
-        as_json,
-        lambda rows: print_table(
-            [{**r, "id": r["data"].get("id"), "hash": r["hash"][:16]} for r in rows],
-            ["position", "recorded_at", "recorded_by", "type", "id", "hash"],
+        output,
+        lambda _entries: print_table(
+            [{**r, "hash": r["hash"][:16]} for r in rows],
+            LOG_COLUMNS,
             title="log",
+            optional=["hash", "recorded_by"],
         ),
+        rows=rows,
+        columns=["position", "recorded_at", "recorded_by", "stream", "type", "id", "hash"],
     )
 
 
@@ -702,21 +1207,35 @@ def replay(context: Context, names: tuple[str, ...], to_position: int | None) ->
         click.echo(f"{name}: at position {position}", err=True)
 
 
+EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl"}
+
+
+def export_format(fmt: str | None, output: str | None) -> str:
+    """The format asked for, else the one the file's extension names, else YAML; an
+    extension that names another format than the one asked for is refused."""
+    implied = EXTENSIONS.get(Path(output).suffix.lower()) if output else None
+    if fmt and implied and fmt != implied:
+        raise click.ClickException(
+            printable(f"{output} has the extension of {implied}, but --format {fmt} was asked")
+        )
+    return fmt or implied or "yaml"
+
+
 @main.command()
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["yaml", "json", "jsonl"]),
-    default="yaml",
-    show_default=True,
+    type=Closed(("yaml", "json", "jsonl")),
+    help="yaml, json or jsonl (default: from the -o file's extension, else yaml).",
 )
 @output_file_options
 @pass_context
 @at_the_edge
-def export(context: Context, fmt: str, output: str | None, force: bool) -> None:
+def export(context: Context, fmt: str | None, output: str | None, force: bool) -> None:
     """The ledger in the interchange format; round-trips through import."""
     from ledger.exporting import write_records
 
+    fmt = export_format(fmt, output)
     records = context.ledger.export()
     if output:
         write_output(context, output, force, lambda stream: write_records(records, fmt, stream))
@@ -743,7 +1262,8 @@ def demo(ctx: click.Context, db_file: str | None) -> None:
     from projections.catchup import catch_up
 
     parent: Context = ctx.obj
-    if ctx.find_root().get_parameter_source("db") not in (click.core.ParameterSource.DEFAULT, None):
+    given = (ctx.find_root().get_parameter_source("db"), ctx.get_parameter_source("db"))
+    if any(source not in (click.core.ParameterSource.DEFAULT, None) for source in given):
         click.echo("the demo builds a ledger of its own; it leaves --db/$LEDGER_DB alone", err=True)
     context = Context(f"sqlite:///{new_demo_file(db_file)}", parent.user)
     result = context.writer.import_records(read_records(str(EXAMPLE)), context.user or "demo")
@@ -866,7 +1386,7 @@ def checkpoint(
     type=click.Path(exists=True, dir_okay=False),
     help="Verifier key: the checkpoint must be a note signed by it.",
 )
-@output_options
+@click.option("--json", "as_json", is_flag=True, help="Print exact JSON.")
 @pass_context
 @at_the_edge
 def verify(
@@ -910,7 +1430,7 @@ def verify(
     help="Prove against this checkpoint's tree (default: the whole log now).",
 )
 @click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), help="Verifier key.")
-@output_options
+@click.option("--json", "as_json", is_flag=True, help="Print exact JSON.")
 @pass_context
 @at_the_edge
 def prove(
@@ -973,7 +1493,7 @@ def keygen(name: str, prefix: str | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "json"]),
+    type=Closed(("md", "html", "json")),
     default="md",
     show_default=True,
 )
@@ -999,3 +1519,6 @@ def audit(
         check_target(output, force=force, protected=context.protected_files())
     report = build_report(context.ledger, agreement_id, when_from(as_of, known_at))
     _write_or_echo(context, render(report, fmt), output, force)
+
+
+accept_group_options_after_commands(main)

@@ -13,6 +13,7 @@ yields the same records, and re-importing a file adds nothing.
 from __future__ import annotations
 
 import datetime
+import difflib
 import functools
 import hashlib
 import json
@@ -50,6 +51,7 @@ __all__ = [
     "apply_correction",
     "field_names",
     "list_field_names",
+    "required_field_names",
     "validate_record",
 ]
 
@@ -505,6 +507,14 @@ def field_names(kind: str) -> tuple[str, ...]:
     return tuple(info.alias or name for name, info in model.model_fields.items())
 
 
+def required_field_names(kind: str) -> tuple[str, ...]:
+    """The fields a record of this kind must have (without `kind`), as declared."""
+    model = _MODELS[kind]
+    return tuple(
+        info.alias or name for name, info in model.model_fields.items() if info.is_required()
+    )
+
+
 def list_field_names(kind: str) -> tuple[str, ...]:
     """The fields of a kind that hold lists, for callers that build records from flags."""
     model = _MODELS[kind]
@@ -537,7 +547,11 @@ def validate_record(raw: Mapping[str, Any]) -> Record:
         raise RecordError(f"a record needs a 'kind' (one of: {', '.join(KINDS)})", field="kind")
     if not isinstance(kind, str) or kind not in _MODELS:
         shown = _short(kind) if isinstance(kind, str) else _describe(kind)
-        raise RecordError(f"unknown kind {shown}: expected one of {', '.join(KINDS)}", field="kind")
+        close = difflib.get_close_matches(kind, KINDS, n=2) if isinstance(kind, str) else []
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise RecordError(
+            f"unknown kind {shown}: {hint}expected one of {', '.join(KINDS)}", field="kind"
+        )
     body = {key: value for key, value in raw.items() if key != "kind"}
     try:
         model = _MODELS[kind].model_validate(body)

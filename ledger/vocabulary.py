@@ -56,6 +56,16 @@ IMPLEMENTATION_STATUSES = (
     "stalled",
     "reversed",
 )
+#: What `ledger agreements --status` may ask for (projections.state works them out).
+AGREEMENT_STATUSES = (
+    "registered",
+    "proposed",
+    "approved",
+    "signed",
+    "in_force",
+    "suspended",
+    "terminated",
+)
 STANCES = ("support", "oppose", "clarify", "reaffirm", "deny", "condemn", "neutral")
 
 

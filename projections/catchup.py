@@ -52,6 +52,14 @@ def _selected(names: Iterable[str] | None) -> list[Projection]:
     return [PROJECTIONS[n] for n in names]
 
 
+def _with_requirements(projections: list[Projection]) -> list[Projection]:
+    """The projections and those they read from, in the order they must process a page."""
+    wanted = {p.name for p in projections}
+    for projection in projections:
+        wanted.update(projection.requires)
+    return [p for p in PROJECTIONS.values() if p.name in wanted]
+
+
 def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE ledger_tracking IN EXCLUSIVE MODE"))
@@ -76,7 +84,7 @@ def catch_up(
     progress: Progress | None = None,
 ) -> int:
     """Apply every event the selected projections have not seen; returns how many pages."""
-    projections = _selected(names)
+    projections = _with_requirements(_selected(names))
     tracking = tracking_recorder(app)
     head = app.recorder.max_notification_id() or 0
     target = head if upto is None else min(upto, head)

@@ -118,6 +118,34 @@ amendments = Table(
     Index(None, "target"),
 )
 
+# The full-text index: one document per record version (`ref`: an occurrence version's
+# vid, a registry record's position). On SQLite it is an FTS5 virtual table; on
+# PostgreSQL a table whose generated `document` tsvector column has a GIN index (see
+# migration 0006): neither engine's extra machinery is declared here, only the columns
+# the projection writes and queries read.
+search = Table(
+    "rm_search",
+    metadata,
+    Column("namespace", String(16), primary_key=True),
+    Column("ref", POSITION, primary_key=True, autoincrement=False),
+    Column("key", ID, nullable=False),  # the record's id, case-folded
+    Column("body", Text, nullable=False),
+)
+
+# Which record (version) cites which source, with the attribution and quote it gives.
+citations = Table(
+    "rm_citations",
+    metadata,
+    Column("namespace", String(16), primary_key=True),
+    Column("ref", POSITION, primary_key=True, autoincrement=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("key", ID, nullable=False),  # the citing record's id, case-folded
+    Column("source", ID, nullable=False),  # case-folded
+    Column("attribution", Text),
+    Column("quote", Text),
+    Index(None, "source", "ref"),
+)
+
 #: Tables each projection owns (and empties on replay).
 PROJECTION_TABLES: dict[str, tuple[Table, ...]] = {
     "registry": (registry,),
@@ -128,4 +156,5 @@ PROJECTION_TABLES: dict[str, tuple[Table, ...]] = {
         endorsements,
         amendments,
     ),
+    "lookups": (search, citations),
 }

@@ -31,6 +31,7 @@ from ledger.records import apply_correction
 from ledger.store import LogEntry
 from ledger.vocabulary import Record, actors_of, agreements_of
 from projections import models
+from projections.search import searchable_text
 from projections.state import endorsement_acts
 
 Batch = Sequence[tuple[LogEntry, Recorded]]
@@ -42,10 +43,15 @@ def dumps(record: dict[str, Any]) -> str:
 
 
 class Projection(ABC):
-    """A read model kept by catch-up: its name (tracking key, ≤ 32 chars) and tables."""
+    """A read model kept by catch-up: its name (tracking key, ≤ 32 chars) and tables.
+
+    `requires` names projections whose rows this one reads while it processes a page;
+    catch-up brings them along first, in the same transaction.
+    """
 
     name: str
     tables: tuple[Table, ...]
+    requires: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def process(self, session: Session, batch: Batch) -> None:
@@ -266,6 +272,67 @@ class _Rows:
         self.current.clear()
 
 
+class LookupProjection(Projection):
+    """The full-text index and the citations of every record version, for `search`,
+    `sources` and `source`.
+
+    Registry records come from their events. An occurrence version is read back from the
+    row the occurrences projection has just written for it (its vid is the event's
+    position), so a correction is indexed as corrected without applying it a second
+    time; retracted versions are never answers, so they are not indexed.
+    """
+
+    name = "lookups"
+    tables = models.PROJECTION_TABLES["lookups"]
+    requires = ("occurrences",)
+
+    def process(self, session: Session, batch: Batch) -> None:
+        documents: list[dict[str, Any]] = []
+        cited: list[dict[str, Any]] = []
+
+        def add(namespace: str, ref: int, record: dict[str, Any]) -> None:
+            documents.append(
+                {
+                    "namespace": namespace,
+                    "ref": ref,
+                    "key": record["id"].casefold(),
+                    "body": searchable_text(record),
+                }
+            )
+            for seq, citation in enumerate(record.get("sources") or [], start=1):
+                cited.append(
+                    {
+                        "namespace": namespace,
+                        "ref": ref,
+                        "seq": seq,
+                        "key": record["id"].casefold(),
+                        "source": citation["source"].casefold(),
+                        "attribution": citation.get("attribution"),
+                        "quote": citation.get("quote"),
+                    }
+                )
+
+        versions: list[int] = []
+        for entry, event in batch:
+            namespace = RegistryProjection.namespaces.get(type(event))
+            if namespace is not None:
+                add(namespace, entry.position, event.record)
+            elif isinstance(event, Occurred):
+                versions.append(entry.position)
+        t = models.occurrences
+        for start in range(0, len(versions), 500):
+            for row in session.execute(
+                select(t.c.vid, t.c.record).where(
+                    t.c.vid.in_(versions[start : start + 500]), t.c.retracted.is_(False)
+                )
+            ):
+                add("occurrence", row.vid, json.loads(row.record))
+        if documents:
+            session.execute(insert(models.search), documents)
+        if cited:
+            session.execute(insert(models.citations), cited)
+
+
 PROJECTIONS: dict[str, Projection] = {
-    p.name: p for p in (RegistryProjection(), OccurrenceProjection())
+    p.name: p for p in (RegistryProjection(), OccurrenceProjection(), LookupProjection())
 }

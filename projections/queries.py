@@ -22,18 +22,20 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from ledger import database
+from ledger.dates import DateSpan, parse_date
 from ledger.errors import LedgerError, RetryableError
 from ledger.schema import is_current
 from ledger.vocabulary import Record, actors_of, agreements_of
 from projections import models
+from projections.descriptions import describe
+from projections.naming import NotFound, named, not_found
 from projections.state import Fact, Happened, agreement_state, happened
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
 
-class NotFound(LedgerError):
-    """The id names nothing the ledger knows (at that moment)."""
+__all__ = ["NotFound", "Queries", "When"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,35 @@ def _day(value: str | None) -> date | None:
 
 def _sources(record: dict[str, Any]) -> list[str]:
     return [s["source"] for s in record.get("sources") or []]
+
+
+@dataclass
+class _Parts:
+    """What `timeline --include-parts` follows besides the actor itself."""
+
+    bodies: list[str] = field(default_factory=list)
+    posts: dict[str, list[DateSpan]] = field(default_factory=dict)  # holder -> post spans
+    group: set[str] = field(default_factory=set)  # the actor and its bodies, case-folded
+
+    def involved(self, row: dict[str, Any]) -> bool:
+        """Whether a timeline row involves the group, or a holder while in post: a post
+        whose span may overlap the occurrence's days counts."""
+        earliest, latest = _day(row["earliest"]), _day(row["latest"])
+        via: list[str] = []
+        direct = False
+        for actor in row["actors"]:
+            if actor.casefold() in self.group:
+                direct = True
+                if actor in self.bodies:
+                    via.append(actor)
+            elif any(
+                (span.earliest is None or latest is None or latest >= span.earliest)
+                and (span.latest is None or earliest is None or earliest <= span.latest)
+                for span in self.posts.get(actor, [])
+            ):
+                via.append(actor)
+        row["via"] = via
+        return direct or bool(via)
 
 
 class Queries:
@@ -175,16 +206,36 @@ class Queries:
         return r.c.recorded_at <= when.known_at if when.known_at else r.c.id.is_not(None)
 
     def _lookup(self, session: Connection, namespace: str, key: str, when: When) -> dict[str, Any]:
+        """The record `key` names: its id (any case), else its name, title or an alias.
+
+        Only a miss by id reads the namespace's other records, to match names and to
+        suggest the closest ones.
+        """
         r = models.registry
         row = session.execute(
             select(r.c.record).where(
-                r.c.namespace == namespace, r.c.key == key.casefold(), self._registered(when)
+                r.c.namespace == namespace,
+                r.c.key == key.strip().casefold(),
+                self._registered(when),
             )
         ).first()
-        if row is None:
-            suffix = f" as known at {when.known_at}" if when.known_at else ""
-            raise NotFound(f"no {namespace} '{key}' in the ledger{suffix}")
-        return dict(json.loads(row.record))
+        if row is not None:
+            return dict(json.loads(row.record))
+        known = {
+            found.id: json.loads(found.record)
+            for found in session.execute(
+                select(r.c.id, r.c.record).where(r.c.namespace == namespace, self._registered(when))
+            )
+        }
+        ids = named(key, known.items())
+        if len(ids) == 1:
+            return dict(known[ids[0]])
+        if len(ids) > 1:
+            raise NotFound(
+                f"{key!r} names {len(ids)} {namespace}s ({', '.join(ids)}); give one of their ids"
+            )
+        suffix = f" as known at {when.known_at}" if when.known_at else ""
+        raise not_found(namespace, key, known.items(), suffix)
 
     def _facts(self, session: Connection, agreement: str, when: When) -> list[Fact]:
         t, link = models.occurrences, models.occurrence_agreements
@@ -230,6 +281,8 @@ class Queries:
         r = models.registry
         answers = []
         with self.snapshot() as session:
+            if party is not None:
+                party = self._lookup(session, "actor", party, when)["id"]
             rows = session.execute(
                 select(r.c.record)
                 .where(r.c.namespace == "agreement", self._registered(when))
@@ -298,18 +351,27 @@ class Queries:
         kind: str | None = None,
         from_: date | None = None,
         to: date | None = None,
+        include_parts: bool = False,
     ) -> list[dict[str, Any]]:
-        """Occurrences oldest first; `actor` matches any role the actor plays in them."""
+        """Occurrences oldest first; `actor` matches any role the actor plays in them.
+
+        With `include_parts`, also those of the actor's bodies (`part_of`, at any depth)
+        and of the people whose posts were in it or them when the occurrence may have
+        happened.
+        """
         when = when or When()
         t = models.occurrences
         query = select(t).where(self._current(when), self._begun(when))
+        parts = _Parts()
         with self.snapshot() as session:
             # Joined from the link tables, not `vid IN (…)`: given that, SQLite walked
             # every current occurrence through the `known_until` index (O(log size) now).
             if actor is not None:
                 known = self._lookup(session, "actor", actor, when)
                 a = models.occurrence_actors
-                vids = select(a.c.vid).where(a.c.actor == known["id"]).distinct().subquery()
+                parts = self._parts(session, known["id"], when) if include_parts else parts
+                wanted = [known["id"], *parts.bodies, *parts.posts]
+                vids = select(a.c.vid).where(a.c.actor.in_(wanted)).distinct().subquery()
                 query = query.join(vids, vids.c.vid == t.c.vid)
             if agreement is not None:
                 known = self._lookup(session, "agreement", agreement, when)
@@ -327,7 +389,44 @@ class Queries:
             )
             rows = session.execute(query).all()
             agreement_ids = self._agreement_ids(session, rows, when)
-        return [self._timeline_row(row, agreement_ids, when) for row in rows]
+        answers = [self._timeline_row(row, agreement_ids, when) for row in rows]
+        if include_parts and actor is not None:
+            answers = [row for row in answers if parts.involved(row)]
+        return answers
+
+    def _parts(self, session: Connection, state: str, when: When) -> _Parts:
+        """The bodies of `state` (through `part_of`, transitively) and the people who held
+        posts in the state or those bodies, with the spans of their posts."""
+        r = models.registry
+        children: dict[str, list[str]] = {}
+        for row in session.execute(
+            select(r.c.id, r.c.record).where(r.c.namespace == "actor", self._registered(when))
+        ):
+            parent = json.loads(row.record).get("part_of")
+            if parent:
+                children.setdefault(parent.casefold(), []).append(row.id)
+        parts = _Parts()
+        group = {state.casefold()}
+        queue = [state]
+        while queue:
+            for child in children.get(queue.pop().casefold(), []):
+                if child.casefold() not in group:
+                    group.add(child.casefold())
+                    parts.bodies.append(child)
+                    queue.append(child)
+        for row in session.execute(
+            select(r.c.record).where(r.c.namespace == "post", self._registered(when))
+        ):
+            post = json.loads(row.record)
+            if post["organization"].casefold() in group:
+                span = DateSpan(
+                    "",
+                    parse_date(post["start"]).earliest if post.get("start") else None,
+                    parse_date(post["end"]).latest if post.get("end") else None,
+                )
+                parts.posts.setdefault(post["holder"], []).append(span)
+        parts.group = group
+        return parts
 
     def _agreement_ids(self, session: Connection, rows: Sequence[Any], when: When) -> set[str]:
         """Which of the ids these occurrences mention are agreements (not actors)."""
@@ -361,12 +460,8 @@ class Queries:
             "latest": row.latest,
             "summary": record.get("summary"),
             "place": record.get("place"),
-            # What a reader needs when the record has no summary: a visit's purpose, a
-            # threat's condition, a statement's quote.
-            "description": record.get("summary")
-            or record.get("purpose")
-            or record.get("condition")
-            or record.get("quote"),
+            "description": describe(row.kind, record),
+            "stance": record.get("stance") if row.kind == "statement" else None,
             "actors": actors,
             "agreements": [a for a in agreements_of(record) if a in agreement_ids],
             "sources": _sources(record),
@@ -406,3 +501,148 @@ class Queries:
             )
             every = {json.loads(row.record)["id"]: json.loads(row.record) for row in rows}
         return {i: every[i] for i in ids if i in every}
+
+    # -- sources, search and what changed -------------------------------------------
+
+    def _citing(self, when: When) -> Any:
+        """Citations by records current at `known_at`: occurrence versions begun by
+        `as_of`, and posts."""
+        c, t, r = models.citations, models.occurrences, models.registry
+        return (
+            select(
+                c.c.source,
+                c.c.namespace,
+                c.c.ref,
+                c.c.seq,
+                c.c.attribution,
+                c.c.quote,
+                t.c.record.label("occurrence_record"),
+                r.c.record.label("registry_record"),
+            )
+            .select_from(c)
+            .outerjoin(t, and_(c.c.namespace == "occurrence", t.c.vid == c.c.ref))
+            .outerjoin(
+                r,
+                and_(
+                    c.c.namespace == "post",
+                    r.c.namespace == "post",
+                    r.c.key == c.c.key,
+                    r.c.position == c.c.ref,
+                ),
+            )
+            .where(
+                or_(
+                    and_(c.c.namespace == "occurrence", self._current(when), self._begun(when)),
+                    and_(c.c.namespace == "post", r.c.namespace == "post", self._registered(when)),
+                )
+            )
+        )
+
+    def source_list(self, when: When | None = None) -> list[dict[str, Any]]:
+        """Every source, in the order registered, with how many records cite it."""
+        when = when or When()
+        r = models.registry
+        with self.snapshot() as session:
+            sources = [
+                json.loads(row.record)
+                for row in session.execute(
+                    select(r.c.record)
+                    .where(r.c.namespace == "source", self._registered(when))
+                    .order_by(r.c.position)
+                )
+            ]
+            citing = self._citing(when).subquery()
+            counts = dict(
+                session.execute(
+                    select(citing.c.source, func.count(func.distinct(citing.c.ref))).group_by(
+                        citing.c.source
+                    )
+                ).all()
+            )
+        return [
+            {
+                "id": source["id"],
+                "title": source.get("title"),
+                "publisher": source.get("publisher"),
+                "published": source.get("published"),
+                "type": source.get("type"),
+                "reliability": source.get("reliability"),
+                "url": source.get("url"),
+                "cited_by": counts.get(source["id"].casefold(), 0),
+            }
+            for source in sources
+        ]
+
+    def source(self, source_id: str, when: When | None = None) -> dict[str, Any]:
+        """One source and every record that cites it, with the attribution and quote."""
+        when = when or When()
+        c = models.citations
+        with self.snapshot() as session:
+            source = self._lookup(session, "source", source_id, when)
+            rows = session.execute(
+                self._citing(when)
+                .where(c.c.source == source["id"].casefold())
+                .order_by(c.c.ref, c.c.seq)
+            ).all()
+        citations = []
+        for row in rows:
+            record = json.loads(row.occurrence_record or row.registry_record)
+            citations.append(
+                {
+                    "kind": record["kind"],
+                    "id": record["id"],
+                    "date": record.get("date"),
+                    "description": (
+                        describe(record["kind"], record)
+                        if row.namespace == "occurrence"
+                        else f"{record['holder']}: {record['title']} ({record['organization']})"
+                    ),
+                    "attribution": row.attribution,
+                    "quote": row.quote,
+                }
+            )
+        return {**source, "citations": citations}
+
+    def search(self, text: str, when: When | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Records whose names, aliases, titles, summaries or quotes hold every word of
+        `text` (or words starting with them), best match first."""
+        from projections import search as full_text
+
+        when = when or When()
+        terms = full_text.words(text)
+        if not terms:
+            raise LedgerError(f"nothing to search for in {text!r}: give a word or two")
+        with self.snapshot() as session:
+            found = full_text.search(
+                session,
+                terms,
+                and_(self._current(when), self._begun(when)),
+                self._registered(when),
+                limit,
+            )
+        answers = []
+        for item in found:
+            record = item["record"]
+            kind = record["kind"]
+            if item["namespace"] == "occurrence":
+                label = describe(kind, record)
+            elif kind == "post":
+                label = f"{record['holder']}: {record['title']} ({record['organization']})"
+            else:
+                label = record.get("name") or record.get("title")
+            answers.append(
+                {
+                    "kind": kind,
+                    "id": record["id"],
+                    "date": record.get("date"),
+                    "label": label,
+                    "matches": full_text.matching(record, terms),
+                }
+            )
+        return answers
+
+    def changes(self, since: str, until: str | None = None, as_of: date | None = None) -> Any:
+        """What the ledger learned after record time `since` and by `until` (or now)."""
+        from projections.changes import learned
+
+        return learned(self, since, until, as_of or When().as_of)

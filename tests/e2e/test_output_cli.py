@@ -79,7 +79,7 @@ def test_json_is_one_line_for_a_program_and_indented_for_a_person(
 
     terminal = Terminal()
     monkeypatch.setattr(sys, "stdout", terminal)
-    command_line.emit(json.loads(piped), True, print)
+    command_line.emit(json.loads(piped), "json", print)
     shown = terminal.getvalue()
     assert shown.startswith('{\n  "') and json.loads(shown) == json.loads(piped)
 

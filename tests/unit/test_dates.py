@@ -160,6 +160,13 @@ def test_known_at_a_day_means_the_end_of_that_day_in_utc() -> None:
         ("2025-08-14T10:21:00Z", dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)),
         ("2025-08-14T12:21:00+02:00", dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)),
         ("2025-08-14 10:21:00.5", dt.datetime(2025, 8, 14, 10, 21, 0, 500000, tzinfo=dt.UTC)),
+        # `date -Ins`: a comma, nanoseconds (cut to microseconds, never rounded up)
+        (
+            "2025-08-14T12:21:00,123456789+02:00",
+            dt.datetime(2025, 8, 14, 10, 21, 0, 123456, tzinfo=dt.UTC),
+        ),
+        ("2025-08-14T10:21:00,5Z", dt.datetime(2025, 8, 14, 10, 21, 0, 500000, tzinfo=dt.UTC)),
+        ("2025-08-14T12:21:00+02", dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)),
     ],
 )
 def test_known_at_takes_a_datetime_naive_meaning_utc(text: str, expected: dt.datetime) -> None:
