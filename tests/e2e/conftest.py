@@ -45,7 +45,9 @@ def fresh_database(engine: str, directory: Path) -> Iterator[str]:
     from ledger.schema import upgrade
 
     if engine == "sqlite":
-        yield f"sqlite:///{directory / f'ledger-{uuid.uuid4().hex[:8]}.db'}"
+        url = f"sqlite:///{directory / f'ledger-{uuid.uuid4().hex[:8]}.db'}"
+        upgrade(engine_for(url))  # a ledger, as on PostgreSQL: queries refuse a missing one
+        yield url
         dispose_engines()
         return
     try:
