@@ -523,9 +523,14 @@ def accept_group_options_after_commands(group: click.Group) -> None:
 
 
 @main.command()
+@click.option(
+    "--origin",
+    envvar="LEDGER_ORIGIN",
+    help="Name the log in its signed checkpoints (or $LEDGER_ORIGIN); only while it is empty.",
+)
 @pass_context
 @at_the_edge
-def init(context: Context) -> None:
+def init(context: Context, origin: str | None) -> None:
     """Create or upgrade the schema (Alembic); safe to repeat."""
     from ledger.database import engine_for, require_ledger
     from ledger.schema import current_revision, upgrade
@@ -539,6 +544,8 @@ def init(context: Context) -> None:
         click.echo(f"schema is up to date ({after})", err=True)
     else:
         click.echo(f"schema upgraded from {before or 'nothing'} to {after}", err=True)
+    if origin is not None and context.ledger.name_origin(origin):
+        click.echo(f"origin: {origin}", err=True)
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -1335,13 +1342,17 @@ def read_text_file(path: str, what: str) -> str:
         ) from None
 
 
-def _read_checkpoint(path: str, pubkey: str | None) -> Any:
+def _read_checkpoint(path: str, pubkey: str | None, origin: str) -> Any:
+    """The checkpoint in a file, refused if it is malformed, signed by another key (with
+    --pubkey), or made for another log than this ledger (`origin`)."""
     from ledger.checkpoints import CheckpointError, open_checkpoint
+    from ledger.origin import check_origin
 
     text = read_text_file(path, "checkpoint")
     verifier = read_text_file(pubkey, "verifier key").strip() if pubkey else None
     try:
-        checkpoint, _origin = open_checkpoint(text, verifier)
+        checkpoint, found = open_checkpoint(text, verifier)
+        check_origin(found, origin, "the checkpoint")
     except CheckpointError as error:
         raise click.ClickException(printable(f"{path}: {error}")) from None
     return checkpoint
@@ -1355,22 +1366,20 @@ def _read_checkpoint(path: str, pubkey: str | None) -> Any:
     type=click.Path(exists=True, dir_okay=False),
     help="Sign with this Ed25519 signer key (from `ledger keygen`): a C2SP checkpoint note.",
 )
-@click.option("--origin", default="diplomacy-ledger", show_default=True, help="Log origin line.")
 @pass_context
 @at_the_edge
-def checkpoint(
-    context: Context, output: str | None, force: bool, keyfile: str | None, origin: str
-) -> None:
-    """Tree head of the log: size, root hash, time."""
+def checkpoint(context: Context, output: str | None, force: bool, keyfile: str | None) -> None:
+    """Tree head of the log: size, root hash, time, and the ledger's origin name."""
     from ledger.checkpoints import sign_checkpoint
     from ledger.integrity import checkpoint as tree_head
 
     head = tree_head(context.ledger)
+    origin = context.ledger.origin
     if keyfile:
         signer = read_text_file(keyfile, "signer key").strip()
         text = sign_checkpoint(head, origin, signer)
     else:
-        text = json.dumps(head.to_json(), indent=2) + "\n"
+        text = json.dumps({**head.to_json(), "origin": origin}, indent=2) + "\n"
     _write_or_echo(context, text, output, force)
 
 
@@ -1382,43 +1391,122 @@ def checkpoint(
     help="Also prove this earlier checkpoint is a prefix of today's log.",
 )
 @click.option(
+    "--since",
+    "since_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Check only what was appended after this trusted checkpoint (a daily check).",
+)
+@click.option(
     "--pubkey",
     type=click.Path(exists=True, dir_okay=False),
     help="Verifier key: the checkpoint must be a note signed by it.",
+)
+@click.option(
+    "--log-only",
+    is_flag=True,
+    help="Skip comparing the read models with a rebuild from the log (it costs a replay).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print exact JSON.")
 @pass_context
 @at_the_edge
 def verify(
-    context: Context, checkpoint_file: str | None, pubkey: str | None, as_json: bool
+    context: Context,
+    checkpoint_file: str | None,
+    since_file: str | None,
+    pubkey: str | None,
+    log_only: bool,
+    as_json: bool,
 ) -> None:
-    """Recompute the log's hashes; exit 1 on tampering, naming the position."""
+    """Recompute the log's hashes and rebuild the read models; exit 1 on tampering."""
     from ledger.integrity import verify as recompute
+    from ledger.integrity import verify_since
 
-    if pubkey and not checkpoint_file:
-        raise click.UsageError("--pubkey needs --checkpoint")
-    against = _read_checkpoint(checkpoint_file, pubkey) if checkpoint_file else None
-    result = recompute(context.ledger, against)
+    if pubkey and not (checkpoint_file or since_file):
+        raise click.UsageError("--pubkey needs --checkpoint or --since")
+    if checkpoint_file and since_file:
+        raise click.UsageError("give --checkpoint or --since, not both")
+    ledger = context.ledger
+    given = checkpoint_file or since_file
+    against = _read_checkpoint(given, pubkey, ledger.origin) if given else None
+    result = verify_since(ledger, against) if since_file else recompute(ledger, against)
+    read_models = None
+    # Rebuilt from a log that fails verification, the read models would only be
+    # compared with the forgery: they are checked once the log is sound.
+    if result.ok and not (log_only or since_file):
+        from projections.crosscheck import check_read_models
+
+        read_models = check_read_models(ledger)
+    read_model_problems = read_models.messages() if read_models else []
+    ok = result.ok and not read_model_problems
     data = {
-        "ok": result.ok,
+        "ok": ok,
         "size": result.size,
         "root": result.root.hex(),
         "tree_heads_checked": result.checked_heads,
         "checkpoint": against.to_json() if against else None,
+        "since": result.since,
         "first_bad_position": result.first_bad_position,
-        "problems": result.problems,
+        "problems": result.problems + read_model_problems,
+        "read_models": None if read_models is None else read_models.positions,
     }
     if as_json:
         click.echo(json.dumps(data, indent=2))
-    elif result.ok:
-        suffix = f"; checkpoint of size {against.size} is a prefix" if against else ""
-        click.echo(f"ok: {result.size} events, root {result.root.hex()}{suffix}")
-    if not result.ok:
-        for problem in result.problems:
-            click.echo(printable(f"tampering: {problem}"), err=True)
+    elif ok:
+        click.echo(f"ok: {_verified(result, against, read_models)}")
+    if ok:
+        return
+    for problem in result.problems:
+        click.echo(f"tampering: {printable(problem)}", err=True)
+    for problem in read_model_problems:
+        click.echo(f"read models: {printable(problem)}", err=True)
+    if result.first_bad_position is not None:
         raise click.ClickException(
             f"the log fails verification at position {result.first_bad_position}"
         )
+    if not result.ok:
+        raise click.ClickException(f"the log fails verification: {result.problems[0]}")
+    raise click.ClickException(
+        "the read models differ from what the log rebuilds: run `ledger replay`"
+    )
+
+
+def _verified(result: Any, against: Any, read_models: Any) -> str:
+    """What an `ok` verification vouches for, in one line."""
+    if result.since is not None:
+        text = (
+            f"{result.size - result.since} events appended after the checkpoint of size "
+            f"{result.since} verified, root {result.root.hex()}; the log extends it"
+        )
+    else:
+        text = f"{result.size} events, root {result.root.hex()}"
+        if against is not None:
+            text += f"; checkpoint of size {against.size} is a prefix"
+    if read_models is not None:
+        text += "; read models equal a rebuild from the log"
+    return text
+
+
+@main.command(name="rebuild-heads")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also require the log to extend this trusted checkpoint first.",
+)
+@click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), help="Verifier key.")
+@pass_context
+@at_the_edge
+def rebuild_heads(context: Context, checkpoint_file: str | None, pubkey: str | None) -> None:
+    """Rebuild deleted tree heads, after verifying every leaf against its row."""
+    from ledger.integrity import rebuild_heads as rebuild
+
+    ledger = context.ledger
+    against = _read_checkpoint(checkpoint_file, pubkey, ledger.origin) if checkpoint_file else None
+    added = rebuild(ledger, against)
+    if added:
+        click.echo(f"rebuilt {added} tree heads from the verified leaves", err=True)
+    else:
+        click.echo("no tree head is missing; nothing to rebuild", err=True)
 
 
 @main.command()
@@ -1443,7 +1531,11 @@ def prove(
     """Inclusion proof of the event at POSITION against a checkpoint."""
     from ledger.integrity import prove as inclusion
 
-    against = _read_checkpoint(checkpoint_file, pubkey) if checkpoint_file else None
+    against = (
+        _read_checkpoint(checkpoint_file, pubkey, context.ledger.origin)
+        if checkpoint_file
+        else None
+    )
     proof = inclusion(context.ledger, position, against).to_json()
     if as_json:
         click.echo(json.dumps(proof, indent=2))

@@ -287,12 +287,36 @@ class Ledger(Application):
         return event
 
     def log(self, after: int = 0, limit: int | None = None) -> Iterator[LoggedEvent]:
-        """The raw log in order, decoded; streams a page at a time."""
+        """The raw log in order, decoded; streams a page at a time.
+
+        Each row is rehashed before it is shown beside its leaf hash, and refused
+        (TamperingDetected, naming its position) if it no longer matches.
+        """
         for count, entry in enumerate(self.recorder.iter_log(after=after)):
             if limit is not None and count >= limit:
                 return
+            entry.vouched()
             event = self.decode(entry.stream, entry.version, entry.topic, entry.state)
             yield LoggedEvent(entry, event)
+
+    # -- naming --------------------------------------------------------------------
+
+    @property
+    def origin(self) -> str:
+        """The origin line of this ledger's signed checkpoints (see `ledger.origin`)."""
+        from ledger.origin import origin_of
+
+        with self.recorder.transaction(commit=False) as session:
+            return origin_of(session.connection())
+
+    def name_origin(self, origin: str) -> bool:
+        """Set the origin while the log is empty; True if it changed."""
+        from ledger.origin import set_origin
+
+        with self.recorder.transaction(commit=True) as session:
+            self.recorder.lock_for_writing(session)
+            events = self.recorder.last_position(session)
+            return set_origin(session.connection(), origin, events)
 
     def export(self) -> Iterator[dict[str, Any]]:
         """Every record as entered, in log order (so references come before their use)."""

@@ -334,7 +334,7 @@ def verify_note(text: str, verifier_key: str, origin: str | None = None) -> Chec
 
 
 def open_checkpoint(text: str, verifier_key: str | None = None) -> tuple[Checkpoint, str | None]:
-    """Read a checkpoint file in either form: (checkpoint, origin; None for JSON).
+    """Read a checkpoint file in either form: (checkpoint, origin; None if JSON has none).
 
     Without `verifier_key` nothing is authenticated: a note's signature lines are only
     checked for form, and a bare note body with no signatures is accepted. With a key,
@@ -351,7 +351,11 @@ def open_checkpoint(text: str, verifier_key: str | None = None) -> tuple[Checkpo
         except ValueError as error:  # JSONDecodeError, or an integer of over 4300 digits
             reason = str(error).split(":")[0] if "digits" in str(error) else str(error)
             raise CheckpointError(f"checkpoint is not valid JSON: {reason}") from None
-        return Checkpoint.from_json(data), None
+        checkpoint = Checkpoint.from_json(data)
+        origin = data.get("origin")
+        if origin is not None and not isinstance(origin, str):
+            raise CheckpointError("checkpoint 'origin' must be a string")
+        return checkpoint, origin
     if verifier_key is not None:
         body = open_signed_note(text, verifier_key)
     elif "\n\n" in text:

@@ -59,6 +59,10 @@ class RecordError(LedgerError):
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+class TamperingDetected(LedgerError):
+    """The stored log, its tree heads or its read models are not what the ledger wrote."""
+
+
 class ConflictError(LedgerError):
     """An id is already taken by different content; the analyst should send a correction."""
 

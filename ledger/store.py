@@ -51,7 +51,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.database import engine_for
 from ledger.dates import format_timestamp, parse_timestamp
-from ledger.merkle import CompactRange, leaf_hash
+from ledger.errors import TamperingDetected
+from ledger.merkle import HASH_SIZE, CompactRange, leaf_hash
+
+#: json's C encoder of one string, escaping everything outside ASCII (lone surrogates too).
+_json_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
 EVENTS_TABLE = "ledger_events"
 HEADS_SUFFIX = "_merkle"
@@ -108,24 +112,25 @@ def canonical_bytes(
     ``stream`` is the aggregate id in its canonical hyphenated form. Anyone holding the
     rows can recompute the leaf with a few lines of any language.
     """
-    return json.dumps(
-        {
-            "position": position,
-            "recorded_at": recorded_at,
-            "state": state.decode("utf-8", "surrogateescape"),
-            "stream": str(stream),
-            "topic": topic,
-            "version": version,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
+    # Written out key by key (in sorted order) with json's own string encoder: the same
+    # bytes as json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    # in half the time, which every command that rehashes the rows it shows pays.
+    return (
+        f'{{"position":{int(position)},"recorded_at":{_json_string(recorded_at)},'
+        f'"state":{_json_string(state.decode("utf-8", "surrogateescape"))},'
+        f'"stream":{_json_string(str(stream))},"topic":{_json_string(topic)},'
+        f'"version":{int(version)}}}'
     ).encode("ascii")
 
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One stored event as the audit tools see it: the row, nothing decoded."""
+    """One stored event as the audit tools see it: the row, nothing decoded.
+
+    `malformed` says why the row cannot be what the recorder wrote (a state stored as
+    text, a leaf hash of the wrong size…), so a row edited by hand is reported at its
+    position instead of crashing whoever reads it.
+    """
 
     position: int
     stream: UUID
@@ -134,6 +139,7 @@ class LogEntry:
     state: bytes
     recorded_at: str
     leaf_hash: bytes
+    malformed: str | None = None
 
     def recomputed_leaf(self) -> bytes:
         return leaf_hash(
@@ -142,6 +148,57 @@ class LogEntry:
             )
         )
 
+    def damage(self) -> str | None:
+        """What is wrong with this row, or None when it hashes to its stored leaf."""
+        if self.malformed is not None:
+            return f"position {self.position}: {self.malformed}"
+        if self.recomputed_leaf() != self.leaf_hash:
+            return f"position {self.position}: stored event does not match its leaf hash"
+        return None
+
+    def vouched(self) -> LogEntry:
+        """This entry, once its row is shown to hash to its stored leaf.
+
+        Whatever prints a row beside its leaf hash (log, proofs, audits) goes through
+        here: a row altered behind the hash's back is refused, never shown as genuine.
+        """
+        problem = self.damage()
+        if problem is not None:
+            raise TamperingDetected(
+                f"{problem}: the log was altered; nothing is shown for it "
+                "(run `ledger verify` for the whole picture)"
+            )
+        return self
+
+
+def _log_entry(row: Sequence[Any]) -> LogEntry:
+    """A LogEntry from a stored row, noting (not crashing on) values of the wrong type."""
+    position, stream, version, topic, state, recorded_at, leaf = row
+    problems = []
+    if isinstance(state, str):
+        problems.append("its state is stored as text, not bytes")
+        state = state.encode("utf-8", "surrogateescape")
+    elif not isinstance(state, bytes | bytearray | memoryview):
+        problems.append(f"its state is stored as {type(state).__name__}, not bytes")
+        state = str(state).encode()
+    if not isinstance(leaf, bytes | bytearray | memoryview) or len(leaf) != HASH_SIZE:
+        problems.append(f"its leaf hash is not {HASH_SIZE} bytes")
+        leaf = b"" if not isinstance(leaf, bytes | bytearray | memoryview) else leaf
+    if not isinstance(recorded_at, str) or not isinstance(topic, str):
+        problems.append("its record time or topic is not text")
+    if not isinstance(version, int):
+        problems.append("its version is not an integer")
+    return LogEntry(
+        position,
+        stream,
+        version,
+        str(topic),
+        bytes(state),
+        str(recorded_at),
+        bytes(leaf),
+        "; ".join(problems) or None,
+    )
+
 
 @dataclass(frozen=True)
 class TreeHead:
@@ -149,6 +206,18 @@ class TreeHead:
     root: bytes
     recorded_at: str | None
     frontier: CompactRange
+    #: Why the stored row is unreadable (its frontier is then empty), or None.
+    malformed: str | None = None
+
+
+def _tree_head(row: Any) -> TreeHead:
+    """A TreeHead from a stored row; an unreadable compact range is noted, not raised."""
+    root = bytes(row.root) if isinstance(row.root, bytes | memoryview) else b""
+    try:
+        frontier = CompactRange.from_json(json.loads(row.frontier))
+    except (TypeError, ValueError) as error:
+        return TreeHead(row.size, root, row.recorded_at, CompactRange(), f"unreadable: {error}")
+    return TreeHead(row.size, root, row.recorded_at, frontier)
 
 
 def utcnow() -> str:
@@ -193,8 +262,43 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             row = session.execute(query).first()
         if row is None:
             return TreeHead(0, CompactRange().root(), None, CompactRange())
-        frontier = CompactRange.from_json(json.loads(row.frontier))
-        return TreeHead(row.size, bytes(row.root), row.recorded_at, frontier)
+        return _tree_head(row)
+
+    def last_position(self, session: Session | None = None) -> int:
+        """The log's last position (0 when empty): one index lookup."""
+        query = select(func.max(self.events_table.c.id))
+        if session is None:
+            with self.transaction(commit=False) as s:
+                return s.execute(query).scalar() or 0
+        return session.execute(query).scalar() or 0
+
+    def check_heads(
+        self, session: Session | None = None, refusing: str = "nothing was written"
+    ) -> TreeHead:
+        """The latest tree head, refused unless it covers the whole log.
+
+        Without it a write would extend a tree that is not the log's: a deleted head
+        once made every later write collide on a position already taken, and fail
+        forever with a misleading "run the same command again".
+        """
+        head = self.tree_head(session)
+        last = self.last_position(session)
+        problem = None
+        if head.malformed is not None:
+            problem = f"the last tree head (size {head.size}) is {head.malformed}"
+        elif head.size != last:
+            problem = (
+                f"the last tree head covers {head.size} events but the log holds {last}: "
+                "tree heads were deleted"
+            )
+        elif head.frontier.size != head.size or head.frontier.root() != head.root:
+            problem = f"the last tree head (size {head.size}) does not match its own compact range"
+        if problem is not None:
+            raise TamperingDetected(
+                f"{problem}; {refusing}. Run `ledger verify`, then "
+                "`ledger rebuild-heads` to rebuild the tree heads from the verified leaves"
+            )
+        return head
 
     def committed_at(self, recorded_at: str) -> bool:
         """Whether the write transaction stamped `recorded_at` committed (its tree head
@@ -210,7 +314,11 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         if not stored_events:
             return []
         self._lock_table(session)
-        head = self.tree_head(session)
+        if session.info.get("ledger_heads_checked"):
+            head = self.tree_head(session)
+        else:
+            head = self.check_heads(session)
+            session.info["ledger_heads_checked"] = True
         recorded_at = session.info.get("ledger_recorded_at")
         if recorded_at is None:
             # One record time per transaction, strictly after the previous one's, so a
@@ -313,10 +421,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         if limit is not None:
             query = query.limit(limit)
         with self.transaction(commit=False) as session:
-            return [
-                LogEntry(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bytes(r[6]))
-                for r in session.execute(query)
-            ]
+            return [_log_entry(r) for r in session.execute(query)]
 
     def iter_log(
         self, after: int = 0, upto: int | None = None, page: int = 5000
@@ -341,15 +446,29 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
     def tree_heads(self) -> list[TreeHead]:
         with self.transaction(commit=False) as session:
             rows = session.execute(select(self.heads_table).order_by(self.heads_table.c.size))
-            return [
-                TreeHead(
-                    r.size,
-                    bytes(r.root),
-                    r.recorded_at,
-                    CompactRange.from_json(json.loads(r.frontier)),
-                )
-                for r in rows
-            ]
+            return [_tree_head(r) for r in rows]
+
+    def tree_head_at(self, size: int) -> TreeHead | None:
+        """The stored tree head of exactly `size` events, if one was written."""
+        query = select(self.heads_table).where(self.heads_table.c.size == size)
+        with self.transaction(commit=False) as session:
+            row = session.execute(query).first()
+        return None if row is None else _tree_head(row)
+
+    def insert_tree_heads(self, session: Session, heads: Sequence[TreeHead]) -> None:
+        """Store rebuilt tree heads (see `ledger.integrity.rebuild_heads`)."""
+        session.execute(
+            insert(self.heads_table),
+            [
+                {
+                    "size": h.size,
+                    "root": h.root,
+                    "frontier": json.dumps(h.frontier.to_json()),
+                    "recorded_at": h.recorded_at,
+                }
+                for h in heads
+            ],
+        )
 
 
 class LedgerDatastore(SQLAlchemyDatastore):

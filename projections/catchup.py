@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
-from ledger.errors import UnknownName
+from ledger.errors import TamperingDetected, UnknownName
 from projections.projectors import PROJECTIONS, Projection
 
 if TYPE_CHECKING:
@@ -83,7 +83,29 @@ def catch_up(
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
 ) -> int:
-    """Apply every event the selected projections have not seen; returns how many pages."""
+    """Apply every event the selected projections have not seen; returns how many pages.
+
+    Catch-up is serialised, so a read-model row it finds already there was not put there
+    by catch-up at this tracking position: the tracking record was moved back (or rows
+    added) by hand. That is reported as such, never as a database traceback; replay
+    rebuilds both from the log.
+    """
+    try:
+        return _catch_up(app, names, upto, page_size, progress)
+    except IntegrityError as error:
+        raise TamperingDetected(
+            "the read models already hold rows past the position their tracking record "
+            "says they reached (the tracking position was moved back?): run `ledger replay`"
+        ) from error
+
+
+def _catch_up(
+    app: Ledger,
+    names: Iterable[str] | None,
+    upto: int | None,
+    page_size: int,
+    progress: Progress | None,
+) -> int:
     projections = _with_requirements(_selected(names))
     tracking = tracking_recorder(app)
     head = app.recorder.max_notification_id() or 0

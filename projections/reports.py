@@ -33,9 +33,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ledger.application import LoggedEvent
+from ledger.checkpoints import Checkpoint
 from ledger.dates import format_timestamp, parse_date
 from ledger.display import json_text, visible
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, TamperingDetected
 from ledger.events import (
     ActorRegistered,
     AgreementRegistered,
@@ -45,6 +46,7 @@ from ledger.events import (
     SourceRegistered,
 )
 from ledger.integrity import checkpoint
+from ledger.merkle import CompactRange
 from ledger.records import apply_correction
 from ledger.vocabulary import Record, actors_of, agreements_of
 from projections.queries import Queries, When
@@ -86,7 +88,7 @@ def build_report(
     if agreement_id is not None:
         state = queries.agreement(agreement_id, when)
         states[state["id"]] = state
-    index = _Index.scan(app, head.size, when, set(states) if states else None)
+    index = _Index.scan(app, head, when, set(states) if states else None)
     for ident in index.agreements:
         if ident not in states:
             states[ident] = queries.agreement(ident, when)
@@ -114,13 +116,20 @@ def build_report(
     return report
 
 
-def _log(app: Ledger, size: int, when: When) -> Iterator[LoggedEvent]:
+def _log(
+    app: Ledger, size: int, when: When, tree: CompactRange | None = None
+) -> Iterator[LoggedEvent]:
     """The log up to the checkpoint, as known at `when.known_at`, one page at a time.
 
     Like `Ledger.log`, but bounded by the checkpoint's size, so no event recorded after
-    the checkpoint is ever read.
+    the checkpoint is ever read. Every row is rehashed and refused if it no longer
+    matches its leaf; given `tree`, every leaf (shown or not) is appended to it, so the
+    caller can check that they hash to the root the report cites.
     """
     for entry in app.recorder.iter_log(upto=size):
+        entry.vouched()
+        if tree is not None:
+            tree.append(entry.leaf_hash)
         if when.known_at is not None and entry.recorded_at > when.known_at:
             continue
         yield LoggedEvent(entry, app.decode(entry.stream, entry.version, entry.topic, entry.state))
@@ -141,11 +150,15 @@ class _Index:
     actors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def scan(cls, app: Ledger, size: int, when: When, scope: set[str] | None) -> _Index:
-        """One pass over the log. `scope` None means every agreement registered."""
+    def scan(cls, app: Ledger, head: Checkpoint, when: When, scope: set[str] | None) -> _Index:
+        """One pass over the log. `scope` None means every agreement registered.
+
+        It also checks that the log's leaves hash to the root the report will cite.
+        """
         index = cls()
         wanted = set(scope or ())
-        for logged in _log(app, size, when):
+        tree = CompactRange()
+        for logged in _log(app, head.size, when, tree):
             event, record = logged.event, logged.record
             if isinstance(event, SourceRegistered):
                 index.sources[record["id"]] = record
@@ -166,6 +179,11 @@ class _Index:
                 for ident in agreements_of(record):
                     if ident in wanted:
                         index.links.setdefault(record["id"], set()).add(ident)
+        if tree.size != head.size or tree.root() != head.root:
+            raise TamperingDetected(
+                f"the log's first {head.size} events do not hash to the tree head's root: "
+                "no audit is built on it (run `ledger verify` to find where)"
+            )
         return index
 
 

@@ -248,3 +248,23 @@ def test_read_models_dropped_by_a_downgrade_are_rebuilt_after_the_upgrade(db_url
         assert {table: count(engine, table) for table in READ_MODELS} == filled
     finally:
         app.close()
+
+
+def test_a_ledger_that_held_events_keeps_the_origin_its_notes_were_signed_with(
+    db_url: str,
+) -> None:
+    from ledger.origin import LEGACY_ORIGIN
+
+    app = Ledger(db_url)
+    fresh = app.origin
+    assert fresh.startswith(f"{LEGACY_ORIGIN}/") and fresh != LEGACY_ORIGIN
+    import_example(app)
+    app.close()
+    downgrade(app.engine, "0003")
+    assert "ledger_settings" not in tables(app.engine)
+    upgrade(app.engine)
+    app = Ledger(db_url)
+    try:
+        assert app.origin == LEGACY_ORIGIN
+    finally:
+        app.close()
