@@ -580,9 +580,10 @@ def write_then_catch_up(context: Context, write: Callable[[Ledger], ImportResult
 
     Ctrl-C before the commit: nothing written (exit 130, at the edge). After the commit
     (during catch-up): what was imported, and that the read models catch up at the next
-    query (exit 130). If the catch-up fails for any other reason the import still
-    stands, so the same message is printed and the command exits 0: running it again
-    adds nothing, and the next query catches up or says why it cannot.
+    query (exit 130). If the catch-up fails for any other reason (a cut connection, a
+    full disk, tampered read models) the import still stands and the message says so,
+    with the reason, but the command exits 1: something needs the user's attention, and
+    running the same import again is harmless (it adds nothing).
     """
     from ledger.application import ImportInterrupted
     from projections.catchup import catch_up
@@ -608,10 +609,9 @@ def write_then_catch_up(context: Context, write: Callable[[Ledger], ImportResult
         sys.exit(INTERRUPTED)
     except Exception as error:  # the import stands whatever stopped the catch-up
         reason = _reason(error) or f"{type(error).__name__}: {error}"
-        click.echo(
-            printable(f"{_records(result.added)}; {CATCH_UP_LATER} (catching up failed: {reason})"),
-            err=True,
-        )
+        raise click.ClickException(
+            printable(f"{_records(result.added)}; {CATCH_UP_LATER} (catching up failed: {reason})")
+        ) from None
     return result
 
 

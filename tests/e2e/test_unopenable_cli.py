@@ -390,19 +390,19 @@ def test_the_database_failing_during_catch_up_is_one_line_and_an_import_still_st
 
     invoke(db_url, ["init"])
     _fail_during_catch_up(monkeypatch, db_url)
-    result = run(db_url, "import", str(EXAMPLE))
-    assert result.exit_code == 0, result.output  # the import committed: it stands
-    assert "Traceback" not in result.output
-    assert (
-        "39 records imported; the read models will catch up at the next query "
-        "(catching up failed: " in result.stderr
-    )
     reason = "was lost" if db_url.startswith("postgresql") else "is full"
-    assert reason in result.stderr
+    result = run(db_url, "import", str(EXAMPLE))
+    assert_one_line(  # the import committed and stands; the catch-up needs attention
+        result,
+        "39 records imported; the read models will catch up at the next query "
+        "(catching up failed: ",
+        reason,
+    )
     _ledger_query_fails = run(db_url, "agreements")
     assert_one_line(_ledger_query_fails, reason)
     monkeypatch.undo()
     dispose_engines()  # SQLite: the connection that was made full
+    assert len(json_of(invoke(db_url, ["log", "--json"]))) == 39
     assert json_of(invoke(db_url, ["agreement", "iq-ir-security-mou-2025", "--json"]))
 
 
