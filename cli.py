@@ -770,10 +770,16 @@ def agreement(
 ) -> None:
     """One agreement: state, participants, signings, relations (CSV: its participants)."""
     data = context.queries.agreement(agreement_id, when_from(as_of, known_at))
-    emit(data, output, show_agreement, rows=data["participants"], columns=PARTICIPANT_COLUMNS)
+    emit(
+        data,
+        output,
+        show_agreement,
+        rows=[participant_row(p) for p in data["participants"]],
+        columns=PARTICIPANT_COLUMNS,
+    )
 
 
-PARTICIPANT_COLUMNS = ["actor", "status", "signed", "consent", "in_force", "withdrawal"]
+PARTICIPANT_COLUMNS = ["actor", "status", "signed", "consent", "in_force", "notes"]
 
 
 def show_agreement(state: dict[str, Any]) -> None:
@@ -782,11 +788,13 @@ def show_agreement(state: dict[str, Any]) -> None:
     say(f"status: {state['status']}{certainty}  (as of {state.get('as_of')})")
     if state["relations"]:
         say("relations: " + ", ".join(f"{r['type']} {r['target']}" for r in state["relations"]))
+    if state.get("related_by"):
+        say("related by: " + ", ".join(f"{r['source']} ({r['type']})" for r in state["related_by"]))
     print_table(
-        state["participants"],
+        [participant_row(p) for p in state["participants"]],
         PARTICIPANT_COLUMNS,
         title="participants",
-        optional=["withdrawal", "in_force", "consent"],
+        optional=["notes", "in_force", "consent"],
     )
     print_table(
         [
@@ -803,6 +811,25 @@ def show_agreement(state: dict[str, Any]) -> None:
         title="signings",
         optional=["place", "overseen_by"],
     )
+
+
+def participant_row(participant: dict[str, Any]) -> dict[str, Any]:
+    """One participant as a table row: consent as "method date", and its notice,
+    suspension or successors in one `notes` cell (the JSON keeps each field apart)."""
+    consent = participant.get("consent")
+    notes = []
+    if withdrawal := participant.get("withdrawal"):
+        notes.append(f"withdrawal {withdrawal['date']}, effective {withdrawal['effective']}")
+    if suspension := participant.get("suspension"):
+        until = f" until {suspension['until']}" if suspension.get("until") else ""
+        notes.append(f"suspended {suspension['date']}{until}")
+    if successors := participant.get("successors"):
+        notes.append("successors " + ", ".join(successors))
+    return {
+        **participant,
+        "consent": f"{consent['method']} {consent['date']}" if consent else None,
+        "notes": "; ".join(notes) or None,
+    }
 
 
 ENDORSEMENT_COLUMNS = ["date", "actor", "act", "on_behalf_of", "occurrence", "sources", "certain"]

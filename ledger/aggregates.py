@@ -9,7 +9,8 @@ application backs it with the event store, tests with a dict). The rules:
 * every reference must name something registered (matched case-insensitively), and is
   rewritten to the registered spelling so that answers never depend on how it was typed;
 * a correction or retraction must target an occurrence that is not itself one, and a
-  correction's changes must make a valid record of the target's kind.
+  correction's changes must make a valid record of the target's kind;
+* a revocation must target a withdrawal or suspension, by the actor who gave it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from eventsourcing.domain import Aggregate
 from ledger.errors import RecordError
 from ledger.events import EVENT_CLASSES, Occurred
 from ledger.records import apply_correction
-from ledger.vocabulary import AMENDMENT_KINDS, Record, Reference
+from ledger.vocabulary import AMENDMENT_KINDS, REVOCABLE_KINDS, Record, Reference
 
 #: Fixed namespace for the ledger's stream ids: uuid5(LEDGER_NAMESPACE, "actor:irq").
 LEDGER_NAMESPACE = UUID("6f1c7d2e-5b0a-5e7c-9a3d-2c4b8e1f0a71")
@@ -98,6 +99,8 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Entry | None:
     data = _resolve_references(record, registry)
     if record.kind in AMENDMENT_KINDS:
         _check_amendment(record, data, registry)
+    elif record.kind == "revocation":
+        _check_revocation(data, registry)
     resolved = Record(kind=record.kind, id=data["id"], data=data)
     existing = registry.find(record.namespace, record.id)
     if existing is not None:
@@ -160,6 +163,25 @@ def _check_amendment(record: Record, data: dict[str, Any], registry: Registry) -
         for name in data["set"]:
             if name in spelled:
                 data["set"][name] = spelled[name]
+
+
+def _check_revocation(data: dict[str, Any], registry: Registry) -> None:
+    """Only a notice can be revoked, and only by whoever gave it (FORMAT.md, `revocation`)."""
+    target = registry.find("occurrence", data["target"])
+    assert target is not None  # references were resolved above
+    if target.kind not in REVOCABLE_KINDS:
+        raise RecordError(
+            f"'{target.id}' is a {target.kind}; a revocation must target a withdrawal or a "
+            "suspension",
+            field="target",
+        )
+    given_by = target.record.get("by")
+    if given_by is not None and given_by.casefold() != data["by"].casefold():
+        raise RecordError(
+            f"the {target.kind} '{target.id}' was given by {given_by}; only {given_by} can "
+            "revoke it",
+            field="by",
+        )
 
 
 def _copy(value: Any) -> Any:

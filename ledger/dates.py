@@ -2,9 +2,13 @@
 
 Sources rarely give an exact day, so every occurrence date is an EDTF string that the
 ledger turns into the earliest and latest day it can have been: those two days are what
-sorting and ``--as-of`` work with. Only the *strict* bounds are used: the `edtf`
-package's fuzzy bounds pad ``~``/``?`` dates by a year or more, which would make an
-"approximately August 2025" event look possibly past in mid-2024.
+sorting and ``--as-of`` work with. The `edtf` package's fuzzy bounds pad ``~``/``?``
+dates by a year or more, which would make an "approximately August 2025" event look
+possibly past in mid-2024; its strict bounds ignore the qualifier altogether, which made
+``1988-05-28?`` as certain as ``1988-05-28``. FORMAT.md takes the middle road: a date
+qualified ``?``, ``~`` or ``%`` widens its strict bounds by one unit of its own precision
+on each side (``1988-05-28?`` is 1988-05-27 to 1988-05-29, ``2025-08~`` July to
+September), and is never certain.
 
 Record time (when the ledger learnt something) is a separate, exact UTC timestamp
 stored as fixed-width text so that comparing strings compares times.
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DateSpan",
     "format_timestamp",
+    "is_qualified",
     "parse_as_of",
     "parse_date",
     "parse_known_at",
@@ -65,6 +70,11 @@ class DateSpan:
     earliest: datetime.date | None
     latest: datetime.date | None
 
+    @property
+    def qualified(self) -> bool:
+        """Whether the date is qualified uncertain or approximate: then never certain."""
+        return is_qualified(self.edtf)
+
     def contains(self, day: datetime.date) -> bool:
         """Whether `day` is one of the days the date may denote."""
         if self.earliest is not None and day < self.earliest:
@@ -86,7 +96,58 @@ def _span(text: str) -> DateSpan:
     # The edtf parser takes tens of milliseconds per date, too slow for imports of
     # thousands of records, so the common valid shapes are computed directly; anything
     # else, and every invalid date, goes through edtf and its checks.
-    return _fast_span(text) or _edtf_span(text)
+    strict = _fast_span(text) or _edtf_span(text)
+    return _widened(strict) if is_qualified(text) else strict
+
+
+_QUALIFIER = re.compile(r"[?~%]")
+_TOKEN = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+_ENDS = re.compile(r"/|\.\.|,")
+
+
+def is_qualified(text: str) -> bool:
+    """Whether an EDTF date carries an uncertain (?), approximate (~) or both (%) mark."""
+    return _QUALIFIER.search(text) is not None
+
+
+def _widened(span: DateSpan) -> DateSpan:
+    """Strict bounds widened by one unit of precision where the date is qualified.
+
+    In an interval, a range or a set (``1988-05-28?/1988-06``, ``{2025-08-11?,2025-08-13}``)
+    each end widens by its own precision, and only if that end is qualified; a single
+    date widens on both sides.
+    """
+    parts = _ENDS.split(span.edtf)
+    first, last = parts[0], parts[-1]
+    earliest, latest = span.earliest, span.latest
+    if earliest is not None and is_qualified(first):
+        tokens = _TOKEN.findall(first)
+        earliest = _step(earliest, tokens[0].count("-") if tokens else 0, -1)
+    if latest is not None and is_qualified(last):
+        tokens = _TOKEN.findall(last)
+        latest = _step(latest, tokens[-1].count("-") if tokens else 0, +1)
+    return DateSpan(span.edtf, earliest, latest)
+
+
+def _step(day: datetime.date, dashes: int, direction: int) -> datetime.date:
+    """One day, month or year (by `dashes` in the token) before or after a bound.
+
+    An earliest bound is the first day of its month or year, a latest bound the last, so
+    the result is again the first (or last) day of the unit before (or after) it.
+    """
+    try:
+        if dashes >= 2:
+            return day + datetime.timedelta(days=direction)
+        if dashes == 1:
+            month = day.year * 12 + day.month - 1 + direction
+            year, month = divmod(month, 12)
+            last = calendar.monthrange(year, month + 1)[1]
+            return datetime.date(year, month + 1, 1 if direction < 0 else last)
+        if direction < 0:
+            return datetime.date(day.year - 1, 1, 1)
+        return datetime.date(day.year + 1, 12, 31)
+    except (ValueError, OverflowError):
+        return datetime.date.min if direction < 0 else datetime.date.max
 
 
 def _edtf_span(text: str) -> DateSpan:

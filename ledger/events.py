@@ -9,9 +9,11 @@ as it was recorded.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
+
+from ledger.dates import is_qualified, parse_date
 
 
 class Recorded(Aggregate.Created):
@@ -43,10 +45,25 @@ class Occurred(Recorded):
 
     ``earliest``/``latest`` are the ISO days that bound the EDTF ``record["date"]``
     (None for an open end); they are stored so that readers never re-parse EDTF.
+
+    Version 2: a qualified date (``?``, ``~``, ``%``) is bounded one unit of its
+    precision wider on each side (FORMAT.md v1.1). Version 1 events stored the strict
+    bounds; they are upcast on reading, so a ledger written before needs no rewrite.
     """
+
+    class_version: ClassVar[int] = 2
 
     earliest: str | None
     latest: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Bound a qualified date as FORMAT.md v1.1 does; other dates are unchanged."""
+        date = (state.get("record") or {}).get("date")
+        if isinstance(date, str) and is_qualified(date):
+            span = parse_date(date)
+            state["earliest"] = span.earliest.isoformat() if span.earliest else None
+            state["latest"] = span.latest.isoformat() if span.latest else None
 
 
 class Signed(Occurred):
@@ -75,6 +92,10 @@ class Terminated(Occurred):
 
 class Suspended(Occurred):
     pass
+
+
+class Revoked(Occurred):
+    """A withdrawal or suspension notice was revoked; the notice itself stays as it was."""
 
 
 class ImplementationReported(Occurred):
@@ -125,6 +146,7 @@ EVENT_CLASSES: dict[str, type[Recorded]] = {
     "withdrawal": Withdrew,
     "termination": Terminated,
     "suspension": Suspended,
+    "revocation": Revoked,
     "implementation": ImplementationReported,
     "visit": Visited,
     "meeting": Met,

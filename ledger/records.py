@@ -348,6 +348,9 @@ class ActorModel(_Model):
     aliases: NameList = []
     part_of: Ref | None = None
     country: Ref | None = None
+    start: Edtf | None = None  # when it came into existence
+    end: Edtf | None = None  # when it ceased to exist: a dissolved state
+    successors: Refs = []  # the actors that succeeded it
 
 
 class PostModel(_Model):
@@ -423,6 +426,12 @@ class SuspensionModel(_Occurrence):
     until: Edtf | None = None
 
 
+class RevocationModel(_Occurrence):
+    target: Ref
+    by: Ref
+    reason: Text | None = None
+
+
 class ImplementationModel(_Occurrence):
     agreement: Ref
     status: Annotated[str, BeforeValidator(_choice(IMPLEMENTATION_STATUSES))]
@@ -489,6 +498,7 @@ _MODELS: dict[str, type[_Model]] = {
     "withdrawal": WithdrawalModel,
     "termination": TerminationModel,
     "suspension": SuspensionModel,
+    "revocation": RevocationModel,
     "implementation": ImplementationModel,
     "visit": VisitModel,
     "meeting": MeetingModel,
@@ -647,16 +657,18 @@ def _check(kind: str, data: dict[str, Any]) -> None:
         for field in ("part_of", "country"):
             if data.get(field, "").casefold() == data["id"].casefold():
                 raise RecordError("an actor cannot refer to itself", field=field)
+        for index, successor in enumerate(data.get("successors", [])):
+            if successor.casefold() == data["id"].casefold():
+                raise RecordError("an actor cannot succeed itself", field=f"successors[{index}]")
+        _check_period(data, "the actor")
     elif kind == "agreement":
         for index, relation in enumerate(data.get("relations", [])):
             if relation["target"].casefold() == data["id"].casefold():
                 raise RecordError(
                     "an agreement cannot relate to itself", field=f"relations[{index}].target"
                 )
-    elif kind == "post" and "start" in data and "end" in data:
-        start, end = parse_date(data["start"]), parse_date(data["end"])
-        if start.earliest and end.latest and start.earliest > end.latest:
-            raise RecordError("the post ends before it starts", field="end")
+    elif kind == "post":
+        _check_period(data, "the post")
     elif kind == "correction":
         for name in data["set"]:
             if name in ("kind", "id"):
@@ -666,6 +678,14 @@ def _check(kind: str, data: dict[str, Any]) -> None:
                 )
             if name not in _OCCURRENCE_FIELDS:
                 raise RecordError(f"no occurrence has a field {_short(name)}", field=f"set.{name}")
+
+
+def _check_period(data: Mapping[str, Any], what: str) -> None:
+    """A `start` and `end` that cannot both be true are refused, naming `end`."""
+    if "start" in data and "end" in data:
+        start, end = parse_date(data["start"]), parse_date(data["end"])
+        if start.earliest and end.latest and start.earliest > end.latest:
+            raise RecordError(f"{what} ends before it starts", field="end")
 
 
 def _slug_message(text: str) -> str:

@@ -11,6 +11,8 @@ create it once: the others wait, then find it current.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,18 +39,36 @@ def migrations_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "alembic"
 
 
+_REVISION = re.compile(r'^(down_)?revision\s*=\s*["\']?([^"\'\s]+)', re.MULTILINE)
+
+
+@functools.cache
+def _newest_revision() -> str | None:
+    """The head of the migration files, read from their `revision`/`down_revision` lines.
+
+    Revision ids are assigned ahead of merging, so the newest file is not always the one
+    with the highest number: the head is the revision that no other revises. None if
+    that is not one revision (Alembic then decides).
+    """
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in (migrations_dir() / "versions").glob("[0-9]*_*.py"):
+        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            (revised if down else revisions).add(value)
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
+
+
 def is_current(engine: Engine) -> bool:
     """A fast yes for the usual case, without Alembic.
 
-    True only if the database's revision is the newest migration file's, whose revision
-    id is its file-name prefix by the project's convention (``0003_…`` is ``0003``).
-    Anything else — no version table, an older or unknown revision, a file named
-    otherwise — answers False, and `ensure_schema` decides with Alembic itself.
+    True only if the database's revision is the head of the migration files. Anything
+    else — no version table, an older or unknown revision, files whose head is unclear —
+    answers False, and `ensure_schema` decides with Alembic itself.
     """
-    names = sorted(f.name for f in (migrations_dir() / "versions").glob("[0-9]*_*.py"))
-    if not names:
+    newest = _newest_revision()
+    if newest is None:
         return False
-    newest = names[-1].split("_", 1)[0]
     try:
         with engine.connect() as connection:
             rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()

@@ -25,6 +25,7 @@ OCCURRENCE_KINDS = (
     "withdrawal",
     "termination",
     "suspension",
+    "revocation",
     "implementation",
     "visit",
     "meeting",
@@ -34,6 +35,8 @@ OCCURRENCE_KINDS = (
     "threat",
 )
 AMENDMENT_KINDS = ("correction", "retraction")
+#: What a revocation may revoke: a notice whose effect is still to come or still lasting.
+REVOCABLE_KINDS = ("withdrawal", "suspension")
 KINDS = REGISTRY_KINDS + OCCURRENCE_KINDS + AMENDMENT_KINDS
 
 ACTOR_TYPES = ("state", "organization", "body", "person", "group", "media")
@@ -91,6 +94,8 @@ _OCCURRENCE_REFS: dict[str, _Spec] = {
     "withdrawal": (("agreement", "agreement", None), ("by", "actor", "by")),
     "termination": (("agreement", "agreement", None), ("by", "actor", "by")),
     "suspension": (("agreement", "agreement", None), ("by", "actor", "by")),
+    # A revocation names the notice it revokes; its agreement is the notice's.
+    "revocation": (("target", "occurrence", None), ("by", "actor", "by")),
     "implementation": (("agreement", "agreement", None), ("by[]", "actor", "by")),
     "visit": (("visitor", "actor", "visitor"), ("host", "actor", "host"), ("about[]", "any", None)),
     "meeting": (("participants[]", "actor", "participant"), ("about[]", "any", None)),
@@ -107,7 +112,11 @@ _OCCURRENCE_REFS: dict[str, _Spec] = {
 }
 REFERENCE_PATHS: dict[str, _Spec] = {
     "source": (),
-    "actor": (("part_of", "actor", "part_of"), ("country", "actor", "country")),
+    "actor": (
+        ("part_of", "actor", "part_of"),
+        ("country", "actor", "country"),
+        ("successors[]", "actor", "successor"),
+    ),
     "post": (
         ("holder", "actor", "holder"),
         ("organization", "actor", "organization"),

@@ -25,6 +25,7 @@ from ledger.events import (
     PostHeld,
     Recorded,
     Retracted,
+    Revoked,
     SourceRegistered,
 )
 from ledger.records import apply_correction
@@ -100,9 +101,10 @@ class OccurrenceProjection(Projection):
     tables = models.PROJECTION_TABLES["occurrences"]
 
     def process(self, session: Session, batch: Batch) -> None:
-        rows = _Rows()
+        rows = _Rows(session)
         amended = {e.record["target"] for _, e in batch if isinstance(e, Corrected | Retracted)}
-        rows.load_current(session, amended)
+        revoked = {e.record["target"] for _, e in batch if isinstance(e, Revoked)}
+        rows.load_current(session, amended | revoked)
         for entry, event in batch:
             if isinstance(event, Corrected | Retracted):
                 self._amend(entry, event, rows)
@@ -157,7 +159,8 @@ class OccurrenceProjection(Projection):
 class _Rows:
     """Rows gathered for one executemany per table."""
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session) -> None:
+        self.session = session
         self.versions: list[dict[str, Any]] = []
         self.actors: list[dict[str, Any]] = []
         self.agreements: list[dict[str, Any]] = []
@@ -166,8 +169,8 @@ class _Rows:
         # The current version of each occurrence added in this page, still unwritten: an
         # amendment of it closes the pending row instead of flushing and updating it.
         self.current: dict[str, dict[str, Any]] = {}
-        # Current versions written by earlier pages that this page amends, loaded in one
-        # query, and those it closed: one executemany of updates at flush.
+        # Current versions written by earlier pages that this page amends or revokes,
+        # loaded in one query, and those it closed: one executemany of updates at flush.
         self.stored: dict[str, dict[str, Any]] = {}
         self.closed: list[dict[str, Any]] = []
 
@@ -186,6 +189,25 @@ class _Rows:
             ):
                 if row.known_until is None:
                     self.stored[row.occurrence] = dict(row._mapping)
+
+    def notice(self, occurrence: str) -> dict[str, Any] | None:
+        """The record of a revoked notice as it stands when its revocation is projected.
+
+        The same version in a replay as in catch-up, since both see the log in order:
+        in this page, or loaded with the page's revocations, or (for a revocation that
+        is itself being corrected) looked up now.
+        """
+        version = self.current.get(occurrence) or self.stored.get(occurrence)
+        if version is None:
+            t = models.occurrences
+            version = (
+                self.session.execute(
+                    select(t).where(t.c.occurrence == occurrence, t.c.known_until.is_(None))
+                )
+                .mappings()
+                .first()
+            )
+        return None if version is None else dict(json.loads(version["record"]))
 
     def close_current(self, occurrence: str, known_until: str) -> dict[str, Any] | None:
         """Close the occurrence's current version as of `known_until`; return that version."""
@@ -232,11 +254,13 @@ class _Rows:
             if (role, actor) not in seen:
                 seen.add((role, actor))
                 self.actors.append({"vid": vid, "seq": len(seen), "actor": actor, "role": role})
-        for agreement in agreements_of(record):
+        notice = self.notice(record["target"]) if record["kind"] == "revocation" else None
+        # A revocation concerns the agreement of the notice it revokes.
+        for agreement in agreements_of(notice if notice is not None else record):
             self.agreements.append({"vid": vid, "agreement": agreement})
         # An `about` id may name an actor or an agreement; rows for an actor are harmless,
         # since endorsements are only ever asked for by agreement id.
-        for seq, act in enumerate(endorsement_acts(record, lambda _id: True), start=1):
+        for seq, act in enumerate(endorsement_acts(record, lambda _id: True, notice), start=1):
             self.endorsements.append(
                 {
                     "vid": vid,

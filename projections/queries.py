@@ -22,14 +22,20 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from ledger import database
-from ledger.dates import DateSpan, parse_date
+from ledger.dates import DateSpan, is_qualified, parse_date
 from ledger.errors import LedgerError, RetryableError
 from ledger.schema import is_current
 from ledger.vocabulary import Record, actors_of, agreements_of
 from projections import models
 from projections.descriptions import describe
 from projections.naming import NotFound, named, not_found
-from projections.state import Fact, Happened, agreement_state, happened
+from projections.state import (
+    DEPENDENT_RELATIONS,
+    Fact,
+    Happened,
+    agreement_state,
+    happened,
+)
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -238,13 +244,99 @@ class Queries:
         raise not_found(namespace, key, known.items(), suffix)
 
     def _facts(self, session: Connection, agreement: str, when: When) -> list[Fact]:
+        """Every current occurrence of the agreement, those after `as_of` included: an
+        entry into force still to come for a state tells that it is not yet a party."""
         t, link = models.occurrences, models.occurrence_agreements
         rows = session.execute(
             select(t)
             .join(link, link.c.vid == t.c.vid)
-            .where(link.c.agreement == agreement, self._current(when), self._begun(when))
+            .where(link.c.agreement == agreement, self._current(when))
         )
         return [self._fact(row) for row in rows]
+
+    def _ended_actors(self, session: Connection, when: When) -> dict[str, dict[str, Any]]:
+        """Actors that ceased to exist (an `end`), by id: few, and read in one query."""
+        r = models.registry
+        rows = session.execute(
+            select(r.c.record).where(
+                r.c.namespace == "actor",
+                r.c.record.like('%"end":"%'),
+                self._registered(when),
+            )
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            record = json.loads(row.record)
+            if record.get("end"):
+                found[record["id"]] = record
+        return found
+
+    def _related_by(self, session: Connection, agreement: str, when: When) -> list[dict[str, str]]:
+        """Other agreements' relations to this one, in the order they were registered.
+
+        Targets are stored as registered, so a LIKE on the JSON text finds the few
+        candidates without reading every agreement; each is then checked exactly.
+        """
+        r = models.registry
+        needle = json.dumps(agreement, ensure_ascii=False)
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = session.execute(
+            select(r.c.record)
+            .where(
+                r.c.namespace == "agreement",
+                r.c.record.like(f'%"target":{escaped}%', escape="\\"),
+                self._registered(when),
+            )
+            .order_by(r.c.position)
+        )
+        found = []
+        for row in rows:
+            record = json.loads(row.record)
+            for relation in record.get("relations") or []:
+                if str(relation.get("target")).casefold() == agreement.casefold():
+                    found.append({"type": relation.get("type"), "source": record["id"]})
+        return found
+
+    def _state(
+        self,
+        session: Connection,
+        agreement: dict[str, Any],
+        when: When,
+        known: dict[str, dict[str, Any]],
+        actors: dict[str, dict[str, Any]],
+        seen: frozenset[str] = frozenset(),
+        *,
+        related_by: bool = False,
+    ) -> dict[str, Any]:
+        """One agreement's answer, with the answers of the agreements it amends or
+        implements (it ends when they end), each worked out once per question.
+
+        `related_by` (incoming relations) costs a pass over the agreements, so only the
+        one-agreement question asks for it, not the listing of every agreement.
+        """
+        ident = agreement["id"]
+        if ident in known:
+            return known[ident]
+        parents = []
+        for relation in agreement.get("relations") or []:
+            target = str(relation.get("target"))
+            if relation.get("type") not in DEPENDENT_RELATIONS or target in seen | {ident}:
+                continue
+            try:
+                parent = self._lookup(session, "agreement", target, when)
+            except NotFound:
+                continue
+            parents.append(self._state(session, parent, when, known, actors, seen | {ident}))
+        state = agreement_state(
+            agreement,
+            self._facts(session, ident, when),
+            when.as_of,
+            actors=actors,
+            parents=parents,
+            related_by=self._related_by(session, ident, when) if related_by else (),
+        )
+        known[ident] = state
+        return state
 
     @staticmethod
     def _fact(row: Any) -> Fact:
@@ -267,8 +359,8 @@ class Queries:
         when = when or When()
         with self.snapshot() as session:
             agreement = self._lookup(session, "agreement", agreement_id, when)
-            facts = self._facts(session, agreement["id"], when)
-        state = agreement_state(agreement, facts, when.as_of)
+            actors = self._ended_actors(session, when)
+            state = dict(self._state(session, agreement, when, {}, actors, related_by=True))
         state["as_of"] = when.as_of.isoformat()
         state["known_at"] = when.known_at
         return state
@@ -288,11 +380,11 @@ class Queries:
                 .where(r.c.namespace == "agreement", self._registered(when))
                 .order_by(r.c.position)
             ).all()
+            known: dict[str, dict[str, Any]] = {}
+            actors = self._ended_actors(session, when)
             for row in rows:
                 agreement = json.loads(row.record)
-                state = agreement_state(
-                    agreement, self._facts(session, agreement["id"], when), when.as_of
-                )
+                state = self._state(session, agreement, when, known, actors)
                 members = {p["actor"].casefold() for p in state["participants"]}
                 if status and state["status"] != status:
                     continue
@@ -323,7 +415,9 @@ class Queries:
         answers = []
         for row in rows:
             record = json.loads(row.record)
-            certainty = happened(_day(row.earliest), _day(row.latest), when.as_of)
+            certainty = happened(
+                _day(row.earliest), _day(row.latest), when.as_of, qualified=is_qualified(row.date)
+            )
             answers.append(
                 {
                     "date": row.date,
@@ -451,7 +545,9 @@ class Queries:
         for _role, actor in actors_of(Record(kind=row.kind, id=row.occurrence, data=record)):
             if actor not in actors:
                 actors.append(actor)
-        certainty = happened(_day(row.earliest), _day(row.latest), when.as_of)
+        certainty = happened(
+            _day(row.earliest), _day(row.latest), when.as_of, qualified=is_qualified(row.date)
+        )
         return {
             "id": row.occurrence,
             "kind": row.kind,

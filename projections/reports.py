@@ -61,6 +61,11 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 CORRECTIVE = frozenset({"clarify", "deny"})
 POSITIVE = frozenset({"support", "reaffirm"})
 NEGATIVE = frozenset({"oppose", "condemn"})
+#: FORMAT.md, "Contested claims": an answering stance, against an earlier claim of these.
+ANSWERING = CORRECTIVE | NEGATIVE
+ANSWERABLE = POSITIVE | {"neutral"}
+#: How soon an answer on the same subject must follow the claim to answer it.
+CONTEST_WINDOW = timedelta(days=30)
 
 
 class ReportError(LedgerError, ValueError):
@@ -179,6 +184,13 @@ class _Index:
                 for ident in agreements_of(record):
                     if ident in wanted:
                         index.links.setdefault(record["id"], set()).add(ident)
+                    # An answer naming a claim (or a revocation naming its notice) belongs
+                    # with the agreements of what it names.
+                    elif ident in index.links:
+                        index.links.setdefault(record["id"], set()).update(index.links[ident])
+                target = record.get("target") if record.get("kind") == "revocation" else None
+                if target in index.links:
+                    index.links.setdefault(record["id"], set()).update(index.links[target])
         if tree.size != head.size or tree.root() != head.root:
             raise TamperingDetected(
                 f"the log's first {head.size} events do not hash to the tree head's root: "
@@ -355,6 +367,9 @@ class _Builder:
     ) -> dict[str, Any]:
         """One agreement: the `agreement ID --json` answer plus the evidence behind it."""
         gathered = self.by_agreement[state["id"]]
+        for participant in state.get("participants", []):
+            for successor in participant.get("successors") or []:
+                self.mentioned[str(successor)] = None
         for endorsement in endorsements:
             version = self.versions.get(endorsement["occurrence"])
             endorsement["citations"] = self.citations(version["record"]) if version else []
@@ -394,6 +409,9 @@ class _Builder:
             "id": record["id"],
             "position": version["position"],
             "date": record["date"],
+            "earliest": version["earliest"],
+            "latest": version["latest"],
+            "about": list(record.get("about") or []),
             "actor": actor,
             "actor_name": self.index.actors.get(actor, {}).get("name"),
             "stance": record.get("stance"),
@@ -445,31 +463,65 @@ def conflict(first: str, second: str) -> str | None:
     return None
 
 
-def contested_claims(agreement: str, claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Statements about one agreement, grouped by stance, for each pair of stances in conflict.
+def _order(statement: Mapping[str, Any]) -> tuple[str, int]:
+    return (statement.get("earliest") or "", int(statement.get("position") or 0))
 
-    Grouping keeps the report readable when many actors repeat one position. A pair in
-    which only one actor speaks on both sides is an actor revising itself, not a dispute.
+
+def _soon_after(claim: Mapping[str, Any], answer: Mapping[str, Any]) -> bool:
+    """Whether the answer may have come within 30 days of the claim (both days known)."""
+    if not claim.get("latest") or not answer.get("earliest"):
+        return False
+    gap = date.fromisoformat(answer["earliest"]) - date.fromisoformat(claim["latest"])
+    return gap <= CONTEST_WINDOW
+
+
+def answer_to(claim: Mapping[str, Any], answer: Mapping[str, Any]) -> str | None:
+    """How a statement answers an earlier claim (FORMAT.md, "Contested claims"), or None.
+
+    It answers when another actor, later, names the claim's occurrence in `about`, or
+    speaks about the same agreement or actor within 30 days with an answering stance
+    (deny, clarify, oppose, condemn) against a support, reaffirmation or neutral report.
+    Statements months apart that merely differ are not a contest.
     """
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for claim in sorted(claims, key=lambda c: c["position"]):
-        groups.setdefault(str(claim["stance"]), []).append(claim)
-    stances = list(groups)
+    if answer["actor"] == claim["actor"] or _order(answer) <= _order(claim):
+        return None
+    stances = (str(claim.get("stance")), str(answer.get("stance")))
+    if claim["id"] in (answer.get("about") or []):
+        return conflict(*stances) or "reference"
+    if stances[0] not in ANSWERABLE or stances[1] not in ANSWERING:
+        return None
+    if not set(claim.get("about") or []) & set(answer.get("about") or []):
+        return None
+    if not _soon_after(claim, answer):
+        return None
+    return "stance" if stances[1] in NEGATIVE and stances[0] in POSITIVE else "characterisation"
+
+
+def contested_claims(agreement: str, claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each claim about one agreement that a later statement answers, with its answers.
+
+    One contest per claim and answering stance: the claim on one side, every answer in
+    that stance on the other, so a reader sees who said what and who answered it.
+    """
+    ordered = sorted(claims, key=_order)
     found = []
-    for i, first in enumerate(stances):
-        for second in stances[i + 1 :]:
-            why = conflict(first, second)
-            speakers = {c["actor"] for c in groups[first] + groups[second]}
-            if why is None or len(speakers) < 2:
-                continue
+    for i, claim in enumerate(ordered):
+        sides: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        for answer in ordered[i + 1 :]:
+            why = answer_to(claim, answer)
+            if why is not None:
+                stance = str(answer.get("stance"))
+                sides.setdefault(stance, (why, []))[1].append(answer)
+        for stance, (why, answers) in sides.items():
             found.append(
                 {
                     "agreement": agreement,
                     "conflict": why,
-                    "stances": [first, second],
+                    "claim": claim["id"],
+                    "stances": [str(claim.get("stance")), stance],
                     "sides": [
-                        {"stance": first, "statements": groups[first]},
-                        {"stance": second, "statements": groups[second]},
+                        {"stance": str(claim.get("stance")), "statements": [claim]},
+                        {"stance": stance, "statements": answers},
                     ],
                 }
             )
@@ -565,6 +617,7 @@ _KIND_CLASSES = {
     "withdrawal": "negative",
     "termination": "negative",
     "suspension": "negative",
+    "revocation": "endorse",
     "threat": "negative",
     "accusation": "negative",
     "statement": "statement",

@@ -10,8 +10,9 @@ dicts and dates, with no storage, no I/O and no clock: the caller says which day
 Uncertain dates are never guessed at. Every answer is computed twice: a *reported*
 reading, in which whatever possibly happened by `as_of` is taken to have happened,
 and a *certain* reading, in which only what certainly happened counts. The reported
-reading is what we show; the two disagreeing is exactly what `status_certain: false`
-tells the user.
+reading is what we show; the two disagreeing on the agreement's status is exactly what
+`status_certain: false` tells the user (and on a participant's row, its `certain`).
+A date qualified ``?``, ``~`` or ``%`` never certainly happened, however long ago.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
-from ledger.dates import parse_date
+from ledger.dates import is_qualified, parse_date
 
 Bounds: TypeAlias = tuple[date | None, date | None]
 """Earliest and latest possible day of an EDTF date; None is an open end."""
@@ -45,14 +46,18 @@ class Happened(enum.Enum):
     NO = "no"
 
 
-def happened(earliest: date | None, latest: date | None, as_of: date) -> Happened:
+def happened(
+    earliest: date | None, latest: date | None, as_of: date, *, qualified: bool = False
+) -> Happened:
     """Answer "had it happened by `as_of`?" without guessing inside a date's range.
 
     An open latest end can never give YES: "on or after X" might still be in the future.
-    An open earliest end can never give NO for the same reason.
+    An open earliest end can never give NO for the same reason. A `qualified` date
+    (``1988-05-28?``) is never certain (FORMAT.md), even past its latest day: the source
+    itself doubts it, so YES becomes POSSIBLY.
     """
     if latest is not None and latest <= as_of:
-        return Happened.YES
+        return Happened.POSSIBLY if qualified else Happened.YES
     if earliest is not None and earliest > as_of:
         return Happened.NO
     return Happened.POSSIBLY
@@ -112,6 +117,15 @@ class Fact:
     sources: tuple[str, ...] = ()
 
     @property
+    def qualified(self) -> bool:
+        """Whether its date is qualified uncertain or approximate: never certain."""
+        return is_qualified(self.date)
+
+    def happened(self, as_of: date) -> Happened:
+        """Whether it had happened by `as_of`, its date's qualification included."""
+        return happened(self.earliest, self.latest, as_of, qualified=self.qualified)
+
+    @property
     def sort_key(self) -> tuple[date, int]:
         """FORMAT.md: "Sorting uses the earliest day, then the order of recording".
 
@@ -168,6 +182,25 @@ def effective_bounds(fact: Fact, bounds: DateBounds = edtf_bounds) -> Bounds:
     return found if found is not None else (fact.earliest, fact.latest)
 
 
+def secondary_happened(
+    fact: Fact, key: str, as_of: date, bounds: DateBounds = edtf_bounds
+) -> Happened | None:
+    """Whether a record's second date (`effective`, `until`) had come by `as_of`.
+
+    None when the record leaves it out. A qualified second date is never certain.
+    """
+    value = fact.record.get(key)
+    if value is None:
+        return None
+    return happened(*bounds(str(value)), as_of, qualified=is_qualified(str(value)))
+
+
+def effect_happened(fact: Fact, as_of: date, bounds: DateBounds = edtf_bounds) -> Happened:
+    """Whether a withdrawal had taken effect by `as_of` (its `effective`, else its date)."""
+    found = secondary_happened(fact, "effective", as_of, bounds)
+    return found if found is not None else fact.happened(as_of)
+
+
 # --- endorsements --------------------------------------------------------------------
 
 
@@ -204,13 +237,17 @@ def _agreement_test(is_agreement: AgreementTest) -> Callable[[str], bool]:
 
 
 def endorsement_acts(
-    record: Mapping[str, Any], is_agreement: AgreementTest
+    record: Mapping[str, Any],
+    is_agreement: AgreementTest,
+    target: Mapping[str, Any] | None = None,
 ) -> list[EndorsementAct]:
     """The endorsement acts one occurrence amounts to, in the order the record lists them.
 
     `is_agreement` is needed because a statement's `about` mixes agreements and actors
     and only the registry knows which is which; a statement about a state is not an
-    endorsement of it. Kinds that endorse nothing give an empty list.
+    endorsement of it. A revocation names no agreement: `target` is the notice it
+    revokes, whose agreement it concerns (without it, a revocation endorses nothing).
+    Kinds that endorse nothing give an empty list.
     """
     kind = record.get("kind")
     if kind == "approval":
@@ -237,6 +274,12 @@ def endorsement_acts(
         return [EndorsementAct(record["agreement"], record.get("by"), "withdrew", None, None)]
     if kind == "termination":
         return [EndorsementAct(record["agreement"], record.get("by"), "terminated", None, None)]
+    if kind == "suspension":
+        return [EndorsementAct(record["agreement"], record.get("by"), "suspended", None, None)]
+    if kind == "revocation":
+        if target is None or not target.get("agreement"):
+            return []
+        return [EndorsementAct(target["agreement"], record.get("by"), "revoked", None, None)]
     if kind == "statement":
         act = _STANCE_ACTS.get(str(record.get("stance")))
         if act is None:
@@ -264,12 +307,14 @@ def endorsements(
     that filtering to this one agreement needs. `method` is an extra key (ratifications).
     """
     test = _agreement_test(is_agreement if is_agreement is not None else {agreement_id})
+    by_id = {fact.occurrence: fact.record for fact in facts}
     rows: list[dict[str, Any]] = []
     for fact in sorted(facts, key=_sort_key):
-        when = happened(fact.earliest, fact.latest, as_of)
+        when = fact.happened(as_of)
         if when is Happened.NO:
             continue
-        for act in endorsement_acts(fact.record, test):
+        target = by_id.get(str(fact.record.get("target"))) if fact.kind == "revocation" else None
+        for act in endorsement_acts(fact.record, test, target):
             if act.agreement != agreement_id:
                 continue
             rows.append(
@@ -297,42 +342,77 @@ _RANK_OF_KIND = {
     "ratification": 3,
     "entry_into_force": 4,
 }
-_STATE_KINDS = frozenset(_RANK_OF_KIND) | {"withdrawal", "suspension", "termination"}
+_STATE_KINDS = frozenset(_RANK_OF_KIND) | {"withdrawal", "suspension", "termination", "revocation"}
+#: Relations by which an agreement lives only as long as the one it points at.
+DEPENDENT_RELATIONS = frozenset({"amends", "implements"})
 
 
 @dataclass(frozen=True)
 class _Reading:
     """How one reading treats uncertainty.
 
-    `counts`: which answers make an occurrence (or a withdrawal's effect) count as
-    happened. `ends`: which answers make a suspension's `until` count as passed. The
-    reported reading leans towards change having happened but keeps a suspension on
-    until it has certainly ended (a suspension is shown until it is certainly over);
-    the certain reading is the opposite on both, so any uncertainty that matters makes
-    the two disagree.
+    `counts`: which answers make an occurrence (or a withdrawal's effect, or an actor's
+    end) count as happened. `ends`: which answers make a suspension's `until` count as
+    passed. The reported reading leans towards change having happened but keeps a
+    suspension on until it has certainly ended (a suspension is shown until it is
+    certainly over); the certain reading is the opposite on both, so any uncertainty
+    that matters makes the two disagree. `parent_status` names the key of a parent
+    agreement's answer that this reading reads (an amendment ends with what it amends).
     """
 
     counts: frozenset[Happened]
     ends: frozenset[Happened]
+    parent_status: str
 
 
 _REPORTED = _Reading(
-    counts=frozenset({Happened.YES, Happened.POSSIBLY}), ends=frozenset({Happened.YES})
+    counts=frozenset({Happened.YES, Happened.POSSIBLY}),
+    ends=frozenset({Happened.YES}),
+    parent_status="status",
 )
 _CERTAIN = _Reading(
-    counts=frozenset({Happened.YES}), ends=frozenset({Happened.YES, Happened.POSSIBLY})
+    counts=frozenset({Happened.YES}),
+    ends=frozenset({Happened.YES, Happened.POSSIBLY}),
+    parent_status="certain_status",
 )
 
 
 @dataclass
 class _Track:
-    """Everything one participant did, in sorted order, within one reading."""
+    """Everything one participant did, in sorted order, within one reading.
+
+    `named_in` holds every entry into force naming it in `for`, happened or not: such an
+    entry decides when the agreement is in force for it (FORMAT.md), so a state whose
+    accession is deposited but whose entry into force is still to come is `contracting`.
+    `notices` holds its withdrawals, happened or not, to tell which membership a coming
+    entry into force belongs to.
+    """
 
     actor: str
     signings: list[Fact] = field(default_factory=list)
     consents: list[Fact] = field(default_factory=list)
     withdrawals: list[Fact] = field(default_factory=list)
-    entries: list[Fact] = field(default_factory=list)
+    suspensions: list[Fact] = field(default_factory=list)
+    named_in: list[Fact] = field(default_factory=list)
+    notices: list[Fact] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every participant's row is read against, within one reading."""
+
+    as_of: date
+    reading: _Reading
+    bounds: DateBounds
+    general_entries: tuple[Fact, ...]
+    terminated: bool
+    bilateral: bool
+    counted: frozenset[str]
+    revoked: Mapping[str, Fact]
+    actors: Mapping[str, Mapping[str, Any]]
+
+    def counts(self, when: Happened | None) -> bool:
+        return when in self.reading.counts
 
 
 @dataclass(frozen=True)
@@ -355,22 +435,52 @@ def _withdrawal_json(fact: Fact | None) -> dict[str, str] | None:
     return {"date": fact.date, "effective": str(fact.record.get("effective") or fact.date)}
 
 
-def _participant(
-    track: _Track,
-    general_entries: Sequence[Fact],
-    anyone_consented: bool,
-    as_of: date,
-    reading: _Reading,
-    bounds: DateBounds,
-) -> dict[str, Any]:
+def _later(first: Fact, second: Fact) -> Fact:
+    return second if second.sort_key > first.sort_key else first
+
+
+def _revoked_before_effect(withdrawal: Fact, revocation: Fact | None, bounds: DateBounds) -> bool:
+    """A withdrawal revoked on or before its effective date never takes effect (FORMAT.md).
+
+    Read generously: if the revocation may have come by the last possible effective day,
+    the notice is taken as revoked; a revocation after the effect changes nothing, since
+    a state that has left must consent anew to come back.
+    """
+    if revocation is None:
+        return False
+    _earliest, effective = effective_bounds(withdrawal, bounds)
+    return effective is None or revocation.earliest is None or revocation.earliest <= effective
+
+
+def _in_effect(suspension: Fact, context: _Context) -> bool:
+    """A suspension is in effect until its `until` (by this reading) or its revocation."""
+    if suspension.occurrence in context.revoked:
+        return False
+    until = secondary_happened(suspension, "until", context.as_of, context.bounds)
+    return until is None or until not in context.reading.ends
+
+
+def _dissolution(actor: str, context: _Context) -> list[str] | None:
+    """The successors of an actor that had ceased to exist by `as_of`, else None."""
+    record = context.actors.get(actor) or {}
+    end = record.get("end")
+    if end is None:
+        return None
+    when = happened(*context.bounds(str(end)), context.as_of, qualified=is_qualified(str(end)))
+    if not context.counts(when):
+        return None
+    return [str(s) for s in record.get("successors") or []]
+
+
+def _participant(track: _Track, context: _Context) -> dict[str, Any]:
     """One row of the UN-Treaty-Collection-style table, from what this participant did.
 
     The participant's current membership begins with its latest joining act (its
     latest consent, else its latest signing). A withdrawal before that act belongs to
     an earlier membership and is reported as `previous_withdrawal`; the first
-    withdrawal after it is the live one. `in_force` only looks at entries into force
-    after the previous withdrawal, so a rejoining state is not shown as bound since
-    the date it was bound the first time.
+    withdrawal after it is the live one. Only entries into force naming it after the
+    previous withdrawal count for the current membership; a general entry into force
+    stands whenever it was, since the agreement stayed in force for the others.
     """
     consent = track.consents[-1] if track.consents else None
     joined = consent or (track.signings[-1] if track.signings else None)
@@ -382,42 +492,66 @@ def _participant(
     def current(fact: Fact) -> bool:
         return previous is None or fact.sort_key > previous.sort_key
 
-    in_force: str | None = None
-    specific = [e for e in track.entries if current(e)]
-    general = [e for e in general_entries if current(e)]
-    if specific:
-        in_force = specific[0].date
-    elif general and (consent is not None or not anyone_consented):
-        in_force = general[0].date
+    def this_membership(entry: Fact) -> bool:
+        """Not before the previous withdrawal, and not after a withdrawal still to come."""
+        start = joined.sort_key if joined is not None else (date.min, -1)
+        return current(entry) and not any(
+            start < w.sort_key < entry.sort_key for w in track.notices
+        )
 
-    if withdrawal is not None:
-        effect = happened(*effective_bounds(withdrawal, bounds), as_of)
-        status = "withdrawn" if effect in reading.counts else "withdrawing"
-    elif consent is not None or not track.signings:
-        status = "party"
-    else:
+    consent_json: dict[str, str] | None = None
+    if consent is not None:
+        consent_json = {
+            "method": str(consent.record.get("method") or "ratification"),
+            "date": consent.date,
+        }
+    elif context.bilateral and context.general_entries and track.signings:
+        # A bilateral agreement in force binds both signatories: consent by signature.
+        consent = next((s for s in track.signings if current(s)), None)
+        if consent is not None:
+            consent_json = {"method": "signature", "date": consent.date}
+
+    in_force: Fact | None = None
+    named = [e for e in track.named_in if this_membership(e)]
+    if named:
+        if named[0].occurrence in context.counted:
+            in_force = named[0]
+    elif consent is not None and context.general_entries:
+        in_force = _later(context.general_entries[0], consent)
+
+    suspension = next((s for s in reversed(track.suspensions) if _in_effect(s, context)), None)
+    successors = _dissolution(track.actor, context)
+    if successors is not None:
+        status = "dissolved"
+    elif context.terminated:
+        status = "terminated"
+    elif withdrawal is not None:
+        effect = effect_happened(withdrawal, context.as_of, context.bounds)
+        status = "withdrawn" if context.counts(effect) else "withdrawing"
+    elif suspension is not None:
+        status = "suspended"
+    elif consent is not None:
+        status = "party" if in_force is not None else "contracting"
+    elif track.signings:
         status = "signatory"
+    else:
+        status = "negotiating"
 
     return {
         "actor": track.actor,
         "status": status,
         "signed": track.signings[0].date if track.signings else None,
-        "consent": (
-            None
-            if consent is None
-            else {"method": consent.record.get("method") or "ratification", "date": consent.date}
-        ),
-        "in_force": in_force,
+        "consent": consent_json,
+        "in_force": in_force.date if in_force is not None else None,
         "withdrawal": _withdrawal_json(withdrawal),
+        "suspension": (
+            None
+            if suspension is None
+            else {"date": suspension.date, "until": suspension.record.get("until")}
+        ),
+        "successors": successors or [],
         "previous_withdrawal": _withdrawal_json(previous),
     }
-
-
-def _suspension_over(fact: Fact, as_of: date, reading: _Reading, bounds: DateBounds) -> bool:
-    until = secondary_bounds(fact, "until", bounds)
-    if until is None:
-        return False
-    return happened(*until, as_of) in reading.ends
 
 
 def _project(
@@ -426,6 +560,8 @@ def _project(
     as_of: date,
     reading: _Reading,
     bounds: DateBounds,
+    actors: Mapping[str, Mapping[str, Any]],
+    parents: Sequence[Mapping[str, Any]],
 ) -> _Projection:
     """Status, signings and participants under one reading; `facts` are sorted."""
     tracks: dict[str, _Track] = {p: _Track(p) for p in parties}
@@ -433,13 +569,18 @@ def _project(
     def track(actor: str) -> _Track:
         return tracks.setdefault(actor, _Track(actor))
 
+    counted = [f for f in facts if f.happened(as_of) in reading.counts]
+    revoked: dict[str, Fact] = {}
+    for fact in counted:
+        if fact.kind == "revocation":
+            revoked.setdefault(str(fact.record.get("target")), fact)
+
     rank = 0
-    suspended = terminated = False
+    terminated = any(p.get(reading.parent_status) == "terminated" for p in parents)
+    suspensions: list[Fact] = []
     signings: list[Fact] = []
     general_entries: list[Fact] = []
-    for fact in facts:
-        if happened(fact.earliest, fact.latest, as_of) not in reading.counts:
-            continue
+    for fact in counted:
         record = fact.record
         rank = max(rank, _RANK_OF_KIND.get(fact.kind, 0))
         if fact.kind == "signing":
@@ -451,26 +592,44 @@ def _project(
         elif fact.kind == "ratification":
             track(record["by"]).consents.append(fact)
         elif fact.kind == "entry_into_force":
-            if record.get("for"):
-                for actor in record["for"]:
-                    track(actor).entries.append(fact)
-            else:
+            for actor in record.get("for") or []:
+                track(actor)
+            if not record.get("for"):
                 general_entries.append(fact)
         elif fact.kind == "withdrawal":
-            track(record["by"]).withdrawals.append(fact)
+            notice = track(record["by"])
+            if not _revoked_before_effect(fact, revoked.get(fact.occurrence), bounds):
+                notice.withdrawals.append(fact)
         elif fact.kind == "suspension":
-            suspended = suspended or not _suspension_over(fact, as_of, reading, bounds)
+            if record.get("by"):
+                track(record["by"]).suspensions.append(fact)
+            else:
+                suspensions.append(fact)
         elif fact.kind == "termination":
             terminated = True
+    for fact in facts:  # entries into force naming a participant and notices, happened or not
+        if fact.kind == "entry_into_force":
+            for actor in fact.record.get("for") or []:
+                if actor in tracks:
+                    tracks[actor].named_in.append(fact)
+        elif fact.kind == "withdrawal" and fact.record.get("by") in tracks:
+            tracks[fact.record["by"]].notices.append(fact)
 
-    anyone_consented = any(t.consents for t in tracks.values())
-    participants = tuple(
-        _participant(t, general_entries, anyone_consented, as_of, reading, bounds)
-        for t in tracks.values()
+    context = _Context(
+        as_of=as_of,
+        reading=reading,
+        bounds=bounds,
+        general_entries=tuple(general_entries),
+        terminated=terminated,
+        bilateral=len(parties) == 2,
+        counted=frozenset(f.occurrence for f in counted),
+        revoked=revoked,
+        actors=actors,
     )
+    participants = tuple(_participant(t, context) for t in tracks.values())
     if terminated:
         status = "terminated"
-    elif suspended:
+    elif any(_in_effect(s, context) for s in suspensions):
         status = "suspended"
     else:
         status = _LADDER[rank]
@@ -488,26 +647,36 @@ def _signing_json(fact: Fact, as_of: date) -> dict[str, Any]:
             for s in record.get("signatories") or []
         ],
         "overseen_by": list(record.get("overseen_by") or []),
-        "certain": happened(fact.earliest, fact.latest, as_of) is Happened.YES,
+        "certain": fact.happened(as_of) is Happened.YES,
     }
 
 
 def _uncertain(facts: Sequence[Fact], as_of: date, bounds: DateBounds) -> list[str]:
-    """Ids of state-changing occurrences whose date, or second date, straddles `as_of`."""
+    """Ids of state-changing occurrences whose date, or second date, is not certain by `as_of`."""
     found: list[str] = []
     for fact in facts:
-        when = happened(fact.earliest, fact.latest, as_of)
+        when = fact.happened(as_of)
         if fact.kind not in _STATE_KINDS or when is Happened.NO:
             continue
-        second: Bounds | None = None
-        if fact.kind == "withdrawal":
-            second = effective_bounds(fact, bounds)
-        elif fact.kind == "suspension":
-            second = secondary_bounds(fact, "until", bounds)
-        second_unsure = second is not None and happened(*second, as_of) is Happened.POSSIBLY
-        if when is Happened.POSSIBLY or second_unsure:
+        key = {"withdrawal": "effective", "suspension": "until"}.get(fact.kind)
+        second = secondary_happened(fact, key, as_of, bounds) if key else None
+        if when is Happened.POSSIBLY or second is Happened.POSSIBLY:
             found.append(fact.occurrence)
     return found
+
+
+def _own_facts(facts: Sequence[Fact], agreement_id: str) -> list[Fact]:
+    """This agreement's facts, sorted: those naming it, and revocations of its notices."""
+    own = [f for f in facts if _concerns(f.record, agreement_id)]
+    notices = {f.occurrence for f in own}
+    own += [
+        f
+        for f in facts
+        if f.kind == "revocation"
+        and str(f.record.get("target")) in notices
+        and f.occurrence not in notices
+    ]
+    return sorted(own, key=_sort_key)
 
 
 def agreement_state(
@@ -515,72 +684,76 @@ def agreement_state(
     facts: Sequence[Fact],
     as_of: date,
     *,
+    actors: Mapping[str, Mapping[str, Any]] | None = None,
+    parents: Sequence[Mapping[str, Any]] = (),
+    related_by: Sequence[Mapping[str, Any]] = (),
     bounds: DateBounds = edtf_bounds,
 ) -> dict[str, Any]:
     """The `agreement ID --json` answer for `agreement` as of the day `as_of`.
 
     `facts` are this agreement's occurrences (corrected, retractions removed) in any
-    order; others are ignored. Occurrences that had not happened by `as_of` never count.
+    order, those dated after `as_of` included (an entry into force still to come for a
+    state decides that the state is not yet a party); others are ignored, and
+    occurrences that had not happened by `as_of` never count otherwise. `actors` are
+    the actor records of participants that may have ceased to exist (`end`,
+    `successors`); `parents` the answers, as of the same day, for the agreements this
+    one `amends` or `implements`, whose end is its end; `related_by` the incoming
+    relations, passed through.
 
-    Status, from the highest rung reached: registered (nothing yet) < proposed (a
-    proposal about it) < approved (an approval) < signed (a signing or a consent) <
-    in_force (any entry into force, general or for some participants). Above the
-    ladder: suspended while a suspension has happened and its `until`, if any, has not
-    certainly passed (on the `until` day it is over); terminated once a termination has
-    happened, final whatever follows. Only an explicit termination terminates: every
-    participant withdrawing does not, and nothing but `until` ends a suspension.
-
-    `status` is the reported reading (whatever possibly happened counts);
-    `certain_status` the certain one (only what certainly happened counts, and a
-    suspension only while it has certainly not ended). `status_certain` is true when
-    the two agree on status, signings and participants. Comparing just these two
-    readings is an approximation that holds for the ledger's monotone rules.
+    Status (FORMAT.md, "Agreements and participants through time"), the first that
+    applies: terminated (a termination, or a parent terminated); suspended (a
+    suspension without `by` in effect: not revoked, and its `until`, if any, not
+    certainly passed); else the highest rung reached: registered < proposed (a proposal
+    about it) < approved < signed (a signing or a consent) < in_force (any entry into
+    force, general or for some participants). A suspension `by` a party suspends that
+    party only.
 
     Participants: the agreement's `parties` in their order, then everyone else by first
     appearance: signatories (for their `on_behalf_of` state, else themselves),
-    consenting states (`ratification.by`), withdrawing states and those named in a
-    party-specific entry into force. Per participant: `signed` is the first signing;
-    `consent` the latest consent; `withdrawal` the first withdrawal after the latest
-    joining act (consent, else signing) with `effective` defaulting to its date, and
-    `previous_withdrawal` (extra key) the last one before it, so rejoining by a new
-    consent makes a participant a party again without losing its history. Status:
-    withdrawn once the withdrawal's effective date has (possibly, in the reported
-    reading) passed, withdrawing between notice and effect; else party with a consent;
-    else signatory if it signed; else party (listed in `parties` only). `in_force`: the
-    first party-specific entry into force for it, else the first general one if it is
-    bound (it consented, or nobody has consented, as with signature-only memoranda);
-    after a rejoining, only entries into force later than the previous withdrawal count.
+    consenting states, suspending and withdrawing states and those named in a
+    party-specific entry into force. Per participant, the first that applies:
+    dissolved (its `end` has come; `successors` named), terminated, withdrawn (its
+    withdrawal took effect and it has not consented since), withdrawing (notice given,
+    effect to come, not revoked), suspended (a suspension by it in effect), party
+    (consented, and in force for it), contracting (consented, not yet in force for it),
+    signatory, negotiating. In force for it: from the entry into force naming it in
+    `for` (that date), else from the later of the general entry into force and its
+    consent; in a bilateral agreement (two `parties`) a general entry into force makes
+    each signatory a party, consent by signature. A withdrawal revoked on or before its
+    effective date never takes effect; a suspension ends when revoked.
 
-    Extra keys: `as_of` (ISO day), `certain_status`, `uncertain_occurrences` (ids whose
-    date or second date straddles `as_of`), and per signing `certain`.
+    `status` is the reported reading (whatever possibly happened counts);
+    `certain_status` the certain one. `status_certain` is true when the two agree on
+    the status: it is about the status alone; each participant row says with `certain`
+    (extra key) whether both readings give that row.
+
+    Extra keys: `as_of` (ISO day), `certain_status`, `uncertain_occurrences` (ids of
+    state-changing occurrences, or their second dates, not certain by `as_of`), per
+    signing `certain`, per participant `certain` and `previous_withdrawal`.
     """
     agreement_id = str(agreement["id"])
     parties = [str(p) for p in agreement.get("parties") or []]
-    ordered = sorted((f for f in facts if _concerns(f.record, agreement_id)), key=_sort_key)
-    reported = _project(parties, ordered, as_of, _REPORTED, bounds)
-    certain = _project(parties, ordered, as_of, _CERTAIN, bounds)
-
-    def by_actor(projection: _Projection) -> list[dict[str, Any]]:
-        return sorted(projection.participants, key=lambda p: p["actor"])
-
-    status_certain = (
-        reported.status == certain.status
-        and [f.occurrence for f in reported.signings] == [f.occurrence for f in certain.signings]
-        and by_actor(reported) == by_actor(certain)
-    )
+    known = actors or {}
+    ordered = _own_facts(facts, agreement_id)
+    reported = _project(parties, ordered, as_of, _REPORTED, bounds, known, parents)
+    certain = _project(parties, ordered, as_of, _CERTAIN, bounds, known, parents)
+    sure = {p["actor"]: p for p in certain.participants}
     return {
         "id": agreement_id,
         "title": agreement.get("title"),
         "type": agreement.get("type"),
         "parties": parties,
         "status": reported.status,
-        "status_certain": status_certain,
+        "status_certain": reported.status == certain.status,
         "relations": [
             {"type": r.get("type"), "target": r.get("target")}
             for r in agreement.get("relations") or []
         ],
+        "related_by": [{"type": r.get("type"), "source": r.get("source")} for r in related_by],
         "signings": [_signing_json(f, as_of) for f in reported.signings],
-        "participants": [dict(p) for p in reported.participants],
+        "participants": [
+            {**p, "certain": sure.get(p["actor"]) == p} for p in reported.participants
+        ],
         "as_of": as_of.isoformat(),
         "certain_status": certain.status,
         "uncertain_occurrences": _uncertain(ordered, as_of, bounds),

@@ -2,7 +2,8 @@
 
 `generate_records(seed)` gives a few hundred records in an order that import accepts
 (everything named is defined first): sources, states, people, bodies, posts,
-agreements with relations, occurrences of every kind with every shape of date, and
+agreements with relations, a dissolved state with its successors, occurrences of every
+kind with every shape of date (revocations of earlier notices among them), and
 corrections and retractions of earlier occurrences, some naming states in lower case.
 The same seed always gives the same records.
 """
@@ -14,7 +15,9 @@ from typing import Any
 
 from ledger import vocabulary
 
-STATES = ["FRA", "DEU", "ITA", "ESP", "POL", "NLD", "BEL", "AUT"]
+STATES = ["FRA", "DEU", "ITA", "ESP", "POL", "NLD", "BEL", "AUT", "CSK"]
+#: A state that ceased to exist, with the states that succeeded it.
+DISSOLVED = {"CSK": ("1918-10-28", "1992-12-31", ["CZE", "SVK"])}
 # The enumerations come from the format itself, so the generator covers every value.
 OCCURRENCE_KINDS = list(vocabulary.OCCURRENCE_KINDS)
 STANCES = list(vocabulary.STANCES)
@@ -31,6 +34,7 @@ class _Generator:
         self.bodies = [f"body-{i}" for i in range(4)]
         self.agreements = [f"agr-{i}" for i in range(8)]
         self.targets: list[dict[str, Any]] = []  # occurrences with ids, for amendments
+        self.notices: list[dict[str, Any]] = []  # withdrawals and suspensions, to revoke
         self.retracted: set[str] = set()
 
     # -- values --------------------------------------------------------------------
@@ -98,10 +102,16 @@ class _Generator:
                     "reliability": "ABC"[i],
                 }
             )
-        for code in STATES:
+        for code in ("CZE", "SVK"):
             self.records.append(
                 {"kind": "actor", "id": code, "name": f"State {code}", "type": "state"}
             )
+        for code in STATES:
+            actor = {"kind": "actor", "id": code, "name": f"State {code}", "type": "state"}
+            if code in DISSOLVED:
+                start, end, successors = DISSOLVED[code]
+                actor |= {"start": start, "end": end, "successors": successors}
+            self.records.append(actor)
         for person in self.people:
             self.records.append(
                 {
@@ -154,6 +164,8 @@ class _Generator:
     def occurrence(self, number: int) -> dict[str, Any]:
         rng = self.rng
         kind = OCCURRENCE_KINDS[number % len(OCCURRENCE_KINDS)]
+        if kind == "revocation" and not self.notices:
+            kind = "meeting"
         record: dict[str, Any] = {"kind": kind, "date": self.date()}
         agreement = rng.choice(self.agreements)
         if kind == "signing":
@@ -192,6 +204,13 @@ class _Generator:
             record["agreement"] = agreement
             if rng.random() < 0.5:
                 record["until"] = self.iso(self.day(2025))
+            if rng.random() < 0.5:
+                record["by"] = self.state()
+        elif kind == "revocation":
+            notice = rng.choice(self.notices)
+            record |= {"target": notice["id"], "by": notice.get("by") or self.state()}
+            if rng.random() < 0.5:
+                record["reason"] = "The notice was rescinded."
         elif kind == "implementation":
             record |= {
                 "agreement": agreement,
@@ -231,6 +250,8 @@ class _Generator:
         if rng.random() < 0.85:  # the rest get ids derived from their content
             record["id"] = f"occ-{number}"
             self.targets.append(record)
+            if kind in ("withdrawal", "suspension"):
+                self.notices.append(record)
         return record
 
     def amendment(self, number: int) -> dict[str, Any]:

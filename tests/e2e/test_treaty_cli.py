@@ -43,7 +43,7 @@ TREATY_STEPS: dict[str, tuple[str, dict[str, tuple]]] = {
     "2010-07-01": (
         "signed",
         {
-            "FRA": ("party", "ratification", None, None),
+            "FRA": ("contracting", "ratification", None, None),
             "DEU": ("signatory", None, None, None),
             "ITA": ("signatory", None, None, None),
         },
@@ -51,10 +51,10 @@ TREATY_STEPS: dict[str, tuple[str, dict[str, tuple]]] = {
     "2011-02-01": (
         "signed",
         {
-            "FRA": ("party", "ratification", None, None),
-            "DEU": ("party", "acceptance", None, None),
+            "FRA": ("contracting", "ratification", None, None),
+            "DEU": ("contracting", "acceptance", None, None),
             "ITA": ("signatory", None, None, None),
-            "ESP": ("party", "accession", None, None),
+            "ESP": ("contracting", "accession", None, None),
         },
     ),
     "2011-03-01": (
@@ -93,7 +93,7 @@ TREATY_STEPS: dict[str, tuple[str, dict[str, tuple]]] = {
     "2015-03-01": (
         "in_force",
         {
-            "DEU": ("party", "accession", None, None),
+            "DEU": ("contracting", "accession", None, None),
         },
     ),
     "2015-05-01": (

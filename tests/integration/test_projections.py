@@ -310,15 +310,17 @@ def test_a_multilateral_treaty_tracks_each_participant_through_leaving_and_rejoi
         return {p["actor"]: p["status"] for p in state["participants"]}
 
     assert statuses("2010-03-01") == {"FRA": "signatory", "DEU": "signatory", "ITA": "signatory"}
-    assert statuses("2011-01-15")["ESP"] == "party"
+    assert statuses("2011-01-15")["ESP"] == "contracting"
+    assert statuses("2011-03-01")["ESP"] == "party"
     assert statuses("2013-01-10")["DEU"] == "withdrawing"
     assert statuses("2014-01-10")["DEU"] == "withdrawn"
-    assert statuses("2015-02-01")["DEU"] == "party"
+    assert statuses("2015-02-01")["DEU"] == "contracting"
+    assert statuses("2015-05-01")["DEU"] == "party"
     assert ids(queries.agreements(at("2011-02-28"), status="in_force")) == []
     assert ids(queries.agreements(at("2011-03-01"), status="in_force")) == ["shared-rivers-treaty"]
 
 
-def test_a_withdrawal_whose_effective_date_is_uncertain_is_not_reported_as_certain(
+def test_a_withdrawal_whose_effective_date_is_uncertain_leaves_that_row_uncertain(
     ledger: Ledger,
 ) -> None:
     ledger.import_records(read_records(str(MULTILATERAL)), "alice")
@@ -337,8 +339,9 @@ def test_a_withdrawal_whose_effective_date_is_uncertain_is_not_reported_as_certa
 
     def fra(day: str) -> tuple[str, bool]:
         state = queries.agreement("shared-rivers-treaty", at(day))
-        status = {p["actor"]: p["status"] for p in state["participants"]}["FRA"]
-        return status, state["status_certain"]
+        assert state["status_certain"] is True, "the treaty is in force whatever France did"
+        [row] = [p for p in state["participants"] if p["actor"] == "FRA"]
+        return row["status"], row["certain"]
 
     assert fra("2017-05-31") == ("withdrawing", True)
     assert fra("2017-06-15") == ("withdrawn", False)

@@ -25,7 +25,7 @@ from ledger.integrity import checkpoint, verify
 from ledger.records import validate_record
 from projections import reports
 from projections.queries import NotFound
-from projections.reports import ReportError, build_report, conflict, contested_claims, render
+from projections.reports import ReportError, build_report, conflict, render
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "ledger" / "examples" / "iraq-iran-2025.yaml"
 MOU = "iq-ir-security-mou-2025"
@@ -314,26 +314,6 @@ def test_support_and_opposition_conflict_and_clarifications_conflict_with_other_
     assert conflict("support", "reaffirm") is None
     assert conflict("neutral", "support") is None
     assert conflict("clarify", "clarify") is None
-
-
-def test_one_actor_on_both_sides_is_a_revision_not_a_dispute() -> None:
-    def claim(ident: str, actor: str, stance: str, position: int) -> dict[str, Any]:
-        return {"id": ident, "actor": actor, "stance": stance, "position": position}
-
-    same = contested_claims(
-        "a", [claim("s1", "IRQ", "support", 1), claim("s2", "IRQ", "oppose", 2)]
-    )
-    assert same == []
-    (found,) = contested_claims(
-        "a",
-        [
-            claim("s1", "IRQ", "support", 1),
-            claim("s2", "IRN", "oppose", 2),
-            claim("s3", "USA", "support", 3),
-        ],
-    )
-    assert found["stances"] == ["support", "oppose"]
-    assert statement_ids(found) == [{"s1", "s3"}, {"s2"}]
 
 
 # --- the HTML as a browser draws it ------------------------------------------------------

@@ -250,6 +250,18 @@ def test_read_models_dropped_by_a_downgrade_are_rebuilt_after_the_upgrade(db_url
         app.close()
 
 
+def test_the_fast_schema_check_finds_the_same_head_as_alembic_whatever_the_file_numbers(
+    db_url: str,
+) -> None:
+    from ledger.database import engine_for
+    from ledger.schema import _newest_revision, is_current
+
+    assert _newest_revision() == head_revision()
+    engine = engine_for(db_url)
+    upgrade(engine)
+    assert is_current(engine)
+
+
 def test_a_ledger_that_held_events_keeps_the_origin_its_notes_were_signed_with(
     db_url: str,
 ) -> None:

@@ -53,8 +53,10 @@ BASE: list[dict[str, Any]] = [
      "parties": ["IRQ", "IRN"]},
     {"kind": "agreement", "id": "agr-1", "title": "Another accord", "type": "other"},
     {"kind": "meeting", "id": "occ-0", "date": "2025-08-14", "participants": ["IRQ", "IRN"]},
+    {"kind": "withdrawal", "id": "occ-w", "date": "2025-08-14", "agreement": "agr-0",
+     "by": "IRQ"},
 ]  # fmt: skip
-REGISTERED = {"src-0", "irq", "irn", "person-0", "body-0", "agr-0", "agr-1", "occ-0"}
+REGISTERED = {"src-0", "irq", "irn", "person-0", "body-0", "agr-0", "agr-1", "occ-0", "occ-w"}
 TAKEN = {"source": "src-0", "actor": "person-0", "agreement": "agr-1"}
 
 _OCCURRENCE = {
@@ -70,7 +72,8 @@ TEMPLATES: dict[str, dict[str, Any]] = {
                "published": "2025-08-14T10:21", "url": "https://example.org/a",
                "type": "news-report", "reliability": "B"},
     "actor": {"kind": "actor", "id": "actor-new", "name": "N", "type": "person",
-              "aliases": ["Alias"], "part_of": "body-0", "country": "IRQ"},
+              "aliases": ["Alias"], "part_of": "body-0", "country": "IRQ",
+              "start": "1950", "end": "2020-06", "successors": ["IRN"]},
     "post": {"kind": "post", "holder": "person-0", "title": "Minister", "organization": "IRQ",
              "start": "2020", "end": "2021-06", "sources": ["src-0"]},
     "agreement": {"kind": "agreement", "id": "agr-new", "title": "T", "type": "treaty",
@@ -90,6 +93,8 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "termination": {"kind": "termination", **_OCCURRENCE, "agreement": "agr-0", "by": "IRQ"},
     "suspension": {"kind": "suspension", **_OCCURRENCE, "agreement": "agr-0", "by": "IRQ",
                    "until": "2026"},
+    "revocation": {"kind": "revocation", **_OCCURRENCE, "target": "occ-w", "by": "IRQ",
+                   "reason": "The notice was rescinded"},
     "implementation": {"kind": "implementation", **_OCCURRENCE, "agreement": "agr-0",
                        "status": "in_progress", "by": ["IRQ"]},
     "visit": {"kind": "visit", **_OCCURRENCE, "visitor": "person-0", "host": "IRN",
@@ -113,7 +118,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
 REFERENCE_FIELDS = {
     "agreement", "by", "holder", "organization", "part_of", "country", "visitor", "host",
     "target", "on_behalf_of", "to", "parties", "about", "against", "participants", "for",
-    "overseen_by", "actor", "source",
+    "overseen_by", "actor", "source", "successors",
 }  # fmt: skip
 IDENTIFIER_FIELDS = REFERENCE_FIELDS | {
     "id", "kind", "type", "stance", "status", "method", "reliability", "url", "published",
@@ -124,7 +129,8 @@ _OCCURRENCE_REQUIRED = {
     "signing": {"agreement", "signatories"}, "approval": {"agreement", "by"},
     "ratification": {"agreement", "by"}, "entry_into_force": {"agreement"},
     "withdrawal": {"agreement", "by"}, "termination": {"agreement"},
-    "suspension": {"agreement"}, "implementation": {"agreement", "status"},
+    "suspension": {"agreement"}, "revocation": {"target", "by"},
+    "implementation": {"agreement", "status"},
     "visit": {"visitor", "host"}, "meeting": {"participants"}, "statement": {"by", "stance"},
     "proposal": {"by"}, "accusation": {"by", "against"}, "threat": {"by", "against"},
     "correction": {"target", "set", "reason"}, "retraction": {"target", "reason"},

@@ -188,3 +188,68 @@ def test_an_amendment_cannot_target_another_amendment(registry: FakeRegistry) ->
 def test_stream_ids_do_not_depend_on_how_the_id_is_cased() -> None:
     assert stream_id("actor", "IRQ") == stream_id("actor", "irq")
     assert stream_id("actor", "irq") != stream_id("agreement", "irq")
+
+
+# --- revocations and dissolved states ---------------------------------------------------
+
+NOTICE = {
+    "kind": "withdrawal",
+    "id": "irn-withdraws",
+    "date": "2026-01-10",
+    "effective": "2026-07-10",
+    "agreement": "mou",
+    "by": "IRN",
+}
+
+
+def test_a_revocation_of_a_withdrawal_by_the_state_that_gave_it_enters(
+    registry: FakeRegistry,
+) -> None:
+    registry.register(NOTICE)
+    revocation = {
+        "kind": "revocation",
+        "id": "irn-revokes",
+        "date": "2026-03-01",
+        "target": "IRN-WITHDRAWS",
+        "by": "irn",
+        "reason": "A court set the notice aside.",
+    }
+    entry = enter(validate_record(revocation), registry, "alice")
+    assert entry is not None
+    assert (entry.record["target"], entry.record["by"]) == ("irn-withdraws", "IRN")
+    assert (entry.earliest, entry.latest) == ("2026-03-01", "2026-03-01")
+
+
+def test_a_revocation_by_another_actor_than_the_notices_is_refused(
+    registry: FakeRegistry,
+) -> None:
+    registry.register(NOTICE)
+    raw = {"kind": "revocation", "date": "2026-03-01", "target": "irn-withdraws", "by": "IRQ"}
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(raw), registry, "alice")
+    assert refused.value.field == "by"
+    assert "only IRN can revoke it" in refused.value.message
+
+
+def test_only_a_withdrawal_or_a_suspension_can_be_revoked(registry: FakeRegistry) -> None:
+    registry.register(SIGNING)
+    raw = {"kind": "revocation", "date": "2026-03-01", "target": "signing-1", "by": "IRQ"}
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(raw), registry, "alice")
+    assert refused.value.field == "target"
+    assert "must target a withdrawal or a suspension" in refused.value.message
+
+
+def test_a_dissolved_states_successors_must_be_registered(registry: FakeRegistry) -> None:
+    raw = {
+        "kind": "actor",
+        "id": "SUN",
+        "name": "USSR",
+        "type": "state",
+        "end": "1991-12-26",
+        "successors": ["IRQ", "RUS"],
+    }
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(raw), registry, "alice")
+    assert refused.value.field == "successors[1]"
+    assert "unknown actor 'RUS'" in refused.value.message

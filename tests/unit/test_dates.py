@@ -27,10 +27,10 @@ D = dt.date
         ("2025-08", D(2025, 8, 1), D(2025, 8, 31)),
         ("2025", D(2025, 1, 1), D(2025, 12, 31)),
         ("2024-02", D(2024, 2, 1), D(2024, 2, 29)),
-        ("2025-08~", D(2025, 8, 1), D(2025, 8, 31)),
-        ("2025-08?", D(2025, 8, 1), D(2025, 8, 31)),
-        ("2025-08%", D(2025, 8, 1), D(2025, 8, 31)),
-        ("2025-08-14~", D(2025, 8, 14), D(2025, 8, 14)),
+        ("2025-08~", D(2025, 7, 1), D(2025, 9, 30)),
+        ("2025-08?", D(2025, 7, 1), D(2025, 9, 30)),
+        ("2025-08%", D(2025, 7, 1), D(2025, 9, 30)),
+        ("2025-08-14~", D(2025, 8, 13), D(2025, 8, 15)),
         ("[2025-08-11..2025-08-13]", D(2025, 8, 11), D(2025, 8, 13)),
         ("[2022-01-01..2025-08-14]", D(2022, 1, 1), D(2025, 8, 14)),
         ("[2025-08..2025-09]", D(2025, 8, 1), D(2025, 9, 30)),
@@ -42,7 +42,7 @@ D = dt.date
         ("../2016-04-23", None, D(2016, 4, 23)),
         ("2016-04-22/", D(2016, 4, 22), None),
         ("/2016-04-23", None, D(2016, 4, 23)),
-        ("2016-04/2016-05~", D(2016, 4, 1), D(2016, 5, 31)),
+        ("2016-04/2016-05~", D(2016, 4, 1), D(2016, 6, 30)),
         ("{2025-08-11,2025-08-13}", D(2025, 8, 11), D(2025, 8, 13)),
         ("201X", D(2010, 1, 1), D(2019, 12, 31)),
         ("2025-XX", D(2025, 1, 1), D(2025, 12, 31)),
@@ -56,9 +56,35 @@ def test_each_edtf_form_spans_exactly_its_strict_days(
     assert parse_date(text) == DateSpan(text, earliest, latest)
 
 
-def test_approximate_month_spans_the_whole_month_without_fuzz() -> None:
+def test_approximate_month_widens_by_one_month_each_side_not_by_edtfs_fuzz() -> None:
     span = parse_date("2025-08~")
-    assert (span.earliest, span.latest) == (D(2025, 8, 1), D(2025, 8, 31))
+    assert (span.earliest, span.latest) == (D(2025, 7, 1), D(2025, 9, 30))
+
+
+@pytest.mark.parametrize(
+    ("text", "earliest", "latest"),
+    [
+        ("1988-05-28?", D(1988, 5, 27), D(1988, 5, 29)),
+        ("2025-01-01~", D(2024, 12, 31), D(2025, 1, 2)),
+        ("2025-12%", D(2025, 11, 1), D(2026, 1, 31)),
+        ("1991?", D(1990, 1, 1), D(1992, 12, 31)),
+        ("1993-03-12/1993-06-12?", D(1993, 3, 12), D(1993, 6, 13)),
+        ("1988-05-28?/..", D(1988, 5, 27), None),
+        ("{2025-08-11?,2025-08-13}", D(2025, 8, 10), D(2025, 8, 13)),
+        ("?2004-06-11", D(2004, 6, 10), D(2004, 6, 12)),
+    ],
+)
+def test_a_qualified_date_widens_by_one_unit_of_its_precision_on_each_qualified_side(
+    text: str, earliest: dt.date | None, latest: dt.date | None
+) -> None:
+    span = parse_date(text)
+    assert (span.earliest, span.latest) == (earliest, latest)
+    assert span.qualified
+
+
+def test_an_unqualified_date_is_not_qualified_and_keeps_its_strict_days() -> None:
+    span = parse_date("1988-05-28")
+    assert (span.earliest, span.latest, span.qualified) == (D(1988, 5, 28), D(1988, 5, 28), False)
 
 
 def test_one_of_a_set_spans_from_its_first_to_its_last_day() -> None:

@@ -54,6 +54,7 @@ VALID: dict[str, dict[str, Any]] = {
     "withdrawal": {"kind": "withdrawal", "date": "2025", "agreement": "a", "by": "USA"},
     "termination": {"kind": "termination", "date": "2025", "agreement": "a"},
     "suspension": {"kind": "suspension", "date": "2025", "agreement": "a"},
+    "revocation": {"kind": "revocation", "date": "2025", "target": "w", "by": "IRQ"},
     "implementation": {
         "kind": "implementation",
         "date": "2025",
@@ -124,7 +125,7 @@ def example_records() -> list[dict[str, Any]]:
 
 def test_the_kind_lists_cover_every_kind_once() -> None:
     assert set(KINDS) == set(VALID) == set(REGISTRY_KINDS + OCCURRENCE_KINDS + AMENDMENT_KINDS)
-    assert len(KINDS) == len(set(KINDS)) == 20
+    assert len(KINDS) == len(set(KINDS)) == 21
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -672,3 +673,45 @@ def test_a_correction_record_refuses_absurd_nesting() -> None:
     for _ in range(30):
         deep = [deep]
     assert refused(with_("correction", set={"summary": deep})).field == "set"
+
+
+def test_an_actor_takes_a_start_an_end_and_successors() -> None:
+    record = validate_record(
+        {
+            "kind": "actor",
+            "id": "sun",
+            "name": "USSR",
+            "type": "state",
+            "start": dt.date(1922, 12, 30),
+            "end": "1991-12-26",
+            "successors": "RUS",
+        }
+    )
+    assert record.id == "SUN"
+    assert (record.data["start"], record.data["end"]) == ("1922-12-30", "1991-12-26")
+    assert record.data["successors"] == ["RUS"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"start": "1991", "end": "1922"}, "end", "the actor ends before it starts"),
+        ({"successors": ["SUN"]}, "successors[0]", "cannot succeed itself"),
+        ({"successors": ["RUS", "rus"]}, "successors", "twice"),
+        ({"end": "1991-13-40"}, "end", "not"),
+    ],
+)
+def test_an_actors_period_and_successors_are_checked(
+    changes: dict[str, Any], field: str, message: str
+) -> None:
+    raw = {"kind": "actor", "id": "SUN", "name": "USSR", "type": "state", **changes}
+    with pytest.raises(RecordError) as refused:
+        validate_record(raw)
+    assert refused.value.field == field
+    assert message in refused.value.message
+
+
+def test_a_revocation_names_its_target_and_who_revokes() -> None:
+    with pytest.raises(RecordError) as refused:
+        validate_record({"kind": "revocation", "date": "2017-03-07", "target": "w"})
+    assert refused.value.field == "by"

@@ -194,7 +194,10 @@ def test_the_memorandum_participants_are_iraq_and_iran_as_signatories() -> None:
             "consent": None,
             "in_force": None,
             "withdrawal": None,
+            "suspension": None,
+            "successors": [],
             "previous_withdrawal": None,
+            "certain": True,
         }
         for actor in ("IRQ", "IRN")
     ]
@@ -217,10 +220,10 @@ def test_the_memorandum_signing_names_both_signatories_the_overseer_and_baghdad(
     ]
 
 
-def test_before_the_signing_range_the_parties_are_listed_but_nobody_has_signed() -> None:
+def test_before_the_signing_range_the_named_parties_are_still_negotiating() -> None:
     state = agreement_state(MOU, MOU_FACTS, D("2025-08-10"))
     assert state["signings"] == []
-    assert statuses(state) == {"IRQ": "party", "IRN": "party"}
+    assert statuses(state) == {"IRQ": "negotiating", "IRN": "negotiating"}
     assert state["uncertain_occurrences"] == ["approval-council-of-ministers-2025"]
 
 
@@ -378,11 +381,21 @@ def test_ratification_withdrawal_and_termination_are_endorsement_acts() -> None:
         EndorsementAct("t", "FRA", "withdrew", None, None)
     ]
     assert acts({"kind": "termination"}) == [EndorsementAct("t", None, "terminated", None, None)]
+    assert acts({"kind": "suspension", "by": "RUS"}) == [
+        EndorsementAct("t", "RUS", "suspended", None, None)
+    ]
 
 
-@pytest.mark.parametrize(
-    "kind", ["entry_into_force", "suspension", "implementation", "meeting", "proposal"]
-)
+def test_a_revocation_is_an_act_on_the_agreement_of_the_notice_it_revokes() -> None:
+    notice = {"kind": "withdrawal", "id": "w", "agreement": "t", "by": "ZAF"}
+    revocation = {"kind": "revocation", "id": "r", "target": "w", "by": "ZAF"}
+    assert endorsement_acts(revocation, {"t"}, notice) == [
+        EndorsementAct("t", "ZAF", "revoked", None, None)
+    ]
+    assert endorsement_acts(revocation, {"t"}) == [], "without its notice it names no agreement"
+
+
+@pytest.mark.parametrize("kind", ["entry_into_force", "implementation", "meeting", "proposal"])
 def test_occurrences_that_are_not_endorsements_give_no_acts(kind: str) -> None:
     record = {"kind": kind, "agreement": "t", "by": "FRA", "about": ["t"], "participants": []}
     assert endorsement_acts(record, {"t"}) == []
@@ -502,7 +515,7 @@ def treaty(as_of: str, facts: list[Fact] | None = None) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("as_of", "status", "participants"),
     [
-        ("2020-01-01", "registered", {"DEU": "party"}),
+        ("2020-01-01", "registered", {"DEU": "negotiating"}),
         (
             "2020-03-01",
             "signed",
@@ -511,12 +524,12 @@ def treaty(as_of: str, facts: list[Fact] | None = None) -> dict[str, Any]:
         (
             "2020-07-01",
             "signed",
-            {"DEU": "signatory", "FRA": "party", "ITA": "signatory"},
+            {"DEU": "signatory", "FRA": "contracting", "ITA": "signatory"},
         ),
         (
             "2020-10-01",
             "signed",
-            {"DEU": "signatory", "FRA": "party", "ITA": "signatory", "ESP": "party"},
+            {"DEU": "signatory", "FRA": "contracting", "ITA": "signatory", "ESP": "contracting"},
         ),
         (
             "2021-06-01",
@@ -535,6 +548,11 @@ def treaty(as_of: str, facts: list[Fact] | None = None) -> dict[str, Any]:
         ),
         (
             "2024-05-15",
+            "in_force",
+            {"DEU": "signatory", "FRA": "contracting", "ITA": "signatory", "ESP": "party"},
+        ),
+        (
+            "2024-06-01",
             "in_force",
             {"DEU": "signatory", "FRA": "party", "ITA": "signatory", "ESP": "party"},
         ),
@@ -569,7 +587,10 @@ def test_accession_without_signature_makes_a_party_that_never_signed() -> None:
         "consent": {"method": "accession", "date": "2020-09-01"},
         "in_force": "2021-01-01",
         "withdrawal": None,
+        "suspension": None,
+        "successors": [],
         "previous_withdrawal": None,
+        "certain": True,
     }
 
 
@@ -615,13 +636,23 @@ def test_rejoining_by_accession_makes_a_party_again_and_keeps_the_old_withdrawal
     france = participant(treaty("2024-05-15"), "FRA")
     assert france == {
         "actor": "FRA",
-        "status": "party",
+        "status": "contracting",
         "signed": "2020-01-10",
         "consent": {"method": "accession", "date": "2024-05-01"},
         "in_force": None,
         "withdrawal": None,
+        "suspension": None,
+        "successors": [],
         "previous_withdrawal": {"date": "2022-03-15", "effective": "2023-03-15"},
+        "certain": True,
     }
+    assert participant(treaty("2024-06-01"), "FRA")["status"] == "party"
+
+
+def test_a_rejoining_without_its_own_entry_into_force_is_in_force_from_the_new_consent() -> None:
+    facts = [f for f in TREATY_FACTS if f is not IN_FORCE_FOR_FRA]
+    france = participant(treaty("2024-05-15", facts), "FRA")
+    assert (france["status"], france["in_force"]) == ("party", "2024-05-01")
 
 
 def test_after_rejoining_only_the_new_entry_into_force_applies() -> None:
@@ -693,7 +724,7 @@ def test_an_approval_makes_it_approved_and_a_ratification_alone_makes_it_signed(
 
 
 def test_a_suspension_with_an_end_lasts_until_that_day() -> None:
-    pause = treaty_fact(8, "suspension", "2022-01-01", by="ESP", until="2022-06-30")
+    pause = treaty_fact(8, "suspension", "2022-01-01", until="2022-06-30")
     facts = [*TREATY_FACTS, pause]
     assert treaty("2021-12-31", facts)["status"] == "in_force"
     assert treaty("2022-03-01", facts)["status"] == "suspended"
@@ -703,7 +734,7 @@ def test_a_suspension_with_an_end_lasts_until_that_day() -> None:
 
 
 def test_a_suspension_without_an_end_lasts_indefinitely() -> None:
-    pause = treaty_fact(8, "suspension", "2022-01-01", by="ESP")
+    pause = treaty_fact(8, "suspension", "2022-01-01")
     state = treaty("2030-01-01", [*TREATY_FACTS, pause])
     assert state["status"] == "suspended"
     assert state["status_certain"] is True
@@ -747,10 +778,11 @@ def test_a_consent_known_only_to_the_month_is_uncertain_within_that_month() -> N
     )
     facts = [SIGNED, vague]
     during = treaty("2020-06-10", facts)
-    assert participant(during, "FRA")["status"] == "party"
+    assert participant(during, "FRA")["status"] == "contracting"
+    assert participant(during, "FRA")["certain"] is False
     assert during["status"] == "signed"
-    assert during["status_certain"] is False, "status agrees, but France's consent may not"
-    assert treaty("2020-07-01", facts)["status_certain"] is True
+    assert during["status_certain"] is True, "the status is certain even if France's consent is not"
+    assert participant(treaty("2020-07-01", facts), "FRA")["certain"] is True
 
 
 def test_a_withdrawal_whose_effect_may_have_passed_is_shown_withdrawn_but_not_certain() -> None:
@@ -758,11 +790,12 @@ def test_a_withdrawal_whose_effect_may_have_passed_is_shown_withdrawn_but_not_ce
     facts = [SIGNED, FRA_RATIFIES, ESP_ACCEDES, IN_FORCE, vague]
     during = treaty("2023-03-10", facts)
     assert participant(during, "FRA")["status"] == "withdrawn"
-    assert during["status_certain"] is False
+    assert participant(during, "FRA")["certain"] is False
+    assert during["status_certain"] is True, "the treaty is in force whatever France did"
     assert during["uncertain_occurrences"] == ["withdrawal-5"]
     after = treaty("2023-04-01", facts)
     assert participant(after, "FRA")["status"] == "withdrawn"
-    assert after["status_certain"] is True
+    assert participant(after, "FRA")["certain"] is True
 
 
 def test_a_possible_termination_is_shown_but_not_certain() -> None:
