@@ -1155,29 +1155,9 @@ def log(
     output: str,
 ) -> None:
     """The raw append-only event log."""
-    import itertools
-
     by = record_time(known_at) if known_at else None
-    # Record time only grows along the log (each write's stamp is after the last), so the
-    # events known at a moment are a prefix of it.
-    logged = context.ledger.log(after=max(from_position, 1) - 1, limit=None if by else limit)
-    if by is not None:
-        logged = itertools.islice(
-            itertools.takewhile(lambda item: item.entry.recorded_at <= by, logged), limit
-        )
-    entries = [
-        {
-            "position": item.entry.position,
-            "recorded_at": item.entry.recorded_at,
-            "recorded_by": item.event.recorded_by,
-            "stream": str(item.entry.stream),
-            "version": item.entry.version,
-            "type": item.type,
-            "data": item.record,
-            "hash": item.entry.leaf_hash.hex(),
-        }
-        for item in logged
-    ]
+    logged = context.ledger.log(after=max(from_position, 1) - 1, limit=limit, known_at=by)
+    entries = [item.to_json() for item in logged]
     rows = [{**r, "id": r["data"].get("id")} for r in entries]
     emit(
         entries,
@@ -1334,6 +1314,123 @@ def new_demo_file(db_file: str | None) -> Path:
     return path
 
 
+# -- the web ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    help="Accept POST /api/records from holders of a token in --tokens (off by default).",
+)
+@click.option(
+    "--tokens",
+    "tokens_file",
+    type=click.Path(dir_okay=False),
+    help="Tokens file (from `ledger token add`): who may write, and as whom.",
+)
+@click.option(
+    "--cache-entries",
+    type=click.IntRange(min=0),
+    default=1024,
+    show_default=True,
+    help="Answers kept until the log grows (0: compute every answer).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes (one per core answers more questions at once).",
+)
+@pass_context
+@at_the_edge
+def serve(
+    context: Context,
+    host: str,
+    port: int,
+    allow_writes: bool,
+    tokens_file: str | None,
+    cache_entries: int,
+    workers: int,
+) -> None:
+    """Serve the ledger on the web: a JSON API (same answers as --json) and pages."""
+    from web.server import is_loopback
+    from web.server import serve as run
+
+    if allow_writes and not tokens_file:
+        raise click.UsageError("--allow-writes needs --tokens FILE (see `ledger token add`)")
+    if tokens_file and not allow_writes:
+        raise click.UsageError("--tokens is only used with --allow-writes")
+    _refuse_missing_sqlite(context.url)
+    if not is_loopback(host):
+        click.echo(
+            f"warning: serving on {host}, beyond this machine, over plain HTTP"
+            + ("; tokens travel in clear: put a TLS proxy in front" if allow_writes else ""),
+            err=True,
+        )
+    run(
+        context.url,
+        host,
+        port,
+        tokens=Path(tokens_file) if allow_writes and tokens_file else None,
+        cache_entries=cache_entries,
+        workers=workers,
+    )
+
+
+def _refuse_missing_sqlite(url: str) -> None:
+    """A server on a mistyped path would answer every question with nothing."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # the ledger's own opening names a bad URL
+        return
+    database = parsed.database
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not Path(str(database)).exists()
+    ):
+        raise click.ClickException(f"no ledger at {database}")
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for `ledger serve --allow-writes` (only their hashes are stored)."""
+
+
+@token.command(name="add")
+@click.argument("name")
+@click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False), required=True)
+@at_the_edge
+def token_add(name: str, tokens_file: str) -> None:
+    """A new token for NAME, printed once; NAME is what its writes are recorded as."""
+    from web.tokens import add_token
+
+    secret = add_token(Path(tokens_file), name)
+    click.echo(secret)
+    click.echo(
+        f"added a token for '{name}' to {tokens_file} (only its hash is kept: save it now)",
+        err=True,
+    )
+
+
+@token.command(name="remove")
+@click.argument("name")
+@click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False), required=True)
+@at_the_edge
+def token_remove(name: str, tokens_file: str) -> None:
+    """Revoke NAME's token (a running server refuses it from its next request)."""
+    from web.tokens import remove_token
+
+    remove_token(Path(tokens_file), name)
+    click.echo(f"removed the token of '{name}' from {tokens_file}", err=True)
+
+
 # -- audit grade -----------------------------------------------------------------------
 
 
@@ -1393,20 +1490,32 @@ def _read_checkpoint(path: str, pubkey: str | None, origin: str) -> Any:
     type=click.Path(exists=True, dir_okay=False),
     help="Sign with this Ed25519 signer key (from `ledger keygen`): a C2SP checkpoint note.",
 )
+@click.option(
+    "--known-at",
+    metavar="TIMESTAMP",
+    help="The tree head as it stood then: the last one written by that record time.",
+)
 @pass_context
 @at_the_edge
-def checkpoint(context: Context, output: str | None, force: bool, keyfile: str | None) -> None:
+def checkpoint(
+    context: Context,
+    output: str | None,
+    force: bool,
+    keyfile: str | None,
+    known_at: str | None,
+) -> None:
     """Tree head of the log: size, root hash, time, and the ledger's origin name."""
     from ledger.checkpoints import sign_checkpoint
     from ledger.integrity import checkpoint as tree_head
+    from ledger.integrity import checkpoint_json
 
-    head = tree_head(context.ledger)
+    head = tree_head(context.ledger, when_from(None, known_at).known_at)
     origin = context.ledger.origin
     if keyfile:
         signer = read_text_file(keyfile, "signer key").strip()
         text = sign_checkpoint(head, origin, signer)
     else:
-        text = json.dumps({**head.to_json(), "origin": origin}, indent=2) + "\n"
+        text = json.dumps(checkpoint_json(head, origin), indent=2) + "\n"
     _write_or_echo(context, text, output, force)
 
 
@@ -1545,6 +1654,11 @@ def rebuild_heads(context: Context, checkpoint_file: str | None, pubkey: str | N
     help="Prove against this checkpoint's tree (default: the whole log now).",
 )
 @click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), help="Verifier key.")
+@click.option(
+    "--known-at",
+    metavar="TIMESTAMP",
+    help="Prove against the tree head as it stood then (instead of --checkpoint).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print exact JSON.")
 @pass_context
 @at_the_edge
@@ -1553,16 +1667,22 @@ def prove(
     position: int,
     checkpoint_file: str | None,
     pubkey: str | None,
+    known_at: str | None,
     as_json: bool,
 ) -> None:
     """Inclusion proof of the event at POSITION against a checkpoint."""
+    from ledger.integrity import checkpoint as tree_head
     from ledger.integrity import prove as inclusion
 
+    if known_at and checkpoint_file:
+        raise click.UsageError("give --checkpoint or --known-at, not both")
     against = (
         _read_checkpoint(checkpoint_file, pubkey, context.ledger.origin)
         if checkpoint_file
         else None
     )
+    if known_at:
+        against = tree_head(context.ledger, when_from(None, known_at).known_at)
     proof = inclusion(context.ledger, position, against).to_json()
     if as_json:
         click.echo(json.dumps(proof, indent=2))

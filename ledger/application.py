@@ -89,6 +89,19 @@ class LoggedEvent:
     def record(self) -> dict[str, Any]:
         return self.event.record
 
+    def to_json(self) -> dict[str, Any]:
+        """The entry as `ledger log --json` and the web API's log show it (CLI.md)."""
+        return {
+            "position": self.entry.position,
+            "recorded_at": self.entry.recorded_at,
+            "recorded_by": self.event.recorded_by,
+            "stream": str(self.entry.stream),
+            "version": self.entry.version,
+            "type": self.type,
+            "data": self.record,
+            "hash": self.entry.leaf_hash.hex(),
+        }
+
 
 class StoreRegistry:
     """The `Registry` port over the event store, seen from inside the write transaction.
@@ -286,14 +299,21 @@ class Ledger(Application):
         assert isinstance(event, Recorded)
         return event
 
-    def log(self, after: int = 0, limit: int | None = None) -> Iterator[LoggedEvent]:
+    def log(
+        self, after: int = 0, limit: int | None = None, known_at: str | None = None
+    ) -> Iterator[LoggedEvent]:
         """The raw log in order, decoded; streams a page at a time.
 
         Each row is rehashed before it is shown beside its leaf hash, and refused
-        (TamperingDetected, naming its position) if it no longer matches.
+        (TamperingDetected, naming its position) if it no longer matches. With `known_at`
+        (a record-time stamp), only the events recorded by then: record time only grows
+        along the log (each write's stamp is after the last), so they are a prefix of it
+        and the walk stops at the first event recorded later.
         """
         for count, entry in enumerate(self.recorder.iter_log(after=after)):
-            if limit is not None and count >= limit:
+            if (limit is not None and count >= limit) or (
+                known_at is not None and entry.recorded_at > known_at
+            ):
                 return
             entry.vouched()
             event = self.decode(entry.stream, entry.version, entry.topic, entry.state)

@@ -63,14 +63,18 @@ class Verification:
         return not self.problems
 
 
-def checkpoint(app: Ledger) -> Checkpoint:
+def checkpoint(app: Ledger, known_at: str | None = None) -> Checkpoint:
     """The tree head of the whole log as committed by the last write (no rehashing).
 
     Refused when the last head does not cover the log (heads deleted or altered): a
     checkpoint is something people sign and publish, and must never commit to a tree
-    the ledger did not write.
+    the ledger did not write. With `known_at` (a record-time stamp), the head as it stood
+    then: the checkpoint a client fetched at that moment, which later proofs can be
+    checked against (a proof recomputes its root from the leaves).
     """
     head = app.recorder.check_heads(refusing="no checkpoint is made of it")
+    if known_at is not None:
+        head = app.recorder.tree_head(known_at=known_at)
     return Checkpoint(size=head.size, root=head.root, timestamp=head.recorded_at or "")
 
 
@@ -161,6 +165,11 @@ def _report_heads(result: Verification, heads: dict[int, TreeHead], start: int) 
             result.size + 1,
             f"the last tree head says {max(beyond)} events, the log holds {result.size}",
         )
+
+
+def checkpoint_json(head: Checkpoint, origin: str) -> dict[str, object]:
+    """What `ledger checkpoint` prints and the web API's checkpoint answers."""
+    return {**head.to_json(), "origin": origin}
 
 
 def verify(app: Ledger, against: Checkpoint | None = None) -> Verification:

@@ -25,7 +25,15 @@ from yaml.resolver import Resolver
 from ledger.errors import RecordError
 from ledger.records import Record, validate_record
 
-__all__ = ["STDIN", "STDIN_NAME", "RawRecord", "iter_records", "read_file", "read_records"]
+__all__ = [
+    "STDIN",
+    "STDIN_NAME",
+    "RawRecord",
+    "iter_records",
+    "read_content",
+    "read_file",
+    "read_records",
+]
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -112,19 +120,40 @@ def _decode(content: bytes, file: str) -> str:
         ) from None
 
 
-def _sniff(text: str) -> list[RawRecord]:
+def _sniff(text: str, file: str = STDIN_NAME) -> list[RawRecord]:
     start = text.lstrip()
     if start.startswith("["):
         try:
-            return _read_json(text, STDIN_NAME)
+            return _read_json(text, file)
         except RecordError as json_error:
             try:
-                return _read_yaml(text, STDIN_NAME)
+                return _read_yaml(text, file)
             except RecordError:
                 raise json_error from None
     if start.startswith("{"):
-        return _read_jsonl(text, STDIN_NAME)
-    return _read_yaml(text, STDIN_NAME)
+        return _read_jsonl(text, file)
+    return _read_yaml(text, file)
+
+
+def read_content(
+    content: bytes, name: str, fmt: str | None = None
+) -> list[tuple[RawRecord, Record]]:
+    """Records sent whole rather than in a file (a web request's body), validated.
+
+    `fmt` is ``yaml``, ``json`` or ``jsonl``; None guesses it as for standard input.
+    Every refusal names `name` where an import names the file.
+    """
+    text = _decode(content, name)
+    if fmt is None:
+        raws = _sniff(text, name)
+    else:
+        reader = _READERS.get(f".{fmt}")
+        if reader is None:
+            raise RecordError(
+                f"cannot read the format {fmt!r}: expected yaml, json or jsonl", file=name
+            )
+        raws = reader(text, name)
+    return list(_validated(raws))
 
 
 # --- YAML ---------------------------------------------------------------------------

@@ -252,9 +252,12 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         """Serialise writers before anything is read that a write will depend on."""
         self._lock_table(session)
 
-    def tree_head(self, session: Session | None = None) -> TreeHead:
-        """The latest tree head (empty tree when nothing was ever written)."""
+    def tree_head(self, session: Session | None = None, known_at: str | None = None) -> TreeHead:
+        """The latest tree head (empty tree when nothing was ever written); with `known_at`,
+        the latest one written by then."""
         query = select(self.heads_table).order_by(self.heads_table.c.size.desc()).limit(1)
+        if known_at is not None:
+            query = query.where(self.heads_table.c.recorded_at <= known_at)
         if session is None:
             with self.transaction(commit=False) as s:
                 row = s.execute(query).first()

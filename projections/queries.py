@@ -10,8 +10,9 @@ up to the log, then reads in one snapshot.
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -50,6 +51,21 @@ class When:
 
     as_of: date = field(default_factory=lambda: datetime.now(UTC).date())
     known_at: str | None = None  # a fixed-width record-time stamp (ledger.dates.format_timestamp)
+
+    @classmethod
+    def parse(cls, as_of: str | None = None, known_at: str | None = None) -> When:
+        """Both axes from what a person typed (the CLI's options, the web's parameters).
+
+        Raises ValueError with the message both front ends show.
+        """
+        from ledger.dates import format_timestamp, parse_as_of, parse_known_at
+
+        kwargs: dict[str, Any] = {}
+        if as_of:
+            kwargs["as_of"] = parse_as_of(as_of)
+        if known_at:
+            kwargs["known_at"] = format_timestamp(parse_known_at(known_at))
+        return cls(**kwargs)
 
 
 SNAPSHOT_ATTEMPTS = 50
@@ -141,15 +157,19 @@ class Queries:
         self.engine = database.engine_for(url)
         self._schema_checked = False
         self._ledger: Ledger | None = None
+        # One catch-up at a time per process: a server answers from many threads, and
+        # they share this one write side (other processes are kept out by the database).
+        self.writing = threading.RLock()
 
     @property
     def ledger(self) -> Ledger:
         """The write side, opened on first need (which refuses a missing or other schema)."""
-        if self._ledger is None:
-            from ledger.application import Ledger
+        with self.writing:
+            if self._ledger is None:
+                from ledger.application import Ledger
 
-            self._ledger = Ledger(self.url, create=False)
-            self._schema_checked = True
+                self._ledger = Ledger(self.url, create=False)
+                self._schema_checked = True
         return self._ledger
 
     def _check_schema(self) -> None:
@@ -179,7 +199,8 @@ class Queries:
             if behind and not caught_up:
                 from projections.catchup import catch_up
 
-                catch_up(self.ledger)
+                with self.writing:
+                    catch_up(self.ledger)
                 caught_up = True
                 continue
             time.sleep(0.05)
@@ -586,6 +607,30 @@ class Queries:
             "posts": posts,
             "occurrences": self.timeline(when, actor=actor["id"]),
         }
+
+    def names(self, ids: Iterable[str], when: When | None = None) -> dict[str, str]:
+        """Display names of the actors, agreements and sources these ids name, by id.
+
+        For pages that show ids (as every answer does) beside what a reader calls them;
+        ids that name nothing are left out.
+        """
+        when = when or When()
+        r = models.registry
+        keys = sorted({str(i).casefold() for i in ids if i})
+        found: dict[str, str] = {}
+        with self.snapshot() as session:
+            for start in range(0, len(keys), 500):
+                rows = session.execute(
+                    select(r.c.id, r.c.record).where(
+                        r.c.namespace.in_(("actor", "agreement", "source")),
+                        r.c.key.in_(keys[start : start + 500]),
+                        self._registered(when),
+                    )
+                )
+                for row in rows:
+                    record = json.loads(row.record)
+                    found[row.id] = record.get("name") or record.get("title") or row.id
+        return found
 
     def sources(self, ids: Sequence[str], when: When | None = None) -> dict[str, dict[str, Any]]:
         """Source records by id, for reports that cite them."""

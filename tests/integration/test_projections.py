@@ -114,6 +114,28 @@ def test_ids_are_looked_up_without_regard_to_case(example: Queries) -> None:
     assert ids(example.timeline(actor="LBN")) == ids(example.timeline(actor="lbn"))
 
 
+def test_names_gives_what_readers_call_each_id_and_skips_unknown_ones(example: Queries) -> None:
+    found = example.names(["irq", "ali-larijani", MOU, "peregraf-2025-08-14", "nobody", ""])
+    assert found == {
+        "IRQ": "Iraq",
+        "ali-larijani": "Ali Larijani",
+        MOU: "Iraq–Iran security memorandum of understanding",
+        "peregraf-2025-08-14": example.sources(["peregraf-2025-08-14"])["peregraf-2025-08-14"][
+            "title"
+        ],
+    }
+    assert example.names(["IRQ"], When(known_at="2000-01-01T00:00:00.000000Z")) == {}
+
+
+def test_when_parse_reads_both_axes_as_the_cli_options_do() -> None:
+    assert When.parse("2025-08-10", "2026-01-01") == When(
+        as_of=date(2025, 8, 10), known_at="2026-01-01T23:59:59.999999Z"
+    )
+    assert When.parse(None, None).known_at is None
+    with pytest.raises(ValueError, match="is not a valid day"):
+        When.parse("2025-02-30")
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -1,0 +1,332 @@
+"""`ledger serve` under load on the loopback, beside the CLI's wall time for the same answer.
+
+``python -m benchmarks.serve --size 100000 [--engine sqlite|postgres] [--clients 1 8 32]``
+
+Builds (or reuses) the benchmark ledger of `benchmarks.generator`, starts the real server
+(``ledger serve`` in a child process, 127.0.0.1 only), and for each question of
+`benchmarks.run.QUERIES` and each number of concurrent clients sends at most
+``--requests`` requests, for at most ``--seconds`` seconds, over keep-alive connections,
+one client thread each. It reports p50 and p99 latency, requests per second and errors,
+and the server's resident memory after each phase, beside the median wall time of the
+same question asked of ``ledger … --json`` (a process per answer).
+
+Two servers are measured: as started by default (answers kept until the log grows, so a
+repeated question costs one indexed read of the log's head) and with
+``--cache-entries 0``, where every request runs its query. Results are printed as
+Markdown and saved as JSON under ``benchmarks/data/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from benchmarks.generator import BENCH_AGREEMENT, DATA, generate
+from benchmarks.run import LEDGER, PYTHON, QUERIES, machine, measure
+
+PATHS = {
+    "agreement": f"/api/agreements/{BENCH_AGREEMENT}",
+    "endorsements": f"/api/agreements/{BENCH_AGREEMENT}/endorsements",
+    "timeline --agreement": f"/api/timeline?agreement={quote(BENCH_AGREEMENT)}",
+    "agreement --as-of": f"/api/agreements/{BENCH_AGREEMENT}?as_of=1990-01-01",
+}
+
+
+def ledger_url(engine: str, size: int) -> str:
+    """The benchmark ledger, imported and caught up once, then reused across runs."""
+    if engine == "sqlite":
+        path = DATA / f"serve-{size}.db"
+        url = f"sqlite:///{path}"
+        if path.exists():
+            return url
+    else:
+        import psycopg
+
+        name = f"ledger_serve_{size}"
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as db:
+            if db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                return url
+            db.execute(f"CREATE DATABASE {name}")
+    records = generate(size)
+    print(f"importing {records} into {url} …", file=sys.stderr, flush=True)
+    measure([PYTHON, "-m", "benchmarks.steps", "import", url, str(records)])
+    measure([LEDGER, "--db", url, "agreements", "--json"])  # catches the read models up
+    return url
+
+
+def cache_option(entries: int) -> list[str]:
+    return ["--cache-entries", str(entries)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Server:
+    def __init__(self, url: str, cache_entries: int) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [LEDGER, "--db", url, "serve", "--port", str(self.port), *cache_option(cache_entries)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self.get("/api/checkpoint")
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("ledger serve did not start") from None
+                time.sleep(0.2)
+
+    def get(self, path: str) -> bytes:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        connection.request("GET", path)
+        body = connection.getresponse().read()
+        connection.close()
+        return body
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def load(port: int, path: str, clients: int, requests: int, seconds: float) -> dict[str, Any]:
+    """`clients` threads on keep-alive connections share `requests`, stopping at `seconds`."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    remaining = [requests]
+    deadline = time.monotonic() + seconds
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while True:
+            with lock:
+                if remaining[0] <= 0 or time.monotonic() > deadline:
+                    break
+                remaining[0] -= 1
+            start = time.perf_counter()
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as error:
+                status = 0
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                with lock:
+                    errors.append(repr(error))
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies.append(elapsed)
+                if status != 200:
+                    errors.append(f"status {status}")
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": len(errors),
+        "p50": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "rps": len(latencies) / took,
+    }
+
+
+def bench(
+    engine: str, size: int, clients: list[int], requests: int, seconds: float, repeat: int
+) -> dict[str, Any]:
+    url = ledger_url(engine, size)
+    result: dict[str, Any] = {"engine": engine, "occurrences": size, "cli": {}, "servers": {}}
+    for name, args in QUERIES.items():
+        runs = [measure([LEDGER, "--db", url, *args])["wall"] for _ in range(repeat)]
+        result["cli"][name] = statistics.median(runs)
+        print(f"[{engine} {size}] CLI {name}: {result['cli'][name]:.3f} s", file=sys.stderr)
+    for label, entries in (("kept answers (default)", 1024), ("no cache", 0)):
+        server = Server(url, entries)
+        phases: dict[str, Any] = {"rss_start_mb": rss_mb(server.process.pid), "cells": {}}
+        try:
+            for name, path in PATHS.items():
+                expected = json.loads(server.get(path))  # warm, and check it is the CLI's answer
+                cli = json.loads(
+                    subprocess.run(
+                        [LEDGER, "--db", url, *QUERIES[name]], check=True, capture_output=True
+                    ).stdout
+                )
+                if expected != cli:
+                    raise RuntimeError(f"{path}: the server's answer differs from the CLI's")
+                for count in clients:
+                    cell = load(server.port, path, count, requests, seconds)
+                    phases["cells"][f"{name} × {count}"] = cell
+                    print(
+                        f"[{engine} {size} {label}] {name} × {count}: {brief(cell)}",
+                        file=sys.stderr,
+                    )
+            phases["rss_end_mb"] = rss_mb(server.process.pid)
+        finally:
+            server.stop()
+        result["servers"][label] = phases
+    return result
+
+
+def on_day(path: str, n: int) -> str:
+    day = date(1960, 1, 1) + timedelta(days=n)
+    return f"{path}{'&' if '?' in path else '?'}as_of={day.isoformat()}"
+
+
+def soak(url: str, requests: int, clients: int, days: int = 2048) -> dict[str, Any]:
+    """Memory over many requests: the four questions on `days` different days, shuffled
+    (more questions than answers kept, so they are evicted as they go), the server's
+    resident memory sampled ten times."""
+    server = Server(url, 1024)
+    samples = [rss_mb(server.process.pid)]
+    done = 0
+    errors = 0
+    try:
+        step = max(1, requests // 10)
+        while done < requests:
+            questions = list(PATHS.values())
+            paths = [
+                on_day(questions[n % len(questions)], random.randrange(days))
+                for n in range(min(step, requests - done))
+            ]
+            cell = _many(server.port, paths, clients)
+            errors += cell
+            done += len(paths)
+            samples.append(rss_mb(server.process.pid))
+            print(f"[soak] {done} requests: {samples[-1]:.0f} MB", file=sys.stderr, flush=True)
+    finally:
+        server.stop()
+    return {"requests": done, "errors": errors, "rss_mb": samples}
+
+
+def _many(port: int, paths: list[str], clients: int) -> int:
+    """Send `paths` over `clients` keep-alive connections; the number of failures."""
+    queue = list(reversed(paths))
+    lock = threading.Lock()
+    failures = [0]
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                path = queue.pop()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                with lock:
+                    failures[0] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures[0]
+
+
+def brief(cell: dict[str, Any]) -> str:
+    return (
+        f"p50 {cell['p50'] * 1000:.2f} ms, p99 {cell['p99'] * 1000:.2f} ms, "
+        f"{cell['rps']:.0f}/s, {cell['errors']} errors"
+    )
+
+
+def markdown(result: dict[str, Any], clients: list[int]) -> str:
+    lines = [f"### {result['engine']}, {result['occurrences']:,} occurrences", ""]
+    for label, phases in result["servers"].items():
+        lines += [
+            f"Server: {label}; resident memory {phases['rss_start_mb']:.0f} MB at start, "
+            f"{phases['rss_end_mb']:.0f} MB after every phase.",
+            "",
+            "| question | CLI wall | clients | p50 | p99 | p50/CLI | p99/CLI | req/s | errors |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name in PATHS:
+            cli = result["cli"][name]
+            for count in clients:
+                c = phases["cells"][f"{name} × {count}"]
+                lines.append(
+                    f"| {name} | {cli * 1000:.0f} ms | {count} | {c['p50'] * 1000:.2f} ms | "
+                    f"{c['p99'] * 1000:.2f} ms | 1/{cli / c['p50']:.0f} | 1/{cli / c['p99']:.0f} | "
+                    f"{c['rps']:.0f} | {c['errors']} |"
+                )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--requests", type=int, default=2000, help="per question and clients")
+    parser.add_argument("--seconds", type=float, default=30.0, help="at most, per cell")
+    parser.add_argument("--repeat", type=int, default=5, help="CLI runs per question (median)")
+    parser.add_argument(
+        "--soak", type=int, default=0, help="then this many requests on new days (memory)"
+    )
+    parser.add_argument("--soak-days", type=int, default=2048, help="distinct days in the soak")
+    parser.add_argument("--soak-only", action="store_true", help="only the memory soak")
+    args = parser.parse_args()
+    DATA.mkdir(exist_ok=True)
+    if args.soak_only:
+        found = soak(ledger_url(args.engine, args.size), args.soak, 8, args.soak_days)
+        print(json.dumps(found))
+        return
+    result = bench(args.engine, args.size, args.clients, args.requests, args.seconds, args.repeat)
+    if args.soak:
+        result["soak"] = soak(ledger_url(args.engine, args.size), args.soak, 8, args.soak_days)
+    result["machine"] = machine()
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    (DATA / f"serve-{args.engine}-{args.size}-{stamp}.json").write_text(
+        json.dumps(result, indent=2)
+    )
+    print("Machine: " + "; ".join(f"{k} {v}" for k, v in result["machine"].items()) + "\n")
+    print(markdown(result, args.clients))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("LEDGER_USER", "bench")
+    main()

@@ -1,0 +1,216 @@
+"""`ledger serve`'s JSON API against the CLI's `--json`, on SQLite and PostgreSQL.
+
+Issue 14. The server runs as a real process on a free loopback port; each answer is
+compared with what `ledger … --json` prints for the same question on the same ledger,
+so the two front ends cannot drift apart. Refusals carry the CLI's messages.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+
+import pytest
+from cli_support import EXAMPLE, invoke, json_of
+from serve_support import Server, running_server
+
+MOU = "iq-ir-security-mou-2025"
+
+
+@pytest.fixture(scope="module")
+def served(shared_url: str) -> Iterator[tuple[str, Server]]:
+    """The example on each engine, and a server over it (these tests only read)."""
+    invoke(shared_url, ["import", EXAMPLE])
+    with running_server(shared_url) as server:
+        yield shared_url, server
+
+
+QUESTIONS = [  # (API path, the same question to `ledger`)
+    ("/api/agreements", "agreements"),
+    (
+        "/api/agreements?status=signed&as_of=2025-08-12",
+        "agreements --status signed --as-of 2025-08-12",
+    ),
+    (
+        "/api/agreements?party=irn&known_at=2100-01-01",
+        "agreements --party irn --known-at 2100-01-01",
+    ),
+    ("/api/agreements?status=SIGNED", "agreements --status SIGNED"),
+    (f"/api/agreements/{MOU}", f"agreement {MOU}"),
+    (f"/api/agreements/{MOU}?as_of=2025-08-10", f"agreement {MOU} --as-of 2025-08-10"),
+    (f"/api/agreements/{MOU}?as_of=2025-08-12", f"agreement {MOU} --as-of 2025-08-12"),
+    (f"/api/agreements/{MOU.upper()}", f"agreement {MOU.upper()}"),
+    (f"/api/agreements/{MOU}/endorsements", f"endorsements {MOU}"),
+    (
+        f"/api/agreements/{MOU}/endorsements?as_of=2025-08-12",
+        f"endorsements {MOU} --as-of 2025-08-12",
+    ),
+    ("/api/timeline", "timeline"),
+    ("/api/timeline?actor=ali-larijani", "timeline --actor ali-larijani"),
+    (
+        f"/api/timeline?agreement={MOU}&as_of=2025-08-12",
+        f"timeline --agreement {MOU} --as-of 2025-08-12",
+    ),
+    ("/api/timeline?kind=signing", "timeline --kind signing"),
+    ("/api/timeline?from=2025-08-13&to=2025-08-20", "timeline --from 2025-08-13 --to 2025-08-20"),
+    ("/api/actors/ali-larijani", "actor ali-larijani"),
+    ("/api/actors/IRQ?as_of=2025-08-01", "actor IRQ --as-of 2025-08-01"),
+    ("/api/log?from_position=5&limit=7", "log --from-position 5 --limit 7"),
+    ("/api/timeline?actor=IRQ&include_parts=true", "timeline --actor IRQ --include-parts"),
+    ("/api/timeline?from=2025-08&to=2025-08", "timeline --from 2025-08 --to 2025-08"),
+    ("/api/log?known_at=2000-01-01", "log --known-at 2000-01-01"),
+    ("/api/sources", "sources"),
+    ("/api/sources/peregraf-2025-08-14", "source peregraf-2025-08-14"),
+    ("/api/search?q=larijani", "search larijani"),
+    (
+        "/api/search?q=memorandum%20baghdad&limit=3&as_of=2025-08-12",
+        "search 'memorandum baghdad' --limit 3 --as-of 2025-08-12",
+    ),
+    (
+        "/api/changes?since=2000-01-01&until=2100-01-01",
+        "changes --since 2000-01-01 --until 2100-01-01",
+    ),
+    (
+        "/api/changes?since=2000-01-01&until=2100-01-01&as_of=2025-08-10",
+        "changes --since 2000-01-01 --until 2100-01-01 --as-of 2025-08-10",
+    ),
+    ("/api/checkpoint", "checkpoint"),
+    ("/api/prove/3", "prove 3"),
+]
+
+
+@pytest.mark.parametrize(("path", "command"), QUESTIONS, ids=[q[0] for q in QUESTIONS])
+def test_every_api_answer_is_the_cli_json_answer_to_the_same_question(
+    served: tuple[str, Server], path: str, command: str
+) -> None:
+    url, server = served
+    reply = server.get(path)
+    assert reply.status == 200, reply.text
+    assert reply.headers["content-type"] == "application/json"
+    words = shlex.split(command)
+    expected = json_of(invoke(url, words if words[0] == "checkpoint" else [*words, "--json"]))
+    assert reply.json() == expected
+    assert server.get(path).json() == expected  # a kept answer is the same answer
+
+
+def test_the_whole_log_pages_through_link_headers_to_exactly_the_cli_log(
+    served: tuple[str, Server],
+) -> None:
+    url, server = served
+    entries, path = [], "/api/log?limit=10"
+    while path:
+        reply = server.get(path)
+        entries += reply.json()
+        link = reply.headers.get("link")
+        path = link[1 : link.index(">")] if link else ""
+    assert entries == json_of(invoke(url, ["log", "--json"]))
+
+
+def test_checkpoint_and_proof_as_known_at_a_moment_are_the_cli_answers(
+    served: tuple[str, Server],
+) -> None:
+    url, server = served
+    stamp = server.get("/api/checkpoint").json()["timestamp"]
+    assert server.get(f"/api/checkpoint?known_at={stamp}").json() == json_of(
+        invoke(url, ["checkpoint", "--known-at", stamp])
+    )
+    assert server.get("/api/checkpoint?known_at=2000-01-01").json()["size"] == 0
+    assert server.get(f"/api/prove/2?known_at={stamp}").json() == json_of(
+        invoke(url, ["prove", "2", "--known-at", stamp, "--json"])
+    )
+
+
+REFUSALS = [
+    ("/api/agreements/no-such-treaty", "agreement no-such-treaty", 404),
+    ("/api/agreements/no-such-treaty/endorsements", "endorsements no-such-treaty", 404),
+    ("/api/actors/nobody", "actor nobody", 404),
+    ("/api/timeline?actor=nobody", "timeline --actor nobody", 404),
+    (f"/api/agreements/{MOU}?known_at=2000-01-01", f"agreement {MOU} --known-at 2000-01-01", 404),
+    ("/api/prove/9999", "prove 9999", 422),
+    ("/api/sources/no-such-source", "source no-such-source", 404),
+    ("/api/agreements/iq-ir-security-mou", "agreement iq-ir-security-mou", 404),
+    ("/api/timeline?kind=signings", "timeline --kind signings", 422),
+    ("/api/agreements?status=inforce", "agreements --status inforce", 422),
+    ("/api/agreements?party=russia", "agreements --party russia", 404),
+    ("/api/search?q=%2B%2B", "search ++", 422),
+]
+
+
+@pytest.mark.parametrize(("path", "command", "status"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_refusals_carry_the_cli_message_and_a_status_that_says_why(
+    served: tuple[str, Server], path: str, command: str, status: int
+) -> None:
+    url, server = served
+    reply = server.get(path)
+    assert reply.status == status
+    result = invoke(url, command.split(), expect=1)
+    assert reply.json()["error"] == result.stderr.strip().removeprefix("Error: ")
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "message"),
+    [
+        (f"/api/agreements/{MOU}?as_of=2025-13-01", "as_of", "is not a valid day"),
+        (f"/api/agreements/{MOU}?known_at=yesterday", "known_at", "yesterday"),
+        ("/api/timeline?from=August", "from", "August"),
+        ("/api/timeline?actr=ali-larijani", "actr", "unknown parameter 'actr'"),
+        ("/api/checkpoint?as_of=2025-01-01", "as_of", "this question takes: known_at"),
+        ("/api/log?limit=many", "limit", "limit"),
+        ("/api/prove/0", "position", "position"),
+    ],
+)
+def test_a_bad_parameter_is_422_naming_it(
+    served: tuple[str, Server], path: str, parameter: str, message: str
+) -> None:
+    _url, server = served
+    reply = server.get(path)
+    assert reply.status == 422, reply.text
+    assert reply.json()["parameter"] == parameter
+    assert message in reply.json()["error"]
+
+
+def test_a_bad_day_is_refused_with_the_message_the_cli_gives(served: tuple[str, Server]) -> None:
+    url, server = served
+    reply = server.get(f"/api/agreements/{MOU}?as_of=2025-02-30")
+    cli = invoke(url, ["agreement", MOU, "--as-of", "2025-02-30"], expect=2)
+    assert reply.json()["error"] in cli.stderr
+
+
+def test_the_openapi_description_lists_every_question(served: tuple[str, Server]) -> None:
+    _url, server = served
+    spec = server.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) >= {
+        "/api/agreements",
+        "/api/agreements/{agreement_id}",
+        "/api/agreements/{agreement_id}/endorsements",
+        "/api/timeline",
+        "/api/actors/{actor_id}",
+        "/api/log",
+        "/api/checkpoint",
+        "/api/prove/{position}",
+        "/api/sources",
+        "/api/sources/{source_id}",
+        "/api/search",
+        "/api/changes",
+        "/api/records",
+    }
+    names = {p["name"] for p in spec["paths"]["/api/timeline"]["get"]["parameters"]}
+    assert names == {
+        *("actor", "include_parts", "agreement", "kind", "from", "to", "as_of", "known_at")
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/agreements", "/api/nothing", "/", f"/agreements/{MOU}", "/static/style.css", "/audit"],
+)
+def test_every_response_carries_a_strict_content_security_policy(
+    served: tuple[str, Server], path: str
+) -> None:
+    _url, server = served
+    policy = server.get(path).headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'none'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy

@@ -1,0 +1,75 @@
+"""Running the application: uvicorn on the loopback unless told otherwise.
+
+With ``workers`` above 1, uvicorn starts that many processes, each building the
+application from the environment (`from_environment`): each has its own engine, write
+side and kept answers, and the database serialises their catch-ups and writes as it
+does for any processes (a CLI import beside a server, two servers).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+ENV_URL, ENV_TOKENS, ENV_CACHE = "LEDGER_SERVE_DB", "LEDGER_SERVE_TOKENS", "LEDGER_SERVE_CACHE"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def from_environment() -> FastAPI:
+    """The application each worker process builds (uvicorn's factory)."""
+    from web.app import create_app
+
+    tokens = os.environ.get(ENV_TOKENS)
+    return create_app(
+        os.environ[ENV_URL],
+        tokens=Path(tokens) if tokens else None,
+        cache_entries=int(os.environ.get(ENV_CACHE, "1024")),
+    )
+
+
+def serve(
+    url: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    tokens: Path | None = None,
+    cache_entries: int = 1024,
+    workers: int = 1,
+    log_level: str = "info",
+) -> None:
+    """Serve the ledger at `url` until interrupted (Ctrl-C stops it cleanly)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    app = create_app(url, tokens=tokens, cache_entries=cache_entries)
+    app.state.service.ledger  # noqa: B018 - open (or refuse) the ledger before the first request
+    if workers <= 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+        return
+    os.environ[ENV_URL] = url
+    os.environ[ENV_CACHE] = str(cache_entries)
+    if tokens is not None:
+        os.environ[ENV_TOKENS] = str(tokens)
+    uvicorn.run(
+        "web.server:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        server_header=False,
+    )

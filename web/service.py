@@ -1,0 +1,98 @@
+"""What every request shares: one read side, one write side, the tokens, the log's head.
+
+A server answers from many threads at once; they share one `Queries` (so one engine and
+its connection pool per database, no set-up per request) and its one write side, which
+catches up the read models under a lock: one writer at a time in this process, and the
+database's own lock against every other process (a CLI import, another server).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ledger import database
+from projections.queries import Queries
+from web.errors import Unauthorized, WritesOff
+from web.tokens import Tokens
+
+if TYPE_CHECKING:
+    from ledger.application import ImportResult, Ledger
+
+#: What a request body may hold: an import of this size belongs to `ledger import`.
+MAX_BODY = 16 * 1024 * 1024
+BODY_NAME = "request body"
+HEAD_QUERY = f"SELECT max(id) FROM {database.log_table.name}"
+
+
+class Service:
+    def __init__(self, url: str, *, tokens: Path | None = None) -> None:
+        self.url = url
+        self.queries = Queries(url)
+        self.tokens = Tokens(tokens) if tokens is not None else None
+        self._head_lock = threading.Lock()
+        self._head_connection: Any = None
+        self._head_raw: Any = None
+
+    @property
+    def ledger(self) -> Ledger:
+        """The write side, shared (opened once, on first need)."""
+        return self.queries.ledger
+
+    def head(self) -> int:
+        """The log's last position: one indexed read, made before answers are reused.
+
+        Asked on every request, so it skips SQLAlchemy's connection and transaction
+        machinery (about a millisecond a time): one connection of its own, outside the
+        pool, in autocommit, where each SELECT sees the latest commit.
+        """
+        with self._head_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._head_connection is None:
+                        raw = self.queries.engine.raw_connection()
+                        connection = raw.driver_connection
+                        raw.detach()  # its own: never handed to a query, never counted
+                        self._head_raw = raw
+                        if self.queries.engine.dialect.name == "postgresql":
+                            connection.autocommit = True  # type: ignore[union-attr]
+                        self._head_connection = connection
+                    cursor = self._head_connection.cursor()
+                    try:
+                        cursor.execute(HEAD_QUERY)
+                        row = cursor.fetchone()
+                    finally:
+                        cursor.close()
+                    return int(row[0] or 0) if row else 0
+                except Exception:
+                    self._head_connection = None  # a server restart, a dropped link: reopen
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
+
+    def writer(self, authorization: str | None) -> str:
+        """Who a write is recorded as: the name of the bearer token, or a refusal."""
+        if self.tokens is None:
+            raise WritesOff(
+                "this server does not accept writes: start it with --allow-writes --tokens FILE"
+            )
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("a write needs an 'Authorization: Bearer TOKEN' header")
+        holder = self.tokens.holder(token.strip())
+        if holder is None:
+            raise Unauthorized("unknown token: ask for one made by `ledger token add NAME`")
+        return holder
+
+    def write(self, content: bytes, fmt: str | None, recorded_by: str) -> ImportResult:
+        """Records in the interchange format, entered exactly as `ledger import` enters them:
+        the same validation, one transaction, all or nothing, the same messages."""
+        from ledger.reading import read_content
+        from projections.catchup import catch_up
+
+        records = read_content(content, BODY_NAME, fmt)
+        with self.queries.writing:
+            result = self.ledger.import_records(records, recorded_by)
+            catch_up(self.ledger)
+        return result
