@@ -674,6 +674,26 @@ def record(ctx: click.Context, kind: str) -> None:
     )
 
 
+def _kinds() -> tuple[str, ...]:
+    from ledger.vocabulary import KINDS
+
+    return KINDS
+
+
+@main.command(name="format")
+@click.argument("kind", type=Closed(_kinds()), required=False, metavar="[KIND]")
+def format_(kind: str | None) -> None:
+    """The interchange format's reference: every kind, field, date form and rule, with
+    examples; or one KIND's fields and an example.
+
+    Generated from the validator's own declarations, so it always matches what `import`
+    and `record` accept.
+    """
+    from ledger.reference import render
+
+    click.echo(render(kind), nl=False)
+
+
 def parse_fields(kind: str, args: list[str]) -> dict[str, Any]:
     """`--name value` pairs into a record; repeated names make lists."""
     raw: dict[str, Any] = {"kind": kind}

@@ -63,10 +63,6 @@ class TamperingDetected(LedgerError):
     """The stored log, its tree heads or its read models are not what the ledger wrote."""
 
 
-class ConflictError(LedgerError):
-    """An id is already taken by different content; the analyst should send a correction."""
-
-
 class SchemaError(LedgerError):
     """The database schema is missing, outdated, or newer than this program."""
 

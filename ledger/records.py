@@ -51,6 +51,7 @@ __all__ = [
     "apply_correction",
     "field_names",
     "list_field_names",
+    "model_of",
     "required_field_names",
     "validate_record",
 ]
@@ -533,6 +534,12 @@ def list_field_names(kind: str) -> tuple[str, ...]:
         for name, info in model.model_fields.items()
         if get_origin(info.annotation) is list
     )
+
+
+def model_of(kind: str) -> type[BaseModel]:
+    """The pydantic model that checks records of `kind`: its fields and validators are the
+    declarations the format's reference (`ledger.reference`) is generated from."""
+    return _MODELS[kind]
 
 
 _OCCURRENCE_FIELDS = frozenset(

@@ -57,7 +57,6 @@ from ledger.merkle import HASH_SIZE, CompactRange, leaf_hash
 #: json's C encoder of one string, escaping everything outside ASCII (lone surrogates too).
 _json_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
-EVENTS_TABLE = "ledger_events"
 HEADS_SUFFIX = "_merkle"
 
 #: Tables the ledger owns besides the library's; Alembic creates them (see alembic/).

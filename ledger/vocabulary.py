@@ -250,13 +250,3 @@ class Record:
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of `data`: equal content, equal digest."""
         return hashlib.sha256(canonical_json(self.data).encode("utf-8")).hexdigest()
-
-
-def effective_span(record: Record) -> DateSpan | None:
-    """When an occurrence takes effect: a withdrawal's `effective` date, else its `date`.
-
-    The default is not written into `data`, so a record says only what the analyst said.
-    """
-    if record.kind == "withdrawal" and record.data.get("effective"):
-        return parse_date(record.data["effective"])
-    return record.span

@@ -71,11 +71,6 @@ def positions(app: Ledger, names: Iterable[str] | None = None) -> dict[str, int]
     return {p.name: tracking.max_tracking_id(p.name) or 0 for p in _selected(names)}
 
 
-def is_stale(app: Ledger) -> bool:
-    head = app.recorder.max_notification_id() or 0
-    return min(positions(app).values()) < head
-
-
 def catch_up(
     app: Ledger,
     names: Iterable[str] | None = None,

@@ -1,137 +1,85 @@
 """Fixtures shared by every layer: fresh ledgers on SQLite and on PostgreSQL.
 
-The same integration and end-to-end tests run against both engines. PostgreSQL tests
-skip, saying why, only where no server answers (set LEDGER_TEST_PG to point elsewhere);
-each test gets a database of its own, cloned from a migrated template for speed.
+The same integration, end-to-end and reliability tests run against both engines through
+one parametrisation, `engine_name`; PostgreSQL tests skip, saying why, only where no server
+answers (set LEDGER_TEST_PG to point elsewhere). Every test gets databases of its own —
+SQLite files in its own tmp path, PostgreSQL copies of a migrated template of its own
+pytest process (tests/engines.py) — so tests run side by side under pytest-xdist.
+`engine_name` is module-scoped so that a module's `shared_url` ledger (built once per
+module and engine) and its tests' own databases are on the same engine.
 """
 
 from __future__ import annotations
 
-import atexit
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pace
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "ledger" / "examples" / "iraq-iran-2025.yaml"
-PG_URL = os.environ.get("LEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-# One template per test session: sessions running side by side must not share it.
-TEMPLATE = f"ledger_test_template_{os.getpid()}"
-
-_pg_state: dict[str, object] = {}
+from engines import ENGINES, POSTGRES, fresh_database, sqlite_file_url
 
 
-def _pg_admin_dsn(database: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    url = make_url(PG_URL).set(database=database)
-    return url.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
+def pytest_configure(config: pytest.Config) -> None:
+    """The fast path (`-m "not slow"`) also runs the property tests on fewer examples."""
+    pace.THOROUGH = "not slow" not in (config.option.markexpr or "")
 
 
-def _pg_available() -> str | None:
-    """None when PostgreSQL answers, else the reason it does not."""
-    if "reason" in _pg_state:
-        return _pg_state["reason"]  # type: ignore[return-value]
-    reason: str | None = None
-    try:
-        import psycopg
-
-        with psycopg.connect(_pg_admin_dsn("test"), connect_timeout=3, autocommit=True):
-            pass
-    except ImportError:
-        reason = "psycopg is not installed (pip install '.[postgres]')"
-    except Exception as error:  # any failure to connect means: no server here
-        reason = f"no PostgreSQL server reachable at {PG_URL}: {error.__class__.__name__}"
-    _pg_state["reason"] = reason
-    return reason
-
-
-def _pg_template() -> None:
-    if _pg_state.get("template"):
-        return
-    import psycopg
-
-    from ledger.database import dispose_engines, engine_for
-    from ledger.schema import upgrade
-
-    with psycopg.connect(_pg_admin_dsn("test"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {TEMPLATE}")
-    template_url = PG_URL.rsplit("/", 1)[0] + f"/{TEMPLATE}"
-    upgrade(engine_for(template_url))
-    dispose_engines()
-    _pg_state["template"] = True
-    atexit.register(_drop_template)
-
-
-def _drop_template() -> None:
-    import psycopg
-
-    try:
-        with psycopg.connect(_pg_admin_dsn("test"), autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
-    except Exception:  # the server may be gone at exit; a leftover template is harmless
-        pass
+@pytest.fixture(scope="module", params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """The engine under test: each test using a database runs once per engine."""
+    if request.param == "postgres":
+        reason = POSTGRES.unavailable()
+        if reason:
+            pytest.skip(reason)
+    return request.param
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    """A new SQLite file, for tests of what only SQLite does."""
     from ledger.database import dispose_engines
 
-    yield f"sqlite:///{tmp_path / 'ledger.db'}"
+    yield sqlite_file_url(tmp_path)
     dispose_engines()
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    reason = _pg_available()
+    """A new PostgreSQL database at the head revision, for tests of what only it does."""
+    reason = POSTGRES.unavailable()
     if reason:
         pytest.skip(reason)
-    import psycopg
-
-    from ledger.database import dispose_engines
-
-    _pg_template()
-    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_pg_admin_dsn("test"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    dispose_engines()
-    with psycopg.connect(_pg_admin_dsn("test"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database("postgres", Path()) as url:
+        yield url
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest) -> str:
+@pytest.fixture
+def db_url(engine_name: str, request: pytest.FixtureRequest) -> str:
     """A fresh, empty ledger database on each engine."""
-    return request.getfixturevalue(f"{request.param}_url")
+    return request.getfixturevalue(f"{engine_name}_url")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request: pytest.FixtureRequest) -> Iterator[str]:
+@pytest.fixture
+def fresh_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
     """A database with nothing in it at all, not even an Alembic version table."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("sqlite_url")
-        return
-    # postgres_url's database is already migrated; a sibling made from template0 is empty.
-    from sqlalchemy.engine import make_url
+    with fresh_database(engine_name, tmp_path, empty=True) as url:
+        yield url
 
-    from ledger.database import dispose_engines
 
-    sibling = make_url(request.getfixturevalue("postgres_url"))
-    admin = sibling.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"ledger_fresh_{uuid.uuid4().hex[:12]}"
-    import psycopg
+@pytest.fixture
+def another_db_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
+    """A second ledger database on the same engine as `db_url`, empty until a ledger
+    opens it and makes its schema, as a user's new ledger is: not a copy of the test
+    template, so it gets its own origin (migration 0007 names each new ledger)."""
+    with fresh_database(engine_name, tmp_path, empty=True) as url:
+        yield url
 
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
-    yield sibling.set(database=name).render_as_string(hide_password=False)
-    dispose_engines()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+@pytest.fixture(scope="module")
+def shared_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database per module and engine, for tests that never write to it."""
+    with fresh_database(engine_name, tmp_path_factory.mktemp("shared")) as url:
+        yield url
 
 
 @pytest.fixture

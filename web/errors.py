@@ -7,7 +7,7 @@ there, a status code here.
 
 from __future__ import annotations
 
-from ledger.errors import ConflictError, LedgerError, RecordError, RetryableError, SchemaError
+from ledger.errors import LedgerError, RecordError, RetryableError, SchemaError
 from ledger.integrity import TamperingDetected
 from projections.queries import NotFound
 
@@ -39,7 +39,6 @@ STATUSES: tuple[tuple[type[LedgerError], int], ...] = (
     (Unauthorized, 401),
     (WritesOff, 403),
     (TooLarge, 413),
-    (ConflictError, 409),
     (RetryableError, 503),
     (SchemaError, 503),
     (TamperingDetected, 500),

@@ -18,8 +18,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-LAPTOP = (1280, 900)
-PHONE = (390, 844)
 
 
 def _find(*names: str) -> str | None:

@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 from cli_support import EXAMPLE, invoke
-from conftest import LAPTOP, PHONE
 from serve_support import Server, running_server
 
 MOU = "iq-ir-security-mou-2025"
 SIGNATORIES = ("qasim-al-araji", "ali-larijani")
+
+# Window sizes (a name imported from `conftest` is whichever conftest was loaded last).
+LAPTOP = (1280, 900)
+PHONE = (390, 844)
 
 
 @pytest.fixture(scope="module")

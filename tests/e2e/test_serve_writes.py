@@ -170,6 +170,7 @@ def test_a_refused_write_writes_nothing_and_says_what_ledger_import_says(
         assert size_of(server) == size
 
 
+@pytest.mark.slow  # a concurrency trial: run by CI, left out of the fast path
 def test_concurrent_writes_are_serialised_and_lose_nothing(seeded: str, tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -239,6 +240,7 @@ def test_a_malformed_tokens_file_or_name_is_refused_naming_it(tmp_path: Path) ->
     assert "no token named 'nobody'" in result.stderr
 
 
+@pytest.mark.slow  # a concurrency trial: run by CI, left out of the fast path
 def test_worker_processes_each_see_a_write_made_through_any_of_them(
     seeded: str, tmp_path: Path
 ) -> None:

@@ -1,4 +1,5 @@
-"""Fixtures of the reliability suite: each test runs once per engine, on databases of its own."""
+"""Fixtures of the reliability suite: each test runs once per engine (tests/conftest.py's
+`engine_name`), on databases of its own."""
 
 from __future__ import annotations
 
@@ -6,32 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability_support import PG_URL, Databases, pg_admin
-
-_reason: dict[str, str | None] = {}
-
-
-def postgres_unavailable() -> str | None:
-    """None when PostgreSQL answers, else why not (the suite then skips, saying so)."""
-    if "pg" not in _reason:
-        try:
-            import psycopg
-
-            with psycopg.connect(pg_admin(), connect_timeout=3, autocommit=True):
-                pass
-            _reason["pg"] = None
-        except Exception as error:  # no driver or no server: skip, never fail
-            _reason["pg"] = f"no PostgreSQL at {PG_URL}: {error.__class__.__name__}"
-    return _reason["pg"]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine_name(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres":
-        reason = postgres_unavailable()
-        if reason:
-            pytest.skip(reason)
-    return request.param
+from reliability_support import Databases
 
 
 @pytest.fixture

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from engines import POSTGRES
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 REPO = Path(__file__).resolve().parents[2]
-PG_URL = os.environ.get("LEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 STATES = ["IRQ", "IRN", "USA", "LBN", "TUR", "SYR", "JOR", "SAU", "EGY", "QAT", "OMN", "KWT"]
 STANCES = ["support", "oppose", "clarify", "reaffirm", "deny", "condemn", "neutral"]
@@ -248,35 +248,6 @@ def assert_clean_refusal(result: Any, *named: str) -> None:
 # --- databases -----------------------------------------------------------------------
 
 
-def pg_admin(database: str = "test") -> str:
-    url = make_url(PG_URL).set(database=database)
-    return url.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
-
-
-def pg_url(name: str) -> str:
-    return PG_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def pg_create(template: str | None = None) -> str:
-    """A new database (empty, or a copy of `template`); returns its name."""
-    import psycopg
-
-    name = f"ledger_rel_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin(), autocommit=True) as conn:
-        if template:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        else:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def pg_drop(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(pg_admin(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @dataclass
 class Databases:
     """Per-engine creation and cloning of ledger databases for trials."""
@@ -289,9 +260,9 @@ class Databases:
         if self.engine == "sqlite":
             path = self.folder / f"{uuid.uuid4().hex[:8]}.db"
             return f"sqlite:///{path}"
-        name = pg_create()
-        self.created.append(name)
-        return pg_url(name)
+        url = POSTGRES.create()
+        self.created.append(url)
+        return url
 
     def clone(self, url: str) -> str:
         """A copy of a ledger no process has open (engines disposed)."""
@@ -302,9 +273,9 @@ class Databases:
                 if Path(f"{source}{suffix}").exists():
                     shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
             return f"sqlite:///{target}"
-        name = pg_create(template=make_url(url).database)
-        self.created.append(name)
-        return pg_url(name)
+        copy = POSTGRES.create(template=make_url(url).database)
+        self.created.append(copy)
+        return copy
 
     def drop(self, url: str) -> None:
         if self.engine == "sqlite":
@@ -312,14 +283,13 @@ class Databases:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         else:
-            name = make_url(url).database or ""
-            pg_drop(name)
-            if name in self.created:
-                self.created.remove(name)
+            POSTGRES.drop(url)
+            if url in self.created:
+                self.created.remove(url)
 
     def drop_all(self) -> None:
-        for name in list(self.created):
-            pg_drop(name)
+        for url in list(self.created):
+            POSTGRES.drop_soon(url)
         self.created.clear()
 
 

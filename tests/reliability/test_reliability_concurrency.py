@@ -43,6 +43,9 @@ from reliability_support import (
     write_records,
 )
 
+#: Concurrency trials: run by CI (the README's command), left out of the fast path.
+pytestmark = pytest.mark.slow
+
 WRITERS = 4
 ROUNDS = 2
 OWN = 1000  # occurrences only one file holds (plus every 50th amended)
@@ -125,7 +128,6 @@ def _import_until_done(url: str, path: Path, first: subprocess.Popen[bytes]) -> 
     return attempts
 
 
-@pytest.mark.slow
 def test_four_concurrent_importers_lose_nothing_and_readers_never_see_half_an_import(
     databases: Databases, tmp_path: Path
 ) -> None:

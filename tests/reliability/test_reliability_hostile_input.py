@@ -28,14 +28,15 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pace import examples
 from reliability_support import Databases, assert_clean_refusal, ledger_state
 
 from ledger import reading
 from ledger.errors import RecordError
 from ledger.records import KINDS, MAX_TEXT, field_names
 
-EXAMPLES = 500
-PG_EXAMPLES = 60
+EXAMPLES = examples(500)
+PG_EXAMPLES = examples(60)
 SETTINGS: dict[str, Any] = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -22,7 +22,6 @@ from ledger.vocabulary import (
     Reference,
     actors_of,
     canonical_json,
-    effective_span,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "ledger" / "examples" / "iraq-iran-2025.yaml"
@@ -411,18 +410,6 @@ def test_an_occurrence_has_the_span_of_its_date() -> None:
         "[2025-08-11..2025-08-13]", dt.date(2025, 8, 11), dt.date(2025, 8, 13)
     )
     assert validate_record(VALID["actor"]).span is None
-
-
-def test_a_withdrawal_takes_effect_on_its_effective_date() -> None:
-    record = validate_record(with_("withdrawal", date="2025-05", effective="2026-05"))
-    span = effective_span(record)
-    assert span is not None and span.earliest == dt.date(2026, 5, 1)
-
-
-def test_a_withdrawal_without_effective_date_takes_effect_on_its_date() -> None:
-    record = validate_record(with_("withdrawal", date="2025-05"))
-    assert "effective" not in record.data
-    assert effective_span(record) == record.span
 
 
 def test_a_post_cannot_end_before_it_starts() -> None:
