@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from ledger.application import ImportResult, Ledger
     from projections.queries import Queries, When
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,20 +29,31 @@ EXAMPLE = Path(__file__).parent / "ledger" / "examples" / "iraq-iran-2025.yaml"
 
 
 class Context:
-    """Opens the ledger only when a command needs it, so `--help` stays instant."""
+    """Opens the ledger only when a command needs it, so `--help` stays instant.
+
+    `ledger` never creates a ledger (a typo in a path must not yield empty answers);
+    `writer`, for init, import and record, creates one on first use.
+    """
 
     def __init__(self, url: str, user: str | None) -> None:
         self.url = url
         self.user = user
         self._ledger: Ledger | None = None
 
-    @property
-    def ledger(self) -> Ledger:
+    def _open(self, *, create: bool) -> Ledger:
         if self._ledger is None:
             from ledger.application import Ledger
 
-            self._ledger = Ledger(self.url)
+            self._ledger = Ledger(self.url, create=create)
         return self._ledger
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._open(create=False)
+
+    @property
+    def writer(self) -> Ledger:
+        return self._open(create=True)
 
     @property
     def queries(self) -> Queries:
@@ -50,28 +61,77 @@ class Context:
 
         return Queries(self.url)
 
+    def protected_files(self) -> list[Path]:
+        """The ledger's own files, which `-o` never writes over."""
+        from ledger.database import sqlite_file
+        from ledger.outputs import ledger_files
+
+        try:
+            return ledger_files(sqlite_file(self.url))
+        except Exception:  # an unparsable URL names no file; the command says so itself
+            return []
+
 
 def printable(message: str) -> str:
-    """A message that any terminal can show: a lone surrogate from hostile input is escaped
-    rather than left to raise UnicodeEncodeError while the error itself is printed."""
-    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+    """A message that any terminal shows as one line: long values cut, control characters
+    and lone surrogates from hostile input escaped rather than printed raw."""
+    from ledger.display import message as one_line
+
+    return one_line(message)
+
+
+#: Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
 
 
 def at_the_edge(func: F) -> F:
-    """Turn the ledger's own errors into clean exit-1 messages, never tracebacks."""
+    """Turn the ledger's own errors, and a database that cannot be opened, into clean
+    exit-1 messages; Ctrl-C into exit 130 saying what was written. Never a traceback:
+    anything else is a bug and is left to show itself."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ledger.errors import LedgerError
-
         try:
             return func(*args, **kwargs)
-        except LedgerError as error:
-            raise click.ClickException(printable(str(error))) from None
-        except KeyError as error:  # unknown projection names and the like
-            raise click.ClickException(str(error.args[0] if error.args else error)) from None
+        except click.ClickException as error:  # a bad option value, echoed: cut it short
+            from ledger.display import message
+
+            error.message = message(error.message, keep_lines=True)
+            raise
+        except Exception as error:
+            reason = _reason(error)
+            if reason is None:
+                raise  # a bug: let it show itself
+            raise click.ClickException(printable(reason)) from None
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: nothing was written", err=True)
+            sys.exit(INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _reason(error: BaseException) -> str | None:
+    """What the user is told about one of the ledger's errors or a database's; None for
+    anything else (a bug)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger.database import explain
+    from ledger.errors import LedgerError
+
+    if isinstance(error, LedgerError):
+        return str(error)
+    if isinstance(error, UnicodeEncodeError) and isinstance(error.object, str):
+        # Bytes that are not UTF-8 on the command line arrive as lone surrogates.
+        around = error.object[max(0, error.start - 20) : error.end + 20]
+        return f"a value given is not UTF-8 text ({around!r}); give it as UTF-8"
+    # eventsourcing wraps the database's errors in its own; it is loaded only by writers.
+    persistence = sys.modules.get("eventsourcing.persistence")
+    wrapped = persistence is not None and isinstance(error, persistence.PersistenceError)
+    if wrapped or isinstance(error, SQLAlchemyError):
+        context = click.get_current_context(silent=True)
+        found = context.find_object(Context) if context else None
+        return str(explain(error, found.url if found else ""))
+    return None
 
 
 class Closed(click.Choice):
@@ -115,6 +175,16 @@ def output_options(func: F) -> F:
         show_default=True,
         help="A table sized to the terminal, exact JSON, or CSV.",
     )(wrapper)  # type: ignore[return-value]
+
+
+def output_file_options(func: F) -> F:
+    """`-o FILE` and `--force`, the same for every command that writes a file."""
+    func = click.option(
+        "--force", is_flag=True, help="Replace FILE if it exists (never the ledger itself)."
+    )(func)
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False), help="Write to this file."
+    )(func)
 
 
 def time_options(func: F) -> F:
@@ -172,8 +242,10 @@ def emit(
     if output == "json":
         # Indented for a person at a terminal; one line for a program (json's C encoder
         # does not indent, and the pure-Python one took ~10 % of a query's time).
+        from ledger.display import json_text
+
         indent = 2 if sys.stdout.isatty() else None
-        click.echo(json.dumps(data, indent=indent, ensure_ascii=False, default=str))
+        click.echo(json_text(data, indent=indent))
     elif output == "csv":
         write_csv(data if rows is None else rows, columns)
     else:
@@ -186,12 +258,14 @@ def write_csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> N
     import csv
     import io
 
+    from ledger.display import visible
+
     columns = columns or (list(rows[0]) if rows else [])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in columns])
+        writer.writerow([visible(_cell(row.get(column)), keep_lines=True) for column in columns])
     click.echo(buffer.getvalue(), nl=False)
 
 
@@ -234,9 +308,11 @@ def print_table(
     columns are left out (in that order, said in a caption); when it still cannot, each
     row is printed as lines of "column: value".
     """
+    from ledger.display import visible
+
     rows = list(rows)
     width = terminal_width()
-    cells = [{c: _cell(row.get(c)) for c in columns} for row in rows]
+    cells = [{c: visible(_cell(row.get(c))) for c in columns} for row in rows]
     kept = list(columns)
     left_out: list[str] = []
     plan = _widths(cells, kept, rows, width)
@@ -259,7 +335,9 @@ def print_table(
         if left_out
         else None
     )
-    table = Table(title=title, caption=caption)
+    # Text objects are never parsed as Rich markup: `Pact [/bold]` or `[link=…]` in record
+    # text is shown as typed (cells are shown with `visible`, so no control sequence runs).
+    table = Table(title=Text(visible(title)) if title else None, caption=caption)
     for column in kept:
         table.add_column(
             LABELS.get(column, column),
@@ -307,12 +385,16 @@ def _widths(
 
 
 def say(line: str) -> None:
-    """A line of prose sized to the terminal: wrapped between words, ids kept whole."""
+    """A line of prose sized to the terminal: wrapped between words, ids kept whole, and
+    control characters from record text shown, not run."""
     import textwrap
 
+    from ledger.display import visible
+
     width = terminal_width()
+    text = visible(line)
     click.echo(
-        textwrap.fill(line, width=max(width, 20), break_on_hyphens=False, subsequent_indent="  ")
+        textwrap.fill(text, width=max(width, 20), break_on_hyphens=False, subsequent_indent="  ")
     )
 
 
@@ -353,7 +435,29 @@ def _cell(value: Any) -> str:
 # -- the group --------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ShortUsageErrors:
+    """Usage errors echo what was typed; a 5,000-digit value is cut, control characters
+    shown, before click prints the message."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        from ledger.display import message
+
+        try:
+            return super().make_context(*args, **kwargs)  # type: ignore[misc]
+        except click.ClickException as error:
+            error.message = message(error.message, keep_lines=True)
+            raise
+
+
+class LedgerCommand(_ShortUsageErrors, click.Command):
+    pass
+
+
+class LedgerGroup(_ShortUsageErrors, click.Group):
+    command_class = LedgerCommand
+
+
+@click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     envvar="LEDGER_DB",
@@ -428,9 +532,10 @@ def accept_group_options_after_commands(group: click.Group) -> None:
 @at_the_edge
 def init(context: Context, origin: str | None) -> None:
     """Create or upgrade the schema (Alembic); safe to repeat."""
-    from ledger.database import engine_for
+    from ledger.database import engine_for, require_ledger
     from ledger.schema import current_revision, upgrade
 
+    require_ledger(context.url, create=True)
     engine = engine_for(context.url)
     before = current_revision(engine)
     upgrade(engine)
@@ -453,11 +558,9 @@ def init(context: Context, origin: str | None) -> None:
 def import_(context: Context, files: tuple[str, ...]) -> None:
     """Import FILES (.yaml, .json, .jsonl; - for stdin) in one transaction: all or nothing."""
     from ledger.reading import iter_records
-    from projections.catchup import catch_up
 
     items = iter_records(files, sys.stdin)
-    result = context.ledger.import_records(items, context.user)
-    catch_up(context.ledger)
+    result = write_then_catch_up(context, lambda ledger: ledger.import_records(items, context.user))
     click.echo(
         f"{result.added} added, {result.unchanged} already in the ledger"
         + (f" (positions {result.first_position}–{result.last_position})" if result.added else ""),
@@ -465,7 +568,54 @@ def import_(context: Context, files: tuple[str, ...]) -> None:
     )
 
 
-class RecordCommand(click.Command):
+CATCH_UP_LATER = "the read models will catch up at the next query"
+
+
+def _records(count: int) -> str:
+    return f"{count} record{'' if count == 1 else 's'} imported"
+
+
+def write_then_catch_up(context: Context, write: Callable[[Ledger], ImportResult]) -> ImportResult:
+    """Write, then bring the read models up to date, saying what happened if stopped.
+
+    Ctrl-C before the commit: nothing written (exit 130, at the edge). After the commit
+    (during catch-up): what was imported, and that the read models catch up at the next
+    query (exit 130). If the catch-up fails for any other reason (a cut connection, a
+    full disk, tampered read models) the import still stands and the message says so,
+    with the reason, but the command exits 1: something needs the user's attention, and
+    running the same import again is harmless (it adds nothing).
+    """
+    from ledger.application import ImportInterrupted
+    from projections.catchup import catch_up
+
+    ledger = context.writer
+    try:
+        result = write(ledger)
+    except ImportInterrupted as stop:
+        if stop.certain:
+            click.echo(f"\ninterrupted: {_records(stop.result.added)}; {CATCH_UP_LATER}", err=True)
+        else:
+            click.echo(
+                f"\ninterrupted while the import of {stop.result.added} records was committing; "
+                "whether it went through is unknown: run the same import again (it adds "
+                "nothing twice)",
+                err=True,
+            )
+        sys.exit(INTERRUPTED)
+    try:
+        catch_up(ledger)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: {_records(result.added)}; {CATCH_UP_LATER}", err=True)
+        sys.exit(INTERRUPTED)
+    except Exception as error:  # the import stands whatever stopped the catch-up
+        reason = _reason(error) or f"{type(error).__name__}: {error}"
+        raise click.ClickException(
+            printable(f"{_records(result.added)}; {CATCH_UP_LATER} (catching up failed: {reason})")
+        ) from None
+    return result
+
+
+class RecordCommand(LedgerCommand):
     """`record --help` ends with every kind and its fields, read from the validator's own
     declarations (`ledger.records`) when help is asked for, so the two cannot drift."""
 
@@ -501,23 +651,25 @@ def record(ctx: click.Context, kind: str) -> None:
     (--signatories '[{"actor": "IRQ"}]'). Dashes in field names may stand for
     underscores (--on-behalf-of).
     """
+    from ledger.display import visible
     from ledger.errors import RecordError
     from ledger.records import validate_record
-    from projections.catchup import catch_up
 
     context: Context = ctx.obj
-    raw = parse_fields(kind, ctx.args)
     try:
+        raw = parse_fields(kind, ctx.args)
         item = validate_record(raw)
+        result = write_then_catch_up(
+            context, lambda ledger: ledger.import_records([(None, item)], context.user)
+        )
     except RecordError as error:
         raise error.located(file="command line") from None
-    try:
-        result = context.ledger.import_records([(None, item)], context.user)
-    except RecordError as error:
-        raise error.located(file="command line") from None
-    catch_up(context.ledger)
     click.echo(
-        f"recorded {item.kind} '{item.id}'" if result.added else f"'{item.id}' is already recorded",
+        visible(
+            f"recorded {item.kind} '{item.id}'"
+            if result.added
+            else f"'{item.id}' is already recorded"
+        ),
         err=True,
     )
 
@@ -559,7 +711,7 @@ def parse_fields(kind: str, args: list[str]) -> dict[str, Any]:
             value = args[i + 1]
             i += 1
         i += 1
-        parsed = _field_value(value)
+        parsed = _field_value(name, value)
         if name in raw:
             if name not in repeated:
                 raw[name] = [raw[name]]
@@ -570,12 +722,17 @@ def parse_fields(kind: str, args: list[str]) -> dict[str, Any]:
     return raw
 
 
-def _field_value(value: str) -> Any:
+def _field_value(name: str, value: str) -> Any:
+    from ledger.errors import RecordError
+    from ledger.reading import json_value
+
     if value[:1] in "[{":
         try:
-            return json.loads(value)
+            return json_value(value)
         except json.JSONDecodeError:
-            return value
+            return value  # text that happens to start with a bracket
+        except ValueError as error:
+            raise RecordError(f"refused JSON: {error}", field=name) from None
     return value
 
 
@@ -989,9 +1146,21 @@ def change_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 LOG_COLUMNS = ["position", "recorded_at", "recorded_by", "type", "id", "hash"]
 
 
+#: The largest log position either engine can store (a signed 64-bit integer).
+MAX_POSITION = 2**63 - 1
+
+
 @main.command()
-@click.option("--from-position", type=int, default=1, show_default=True, help="First position.")
-@click.option("--limit", type=click.IntRange(min=0), help="At most this many events.")
+@click.option(
+    "--from-position",
+    type=click.IntRange(max=MAX_POSITION),
+    default=1,
+    show_default=True,
+    help="First position.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=0, max=MAX_POSITION), help="At most this many events."
+)
 @click.option(
     "--known-at", metavar="TIMESTAMP", help="Only events recorded by then (as in queries)."
 )
@@ -1026,7 +1195,11 @@ def log(
 
 @main.command()
 @click.option("--projection", "names", multiple=True, help="Only this projection (repeatable).")
-@click.option("--to-position", type=click.IntRange(min=0), help="Stop at this log position.")
+@click.option(
+    "--to-position",
+    type=click.IntRange(min=0, max=MAX_POSITION),
+    help="Stop at this log position.",
+)
 @pass_context
 @at_the_edge
 def replay(context: Context, names: tuple[str, ...], to_position: int | None) -> None:
@@ -1034,22 +1207,36 @@ def replay(context: Context, names: tuple[str, ...], to_position: int | None) ->
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from projections.catchup import positions
     from projections.catchup import replay as rebuild
 
-    with Progress(
+    ledger = context.ledger
+    positions(ledger, names or None)  # an unknown name is refused before the bar is drawn
+    progress = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=False,
-    ) as progress:
-        task = progress.add_task("replaying", total=None)
+    )
+    tasks: list[Any] = []
 
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+    def advance(done: int, total: int) -> None:
+        # The bar appears once the rebuild is under way, so a refusal stays one line.
+        if not tasks:
+            progress.start()
+            tasks.append(progress.add_task("replaying", total=total))
+        progress.update(tasks[0], completed=done, total=total)
 
-        reached = rebuild(context.ledger, names or None, upto=to_position, progress=advance)
+    try:
+        reached = rebuild(ledger, names or None, upto=to_position, progress=advance)
+    except KeyboardInterrupt:
+        progress.stop()
+        click.echo(f"\ninterrupted: the rebuild stopped part way; {CATCH_UP_LATER}", err=True)
+        sys.exit(INTERRUPTED)
+    finally:
+        progress.stop()
     for name, position in reached.items():
         click.echo(f"{name}: at position {position}", err=True)
 
@@ -1075,49 +1262,46 @@ def export_format(fmt: str | None, output: str | None) -> str:
     type=Closed(("yaml", "json", "jsonl")),
     help="yaml, json or jsonl (default: from the -o file's extension, else yaml).",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File.")
+@output_file_options
 @pass_context
 @at_the_edge
-def export(context: Context, fmt: str | None, output: str | None) -> None:
+def export(context: Context, fmt: str | None, output: str | None, force: bool) -> None:
     """The ledger in the interchange format; round-trips through import."""
     from ledger.exporting import write_records
 
     fmt = export_format(fmt, output)
-
-    stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
-    try:
-        write_records(context.ledger.export(), fmt, stream)
-    finally:
-        if output:
-            stream.close()
+    records = context.ledger.export()
+    if output:
+        write_output(context, output, force, lambda stream: write_records(records, fmt, stream))
+    else:
+        write_records(records, fmt, sys.stdout)
 
 
 @main.command()
 @click.option(
     "--db-file",
     type=click.Path(dir_okay=False),
-    default="demo-ledger.db",
-    show_default=True,
-    help="The fresh SQLite file to build (replaced if it exists), unless --db is given.",
+    help="A new SQLite file to build the demo ledger in (refused if it exists); "
+    "default: demo-ledger.db in a new temporary folder.",
 )
 @click.pass_context
 @at_the_edge
-def demo(ctx: click.Context, db_file: str) -> None:
-    """A fresh ledger from the example: the memorandum's state, endorsements, and a timeline."""
+def demo(ctx: click.Context, db_file: str | None) -> None:
+    """A fresh ledger from the example: the memorandum's state, endorsements, and a timeline.
+
+    It always builds a new ledger of its own and never touches --db or $LEDGER_DB, which
+    may be a real, append-only ledger the demo's events must not enter.
+    """
     from ledger.reading import read_records
     from projections.catchup import catch_up
 
-    context: Context = ctx.obj
-    source = ctx.find_root().get_parameter_source("db")
-    if source in (click.core.ParameterSource.DEFAULT, None):
-        from ledger.database import dispose_engines
-
-        dispose_engines()  # a cached connection would keep the old file alive
-        for suffix in ("", "-wal", "-shm"):
-            Path(db_file + suffix).unlink(missing_ok=True)
-        context = Context(f"sqlite:///{db_file}", context.user)
-    result = context.ledger.import_records(read_records(str(EXAMPLE)), context.user or "demo")
-    catch_up(context.ledger)
+    parent: Context = ctx.obj
+    given = (ctx.find_root().get_parameter_source("db"), ctx.get_parameter_source("db"))
+    if any(source not in (click.core.ParameterSource.DEFAULT, None) for source in given):
+        click.echo("the demo builds a ledger of its own; it leaves --db/$LEDGER_DB alone", err=True)
+    context = Context(f"sqlite:///{new_demo_file(db_file)}", parent.user)
+    result = context.writer.import_records(read_records(str(EXAMPLE)), context.user or "demo")
+    catch_up(context.writer)
     click.echo(f"imported {EXAMPLE.name}: {result.added} events into {context.url}\n")
     queries = context.queries
     show_agreement(queries.agreement("iq-ir-security-mou-2025"))
@@ -1130,6 +1314,24 @@ def demo(ctx: click.Context, db_file: str) -> None:
     click.echo()
     rows = queries.timeline(actor="ali-larijani")
     print_table(rows, ["date", "kind", "id", "description"], title="timeline of Ali Larijani")
+    click.echo(f"\nexplore it: ledger --db {context.url} timeline", err=True)
+
+
+def new_demo_file(db_file: str | None) -> Path:
+    """A database file made for the demo: new, never one that exists (nor its -wal/-shm)."""
+    import tempfile
+
+    from ledger.outputs import OutputRefused, create_new, ledger_files
+
+    if db_file is None:
+        return Path(tempfile.mkdtemp(prefix="ledger-demo-")) / "demo-ledger.db"
+    path = Path(db_file)
+    if any(f.exists() or f.is_symlink() for f in ledger_files(path)):
+        raise OutputRefused(f"{db_file} exists; the demo builds a new ledger: name a new file")
+    if not path.parent.is_dir():
+        raise OutputRefused(f"cannot create {db_file}: the folder {path.parent} does not exist")
+    create_new(path, "")  # an empty file is an empty SQLite database, and now it is ours
+    return path
 
 
 # -- the web ------------------------------------------------------------------------
@@ -1252,12 +1454,36 @@ def token_remove(name: str, tokens_file: str) -> None:
 # -- audit grade -----------------------------------------------------------------------
 
 
-def _write_or_echo(text: str, output: str | None) -> None:
+def write_output(context: Context, output: str, force: bool, write: Callable[[Any], None]) -> None:
+    """Write an output file safely (see `ledger.outputs`) and say so on stderr."""
+    from ledger.outputs import write_file
+
+    write_file(output, write, force=force, protected=context.protected_files())
+    click.echo(f"wrote {output}", err=True)
+
+
+def _write_or_echo(context: Context, text: str, output: str | None, force: bool) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        write_output(context, output, force, lambda stream: stream.write(text))
     else:
         click.echo(text, nl=not text.endswith("\n"))
+
+
+def read_text_file(path: str, what: str) -> str:
+    """A small text file given on the command line (a checkpoint, a key), or why not."""
+    from ledger.errors import LedgerError
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise LedgerError(f"{path}: cannot read the {what}: {error.strerror or error}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LedgerError(
+            f"{path}: the {what} is not UTF-8 text (byte 0x{data[error.start]:02x} "
+            f"at offset {error.start})"
+        ) from None
 
 
 def _read_checkpoint(path: str, pubkey: str | None, origin: str) -> Any:
@@ -1266,21 +1492,18 @@ def _read_checkpoint(path: str, pubkey: str | None, origin: str) -> Any:
     from ledger.checkpoints import CheckpointError, open_checkpoint
     from ledger.origin import check_origin
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"{path}: {getattr(error, 'strerror', None) or error}") from None
-    verifier = Path(pubkey).read_text(encoding="utf-8").strip() if pubkey else None
+    text = read_text_file(path, "checkpoint")
+    verifier = read_text_file(pubkey, "verifier key").strip() if pubkey else None
     try:
         checkpoint, found = open_checkpoint(text, verifier)
         check_origin(found, origin, "the checkpoint")
     except CheckpointError as error:
-        raise click.ClickException(f"{path}: {error}") from None
+        raise click.ClickException(printable(f"{path}: {error}")) from None
     return checkpoint
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@output_file_options
 @click.option(
     "--sign",
     "keyfile",
@@ -1295,7 +1518,11 @@ def _read_checkpoint(path: str, pubkey: str | None, origin: str) -> Any:
 @pass_context
 @at_the_edge
 def checkpoint(
-    context: Context, output: str | None, keyfile: str | None, known_at: str | None
+    context: Context,
+    output: str | None,
+    force: bool,
+    keyfile: str | None,
+    known_at: str | None,
 ) -> None:
     """Tree head of the log: size, root hash, time, and the ledger's origin name."""
     from ledger.checkpoints import sign_checkpoint
@@ -1305,11 +1532,11 @@ def checkpoint(
     head = tree_head(context.ledger, when_from(None, known_at).known_at)
     origin = context.ledger.origin
     if keyfile:
-        signer = Path(keyfile).read_text(encoding="utf-8").strip()
+        signer = read_text_file(keyfile, "signer key").strip()
         text = sign_checkpoint(head, origin, signer)
     else:
         text = json.dumps(checkpoint_json(head, origin), indent=2) + "\n"
-    _write_or_echo(text, output)
+    _write_or_echo(context, text, output, force)
 
 
 @main.command()
@@ -1439,7 +1666,7 @@ def rebuild_heads(context: Context, checkpoint_file: str | None, pubkey: str | N
 
 
 @main.command()
-@click.argument("position", type=click.IntRange(min=1))
+@click.argument("position", type=click.IntRange(min=1, max=MAX_POSITION))
 @click.option(
     "--checkpoint",
     "checkpoint_file",
@@ -1497,21 +1724,26 @@ def prove(
 )
 @at_the_edge
 def keygen(name: str, prefix: str | None) -> None:
-    """Make an Ed25519 key pair for signing checkpoints (C2SP note key formats)."""
-    import os
+    """Make an Ed25519 key pair for signing checkpoints (C2SP note key formats).
 
+    Neither file is ever replaced: a lost signer key cannot be made again.
+    """
     from ledger.checkpoints import generate_key
+    from ledger.outputs import OutputRefused, create_new
 
-    signer, verifier = generate_key(name)
     base = Path(prefix or name)
     secret = base.with_name(base.name + ".key")
     public = base.with_name(base.name + ".pub")
-    if secret.exists():
-        raise click.ClickException(f"{secret} exists; not overwriting a key")
-    fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(signer + "\n")
-    public.write_text(verifier + "\n", encoding="utf-8")
+    for path in (secret, public):
+        if path.exists() or path.is_symlink():
+            raise OutputRefused(f"{path} exists; not overwriting a key")
+    signer, verifier = generate_key(name)
+    create_new(secret, signer + "\n", mode=0o600)
+    try:
+        create_new(public, verifier + "\n")
+    except OutputRefused:
+        secret.unlink()  # half a pair is no use; leave the folder as it was
+        raise
     click.echo(f"wrote {secret} (keep it secret) and {public}", err=True)
 
 
@@ -1524,7 +1756,7 @@ def keygen(name: str, prefix: str | None) -> None:
     default="md",
     show_default=True,
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@output_file_options
 @time_options
 @pass_context
 @at_the_edge
@@ -1533,14 +1765,19 @@ def audit(
     agreement_id: str | None,
     fmt: str,
     output: str | None,
+    force: bool,
     as_of: str | None,
     known_at: str | None,
 ) -> None:
     """Audit report of one agreement, or of the whole ledger without ID."""
     from projections.reports import build_report, render
 
+    if output:  # refuse a bad target before the work, not after it
+        from ledger.outputs import check_target
+
+        check_target(output, force=force, protected=context.protected_files())
     report = build_report(context.ledger, agreement_id, when_from(as_of, known_at))
-    _write_or_echo(render(report, fmt), output)
+    _write_or_echo(context, render(report, fmt), output, force)
 
 
 accept_group_options_after_commands(main)

@@ -27,6 +27,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
 from ledger.aggregates import Entry, Known, enter, namespaces_of, stream_id
+from ledger.database import explain, require_ledger
 from ledger.errors import RecordError, RetryableError
 from ledger.events import Corrected, Recorded, Retracted
 from ledger.records import recording_user
@@ -59,6 +60,20 @@ class ImportResult:
     unchanged: int = 0
     first_position: int | None = None
     last_position: int | None = None
+
+
+class ImportInterrupted(KeyboardInterrupt):
+    """Ctrl-C arrived as an import was committing, and the commit went through.
+
+    `result` is what was imported. `certain` is False when the interrupt came during the
+    commit and the ledger could not be asked afterwards whether it had gone through.
+    An interrupt before the commit is a plain KeyboardInterrupt: nothing was written.
+    """
+
+    def __init__(self, result: ImportResult, *, certain: bool = True) -> None:
+        super().__init__(result)
+        self.result = result
+        self.certain = certain
 
 
 @dataclass(frozen=True)
@@ -246,6 +261,7 @@ class Ledger(Application):
     recorder: LedgerRecorder
 
     def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
+        require_ledger(url, create=create)
         super().__init__(
             env={
                 "PERSISTENCE_MODULE": get_topic(LedgerFactory),
@@ -266,12 +282,20 @@ class Ledger(Application):
     def import_records(
         self, items: Iterable[tuple[RawRecord | None, Record]], recorded_by: str | None = None
     ) -> ImportResult:
-        """Enter records in one transaction: all of them, or (on any refusal) none."""
+        """Enter records in one transaction: all of them, or (on any refusal) none.
+
+        Ctrl-C before the commit raises KeyboardInterrupt and nothing is written; one that
+        lands while the commit is under way raises `ImportInterrupted` if the commit went
+        through, which the ledger tells by looking for the transaction's record time.
+        """
         user = recording_user(recorded_by or default_user())
         result = ImportResult()
         iterator = iter(items)
+        info: dict[str, Any] = {}
+        committing = False
         try:
             with self.recorder.transaction(commit=True) as session:
+                info = session.info
                 self.recorder.lock_for_writing(session)
                 registry = StoreRegistry(self, session)
                 while batch := list(islice(iterator, BATCH_SIZE)):
@@ -286,15 +310,25 @@ class Ledger(Application):
                             result.first_position = positions[0]
                         result.last_position = positions[-1]
                     registry.end_batch()
+                committing = True
+        except KeyboardInterrupt:
+            stamp = info.get("ledger_recorded_at")
+            if not committing or stamp is None:
+                raise
+            try:
+                written = self.recorder.committed_at(stamp)
+            except BaseException:  # a second Ctrl-C, or the database gone: cannot tell
+                raise ImportInterrupted(result, certain=False) from None
+            if written:
+                raise ImportInterrupted(result) from None
+            raise
         except IntegrityError as error:
             raise RetryableError(
                 "another writer entered some of these records at the same moment; "
                 "nothing was written: run the same command again"
             ) from error
         except OperationalError as error:
-            raise RetryableError(
-                f"the database is busy ({error}); nothing was written: try again"
-            ) from error
+            raise explain(error, self.url) from error
         return result
 
     def _decide_batch(

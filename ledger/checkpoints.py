@@ -303,7 +303,11 @@ def _parse_body(body: str) -> tuple[Checkpoint, str]:
     origin, size_text, root_text, *extensions = lines[:-1]
     if not origin:
         raise CheckpointError("checkpoint origin line is empty")
-    if not _DECIMAL.fullmatch(size_text) or int(size_text) > _MAX_TREE_SIZE:
+    if (
+        len(size_text) > 20  # past any tree size, and past what int() will parse
+        or not _DECIMAL.fullmatch(size_text)
+        or int(size_text) > _MAX_TREE_SIZE
+    ):
         raise CheckpointError(f"checkpoint size {size_text!r} is not a decimal tree size")
     root = _b64decode(root_text, "checkpoint root")
     if len(root) != HASH_SIZE:
@@ -342,8 +346,11 @@ def open_checkpoint(text: str, verifier_key: str | None = None) -> tuple[Checkpo
             raise CheckpointError("a JSON checkpoint carries no signature; a signed note is needed")
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise CheckpointError(f"checkpoint is not valid JSON: {error}") from None
+        except RecursionError:
+            raise CheckpointError("checkpoint is not valid JSON: nested too deeply") from None
+        except ValueError as error:  # JSONDecodeError, or an integer of over 4300 digits
+            reason = str(error).split(":")[0] if "digits" in str(error) else str(error)
+            raise CheckpointError(f"checkpoint is not valid JSON: {reason}") from None
         checkpoint = Checkpoint.from_json(data)
         origin = data.get("origin")
         if origin is not None and not isinstance(origin, str):

@@ -69,3 +69,20 @@ class SchemaError(LedgerError):
 
 class RetryableError(LedgerError):
     """Another writer held the ledger; nothing was written and the same command may be retried."""
+
+
+class DatabaseUnavailable(LedgerError):
+    """The database could not be opened, reached or written: bad URL, missing folder, a
+    file that is not a database, a server that does not answer, read-only or full media.
+
+    Nothing is the ledger's fault here and nothing was written; the message says which.
+    """
+
+
+class NoLedger(DatabaseUnavailable):
+    """No ledger where one was named: only init, import and record create one, so a typo
+    in a path is never answered with an empty ledger."""
+
+
+class UnknownName(LedgerError):
+    """A name the command line gave (a projection, a format) that the ledger does not know."""

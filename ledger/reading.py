@@ -303,6 +303,16 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
         tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
     if tag == _TAG + "str":
         return event.value
+    if tag == _TAG + "merge":
+        raise _YamlRefused(
+            "invalid YAML: merge keys (<<) are not allowed in ledger files; write the fields out",
+            event.start_mark,
+        )
+    if tag == _TAG + "int" and len(event.value) > MAX_DIGITS:
+        raise _YamlRefused(
+            f"invalid YAML: a number of {len(event.value):,} digits is longer than any field takes",
+            event.start_mark,
+        )
     node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     if tag == _TAG + "timestamp":
         try:
@@ -311,9 +321,7 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
             return event.value  # an impossible day (2021-02-30) is for the date check to explain
     construct = _SCALARS.get(tag)
     if construct is None:
-        raise _YamlRefused(
-            f"invalid YAML: the tag {event.tag!r} is not supported", event.start_mark
-        )
+        raise _YamlRefused(f"invalid YAML: the tag {tag!r} is not supported", event.start_mark)
     try:
         return construct(node)
     except (ValueError, yaml.YAMLError):
@@ -331,8 +339,23 @@ def _check_tag(tag: str | None, kind: str, mark: Mark) -> None:
 # --- JSON ---------------------------------------------------------------------------
 
 
-class _Duplicate(ValueError):
+class _Refused(ValueError):
+    """Valid JSON the ledger will not read."""
+
+
+class _Duplicate(_Refused):
     """A JSON object naming one key twice; the last would silently win."""
+
+
+#: Python refuses to turn longer digit strings into integers (CVE-2020-10735).
+MAX_DIGITS = 4300
+
+
+def _integer(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise _Refused(f"a number of {digits:,} digits is longer than any field takes")
+    return int(text)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -348,7 +371,19 @@ def _no_constant(name: str) -> NoReturn:
     raise _Duplicate(f"{name} is not a number JSON allows")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_int=_integer
+)
+
+
+def json_value(text: str) -> Any:
+    """One JSON value read by the ledger's rules: no repeated keys, no NaN, no numbers past
+    Python's digit limit. `json.JSONDecodeError` for text that is not JSON at all; a
+    `ValueError` saying why for JSON the ledger refuses."""
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise _Refused("the data is nested too deeply") from None
 
 
 def _skip(text: str, position: int) -> int:
@@ -388,7 +423,7 @@ def _read_json(text: str, file: str) -> list[RawRecord]:
                     file=file,
                     line=error.lineno,
                 ) from None
-            except _Duplicate as error:
+            except _Refused as error:
                 raise RecordError(
                     f"invalid JSON: {error}", file=file, index=len(records) + 1, line=start
                 ) from None
@@ -440,7 +475,7 @@ def _jsonl_records(lines: Iterable[tuple[int, str]], file: str) -> Iterator[RawR
                 index=index,
                 line=number,
             ) from None
-        except _Duplicate as error:
+        except _Refused as error:
             raise RecordError(
                 f"invalid JSON: {error}", file=file, index=index, line=number
             ) from None

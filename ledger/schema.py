@@ -2,19 +2,27 @@
 
 The library's own table creation is off; this module upgrades, downgrades and checks
 the schema so that a ledger never writes into a database it does not understand.
+
+Every look at the schema that may lead to changing it holds the schema lock (SQLite's
+write lock, taken by ``BEGIN IMMEDIATE``; a PostgreSQL advisory lock) from reading the
+revision to committing the migration, so four processes opening a new database at once
+create it once: the others wait, then find it current.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from ledger.errors import SchemaError
+from ledger.database import shown
+from ledger.errors import NoLedger, SchemaError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -91,32 +99,52 @@ def known_revisions() -> set[str]:
     return {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
-def current_revision(engine: Engine) -> str | None:
+#: The key of the PostgreSQL advisory lock held while the schema is read and changed.
+SCHEMA_LOCK = 0x6C6564676572  # "ledger"
+
+
+@contextmanager
+def _locked(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the schema lock; committed when the block ends."""
+    with (
+        engine.connect().execution_options(ledger_write=True) as connection,
+        connection.begin(),  # SQLite: BEGIN IMMEDIATE, the write lock up front
+    ):
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        yield connection
+
+
+def _revision(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _revision(connection)
 
 
-def _run(engine: Engine, action: str, revision: str) -> None:
-    current = current_revision(engine)
+def _migrate(connection: Connection, action: str, revision: str) -> None:
+    current = _revision(connection)
     if current is not None and current not in known_revisions():
         raise _newer(current)  # Alembic would only say it cannot locate the revision
     from alembic import command
 
     cfg = _config()
-    with engine.connect().execution_options(ledger_write=True) as connection:
-        cfg.attributes["connection"] = connection
-        getattr(command, action)(cfg, revision)
-        connection.commit()
+    cfg.attributes["connection"] = connection
+    getattr(command, action)(cfg, revision)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    _run(engine, "upgrade", revision)
+    with _locked(engine) as connection:
+        _migrate(connection, "upgrade", revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    _run(engine, "downgrade", revision)
+    with _locked(engine) as connection:
+        _migrate(connection, "downgrade", revision)
 
 
 def _newer(current: str) -> SchemaError:
@@ -127,22 +155,41 @@ def _newer(current: str) -> SchemaError:
 
 
 def ensure_schema(engine: Engine, *, create: bool = True) -> None:
-    """Initialise a fresh database; refuse an outdated or a newer one with a clear message."""
-    current = current_revision(engine)
+    """Initialise a fresh database (only if `create`); refuse an outdated or a newer one.
+
+    The check and the creation happen under the schema lock, in one transaction.
+    """
     head = head_revision()
+    if not create:
+        current = current_revision(engine)
+        if current is None and not _has_ledger_tables(engine):
+            where = shown(engine.url.render_as_string(hide_password=False))
+            raise NoLedger(
+                f"no ledger at {where}: create one with `ledger init` (or `ledger import`)"
+            )
+        _refuse_other(current, head)
+        return
+    with _locked(engine) as connection:
+        current = _revision(connection)
+        if current is None and not _has_ledger_tables(connection):
+            _migrate(connection, "upgrade", "head")
+            return
+    _refuse_other(current, head)
+
+
+def _has_ledger_tables(bind: Engine | Connection) -> bool:
+    return bool(set(inspect(bind).get_table_names()) & {"ledger_events", "ledger_tracking"})
+
+
+def _refuse_other(current: str | None, head: str) -> None:
+    """Say why a schema that is not the newest cannot be used (nothing when it is)."""
     if current == head:
         return
     if current is None:
-        tables = set(inspect(engine).get_table_names())
-        if tables & {"ledger_events", "ledger_tracking"}:
-            raise SchemaError(
-                "this database has ledger tables but no schema version; "
-                "it was not made by `ledger init`"
-            )
-        if not create:
-            raise SchemaError("this database has no ledger schema: run `ledger init`")
-        upgrade(engine)
-        return
+        raise SchemaError(
+            "this database has ledger tables but no schema version; "
+            "it was not made by `ledger init`"
+        )
     if current not in known_revisions():
         raise _newer(current)
     raise SchemaError(

@@ -324,6 +324,14 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             )
         return head
 
+    def committed_at(self, recorded_at: str) -> bool:
+        """Whether the write transaction stamped `recorded_at` committed (its tree head
+        is there: record times name one transaction each)."""
+        t = self.heads_table
+        with self.transaction(commit=False) as session:
+            found = session.execute(select(t.c.size).where(t.c.recorded_at == recorded_at))
+            return found.first() is not None
+
     def _insert_stored_events(
         self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> list[int]:

@@ -22,7 +22,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
-from ledger.errors import TamperingDetected
+from ledger.errors import TamperingDetected, UnknownName
 from projections.projectors import PROJECTIONS, Projection
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _selected(names: Iterable[str] | None) -> list[Projection]:
         return list(PROJECTIONS.values())
     unknown = [n for n in names if n not in PROJECTIONS]
     if unknown:
-        raise KeyError(f"unknown projection {unknown[0]!r}; known: {', '.join(PROJECTIONS)}")
+        raise UnknownName(f"unknown projection {unknown[0]!r}; known: {', '.join(PROJECTIONS)}")
     return [PROJECTIONS[n] for n in names]
 
 

@@ -152,6 +152,7 @@ class Queries:
     """
 
     def __init__(self, url: str) -> None:
+        database.require_ledger(url, create=False)  # a question never creates a ledger
         self.url = url
         self.engine = database.engine_for(url)
         self._schema_checked = False
@@ -162,12 +163,12 @@ class Queries:
 
     @property
     def ledger(self) -> Ledger:
-        """The write side, opened on first need (which creates or refuses the schema)."""
+        """The write side, opened on first need (which refuses a missing or other schema)."""
         with self.writing:
             if self._ledger is None:
                 from ledger.application import Ledger
 
-                self._ledger = Ledger(self.url)
+                self._ledger = Ledger(self.url, create=False)
                 self._schema_checked = True
         return self._ledger
 

@@ -22,6 +22,7 @@ Only the report itself and those small indexes are ever held in memory.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -29,11 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from ledger.aggregates import namespace_of
 from ledger.application import LoggedEvent
 from ledger.checkpoints import Checkpoint
 from ledger.dates import format_timestamp, parse_date
+from ledger.display import json_text, visible
 from ledger.errors import LedgerError, TamperingDetected
 from ledger.events import (
     ActorRegistered,
@@ -579,7 +582,7 @@ def contested_claims(agreement: str, claims: list[dict[str, Any]]) -> list[dict[
 def render(report: dict[str, Any], fmt: str) -> str:
     """The report as Markdown, one standalone HTML file, or JSON (the data as built)."""
     if fmt == "json":
-        return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        return json_text(report, indent=2) + "\n"
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")
     env = _environment(html=fmt == "html")
@@ -597,21 +600,55 @@ def _environment(*, html: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_shown,
     )
     env.filters["md"] = md_cell
+    env.filters["code"] = md_code
     env.filters["jsonline"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
     return env
 
 
+#: Characters that mean something in Markdown inline text, each escaped with a backslash
+#: (`&`, `<`, `>` become entities, so HTML in record text stays text too).
+_MD_ESCAPES = {c: "\\" + c for c in "\\`*_[]#!|~"} | {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+}
+_MD_TABLE = str.maketrans(_MD_ESCAPES)
+
+
+def _one_line(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return visible(" ".join(text.split()))
+
+
+def _shown(value: Any) -> Any:
+    """Every value a template prints: control characters shown as escapes, never raw.
+    Markup (a macro's output, already built from shown values) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value, keep_lines=True)
+    return value
+
+
 def md_cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell, and inert if the Markdown is shown as HTML."""
+    """Record text shown as text in Markdown: inside a table cell, no link, image, emphasis
+    or HTML of its own, and no terminal control sequence if the file is printed."""
     if value is None:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
-    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("`", "\\`")):
-        text = text.replace(raw, safe)
-    return text
+    return _one_line(value).translate(_MD_TABLE)
+
+
+def md_code(value: Any) -> str:
+    """A Markdown code span holding `value` exactly: fenced with one backquote more than the
+    longest run in it, so a backquote in the value cannot close it (``a`b`` → ````a`b````)."""
+    if value is None:
+        return ""
+    text = _one_line(value).replace("|", "\\|")  # a table splits on | even in code spans
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 # --- the SVG timeline -------------------------------------------------------------------
@@ -652,7 +689,9 @@ def timeline_layout(rows: list[dict[str, Any]], width: int = 1100) -> dict[str, 
         return None
     lo, hi = min(days), max(days)
     pad = timedelta(days=max(10, (hi - lo).days // 30))
-    start, end = lo - pad, hi + pad
+    # A margin either side, but never past year 1 or 9999 (`0050` is a valid date).
+    start = lo - pad if lo - date.min > pad else date.min
+    end = hi + pad if date.max - hi > pad else date.max
     span = (end - start).days
     left, right, top, row = 330.0, width - 20.0, 34.0, 22.0
 

@@ -121,6 +121,7 @@ def test_importing_an_export_into_the_same_ledger_adds_nothing(
 def test_an_empty_ledger_exports_something_import_accepts(
     cli: Cli, another_db_url: str, tmp_path: Path
 ) -> None:
+    cli("init")
     for fmt in ("yaml", "json", "jsonl"):
         path = tmp_path / f"empty.{fmt}"
         path.write_text(cli("export", "--format", fmt).stdout, encoding="utf-8")

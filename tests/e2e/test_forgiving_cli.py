@@ -62,6 +62,7 @@ def test_db_and_user_may_follow_the_command_and_win_over_those_before_it(
     import cli as command_line
 
     cli("import", EXAMPLE)
+    invoke(another_db_url, ["init"])  # a ledger too (queries never create one), left empty
     runner = CliRunner()
     after = runner.invoke(command_line.main, ["agreements", "--db", db_url, "--json"], env={})
     assert after.exit_code == 0, after.stderr

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -580,12 +579,10 @@ COMMANDS = sorted(cli_module.main.commands)
 def test_every_command_has_help(name: str) -> None:
     from click.testing import CliRunner
 
-    started = time.perf_counter()
     result = CliRunner().invoke(cli_module.main, [name, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.stdout
     assert (cli_module.main.commands[name].help or "").strip(), f"{name} has no help text"
-    assert time.perf_counter() - started < 5
 
 
 def test_the_group_help_lists_every_command() -> None:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_support import EXAMPLE, Cli, json_of
+from cli_support import EXAMPLE, Cli, invoke, json_of
 
 MOU = "iq-ir-security-mou-2025"
 LARIJANI = [
@@ -100,8 +100,21 @@ def test_a_command_leaves_no_sqlite_write_ahead_log_behind(sqlite_url: str) -> N
 # -- demo ------------------------------------------------------------------------------------
 
 
-def test_demo_prints_the_memorandum_its_endorsements_and_larijanis_timeline(cli: Cli) -> None:
-    out = cli("demo").stdout
+def _demo_url(result: object) -> str:
+    """The database the demo says it built (on stderr: `explore it: ledger --db URL …`)."""
+    found = re.search(r"--db (sqlite:///\S+)", result.stderr)  # type: ignore[attr-defined]
+    assert found, result.stderr  # type: ignore[attr-defined]
+    return found.group(1)
+
+
+def test_demo_prints_the_memorandum_its_endorsements_and_larijanis_timeline(
+    cli: Cli, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = cli("demo")
+    out = result.stdout
     assert "iq-ir-security-mou-2025" in out
     assert "signed" in out
     for actor in ("qasim-al-araji", "ali-larijani", "mohammed-shia-al-sudani"):
@@ -111,22 +124,58 @@ def test_demo_prints_the_memorandum_its_endorsements_and_larijanis_timeline(cli:
     assert "Larijani" in out
     for occurrence in LARIJANI:
         assert occurrence in out
-    assert ask(cli, "agreement", MOU)["status"] == "signed"  # it built this ledger
+    built = _demo_url(result)
+    assert built != db_url
+    assert json_of(invoke(built, ["agreement", MOU, "--json"]))["status"] == "signed"
 
 
-def test_demo_without_db_builds_a_fresh_sqlite_file(tmp_path: Path, monkeypatch) -> None:
+def test_demo_never_touches_the_ledger_named_by_db_or_ledger_db(
+    cli: Cli, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
     from click.testing import CliRunner
 
     import cli as cli_module
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LEDGER_DB", raising=False)
+    cli("import", EXAMPLE)
+    before = json_of(cli("log", "--json"))
+    (tmp_path / "cwd").mkdir()
+    (tmp_path / "temp").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    assert "leaves --db/$LEDGER_DB alone" in cli("demo").stderr  # --db given
+    result = CliRunner().invoke(cli_module.main, ["demo"], env={"LEDGER_DB": db_url})
+    assert result.exit_code == 0, result.output
+    assert json_of(cli("log", "--json")) == before  # not one demo event appended
+    assert list((tmp_path / "cwd").iterdir()) == []  # nothing left in the current folder
+    built = sorted((tmp_path / "temp").glob("ledger-demo-*/demo-ledger.db"))
+    assert len(built) == 2  # each run built its own in a new temporary folder
+
+
+def test_demo_builds_a_new_file_and_refuses_one_that_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    import cli as cli_module
     from ledger.database import dispose_engines
 
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEDGER_DB", raising=False)
     runner = CliRunner()
-    for _ in range(2):  # replaced, not added to, the second time
-        dispose_engines()  # as a new process would: no connection to the old file
-        result = runner.invoke(cli_module.main, ["demo", "--db-file", "demo.db"])
-        assert result.exit_code == 0, result.output
-        assert re.search(r"\b39\b", result.stdout), result.stdout
-    assert (tmp_path / "demo.db").exists()
+    result = runner.invoke(cli_module.main, ["demo", "--db-file", "demo.db"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\b39\b", result.stdout), result.stdout
+    dispose_engines()
+    built = (tmp_path / "demo.db").read_bytes()
+
+    again = runner.invoke(cli_module.main, ["demo", "--db-file", "demo.db"])
+    assert again.exit_code == 1
+    assert again.stderr.strip() == (
+        "Error: demo.db exists; the demo builds a new ledger: name a new file"
+    )
+    assert (tmp_path / "demo.db").read_bytes() == built  # not replaced
+    Path("other.db-wal").write_bytes(b"")  # a companion alone counts as a ledger too
+    assert runner.invoke(cli_module.main, ["demo", "--db-file", "other.db"]).exit_code == 1
+    assert not Path("other.db").exists()

@@ -283,6 +283,8 @@ def test_the_origin_is_chosen_at_init_and_fixed_once_events_exist(cli: Cli) -> N
 def test_two_new_ledgers_have_different_origins(db_url: str, another_db_url: str) -> None:
     from cli_support import invoke
 
+    for url in (db_url, another_db_url):  # only init, import and record create a ledger
+        invoke(url, ["init"])
     first = json_of(invoke(db_url, ["checkpoint"]))["origin"]
     second = json_of(invoke(another_db_url, ["checkpoint"]))["origin"]
     assert first != second

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.application import Ledger
 from ledger.database import engine_for
-from ledger.errors import SchemaError
+from ledger.errors import NoLedger, SchemaError
 from ledger.merkle import root_hash
 from ledger.records import validate_record
 from ledger.schema import current_revision, downgrade, head_revision, upgrade
@@ -130,7 +130,7 @@ def test_a_fresh_database_is_initialised_on_first_use(fresh_url: str) -> None:
 
 
 def test_a_fresh_database_is_left_alone_when_creation_is_off(fresh_url: str) -> None:
-    with pytest.raises(SchemaError, match="ledger init"):
+    with pytest.raises(NoLedger, match=r"no ledger at .*ledger init"):
         Ledger(fresh_url, create=False)
 
     engine = engine_for(fresh_url)

@@ -237,8 +237,12 @@ def assert_clean_refusal(result: Any, *named: str) -> None:
     assert result.exit_code == 1, (result.exit_code, result.output[-500:])
     assert "Traceback" not in result.output
     assert result.stderr.startswith("Error: "), result.stderr[:500]
+    from ledger.display import visible
+
     for name in named:
-        assert name in result.stderr, (name, result.stderr[:500])
+        # Messages show control characters escaped and cut long values after 60 characters.
+        shown = visible(name)[:60]
+        assert shown in result.stderr, (shown, result.stderr[:500])
 
 
 # --- databases -----------------------------------------------------------------------

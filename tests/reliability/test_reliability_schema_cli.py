@@ -106,8 +106,7 @@ COMMANDS = [
     ["verify"],
     ["prove", "1"],
     ["export"],
-    ["demo"],
-]
+]  # not `demo`: it builds a ledger of its own and never opens the one --db names
 
 
 def test_every_command_refuses_a_database_written_by_a_newer_version(
