@@ -325,6 +325,7 @@ def test_upper_case_ids_match_case_insensitively_and_are_shown_as_first_register
 def test_ids_and_text_are_refused_naming_the_field(
     cli: Cli, db_url: str, tmp_path: Path, record: str, field: str, words: str
 ) -> None:
+    cli("init")
     message = _refused(cli, db_url, tmp_path, f"- {record}\n")
     assert f"field '{field}'" in message and words in message
 
