@@ -35,8 +35,8 @@ from ledger import reading
 from ledger.errors import RecordError
 from ledger.records import KINDS, MAX_TEXT, field_names
 
-EXAMPLES = examples(500)
-PG_EXAMPLES = examples(60)
+EXAMPLES = examples(500, at_least=60)
+PG_EXAMPLES = examples(60, at_least=60)
 SETTINGS: dict[str, Any] = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
