@@ -48,3 +48,8 @@ def invoke(
 def json_of(result: Result) -> Any:
     """The command's stdout, which must be JSON and nothing else."""
     return json.loads(result.stdout)
+
+
+def ask(cli: Cli, *args: str) -> Any:
+    """The parsed `--json` answer of one command."""
+    return json_of(cli(*args, "--json"))

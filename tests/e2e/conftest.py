@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cli_support import Cli, invoke
+from cli_support import EXAMPLE, Cli, invoke
 from click.testing import Result
 
 
@@ -21,5 +21,17 @@ def cli(db_url: str) -> Cli:
 
     def run(*args: Any, **kwargs: Any) -> Result:
         return invoke(db_url, args, **kwargs)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def example(shared_url: str) -> Cli:
+    """The example, imported once per engine for modules whose tests only read; a module
+    whose tests write overrides it with a per-test ledger of its own."""
+    invoke(shared_url, ["import", EXAMPLE])
+
+    def run(*args: Any, **kwargs: Any) -> Result:
+        return invoke(shared_url, args, **kwargs)
 
     return run

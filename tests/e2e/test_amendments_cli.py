@@ -10,13 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import EXAMPLE, Cli, json_of
+from cli_support import EXAMPLE, Cli, ask, json_of
 
 MOU = "iq-ir-security-mou-2025"
-
-
-def ask(cli: Cli, *args: str) -> object:
-    return json_of(cli(*args, "--json"))
 
 
 def ids(rows: object) -> list[str]:

@@ -11,26 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
-from cli_support import EXAMPLE, Cli, invoke, json_of
-from click.testing import Result
+from cli_support import EXAMPLE, Cli, ask
 
 MOU = "iq-ir-security-mou-2025"
 SOURCE = "peregraf-2025-08-14"
-
-
-@pytest.fixture(scope="module")
-def example(shared_url: str) -> Cli:
-    """The example, imported once per engine: these tests only read."""
-    invoke(shared_url, ["import", EXAMPLE])
-
-    def run(*args: Any, **kwargs: Any) -> Result:
-        return invoke(shared_url, args, **kwargs)
-
-    return run
-
-
-def ask(cli: Cli, *args: str) -> Any:
-    return json_of(cli(*args, "--json"))
 
 
 def ids(rows: list[dict[str, Any]]) -> list[str]:

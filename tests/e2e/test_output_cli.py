@@ -24,10 +24,6 @@ LARIJANI = [
 ]
 
 
-def ask(cli: Cli, *args: str) -> object:
-    return json_of(cli(*args, "--json"))
-
-
 JSON_COMMANDS = [
     ("agreements",),
     ("agreement", MOU),

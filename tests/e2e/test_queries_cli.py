@@ -6,30 +6,12 @@ ledger of the example per engine (see test_amendments_cli, test_treaty_cli for t
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from cli_support import EXAMPLE, Cli, invoke, json_of
-from click.testing import Result
+from cli_support import Cli, ask
 
 MOU = "iq-ir-security-mou-2025"
 MOU_2023 = "iq-ir-border-security-2023"
 TREATY = "shared-rivers-treaty"
-
-
-@pytest.fixture(scope="module")
-def example(shared_url: str) -> Cli:
-    """The example, imported once per engine: these tests only read."""
-    invoke(shared_url, ["import", EXAMPLE])
-
-    def run(*args: Any, **kwargs: Any) -> Result:
-        return invoke(shared_url, args, **kwargs)
-
-    return run
-
-
-def ask(cli: Cli, *args: str) -> object:
-    return json_of(cli(*args, "--json"))
 
 
 def ids(rows: object) -> list[str]:

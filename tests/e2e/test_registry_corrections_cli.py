@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import EXAMPLE, Cli, invoke, json_of
+from cli_support import EXAMPLE, Cli, ask, invoke, json_of
 
 BORDER = "iq-ir-border-security-2023"
 TITLE = "Joint Security Agreement on Border Security"
@@ -51,10 +51,6 @@ CORRECTIONS = f"""
   set: {{title: National Security Advisor, start: "2020-04"}}
   reason: Spelling, and the start of his term.
 """
-
-
-def ask(cli: Cli, *args: str) -> Any:
-    return json_of(cli(*args, "--json"))
 
 
 def _last_recorded_at(url: str) -> str:

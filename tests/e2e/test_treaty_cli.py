@@ -12,16 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cli_support import EXAMPLE, MULTILATERAL, Cli, invoke, json_of
+from cli_support import EXAMPLE, MULTILATERAL, Cli, ask, invoke
 from click.testing import Result
 
 MOU = "iq-ir-security-mou-2025"
 MOU_2023 = "iq-ir-border-security-2023"
 TREATY = "shared-rivers-treaty"
-
-
-def ask(cli: Cli, *args: str) -> object:
-    return json_of(cli(*args, "--json"))
 
 
 def ids(rows: object) -> list[str]:
