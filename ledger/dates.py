@@ -331,6 +331,7 @@ def _edtf() -> ModuleType:
 
 def _parse_edtf(text: str) -> EDTFObject:
     import edtf
+    from edtf.parser import parser_classes
     from edtf.parser.edtf_exceptions import EDTFParseException
 
     _precheck(text)
@@ -348,7 +349,7 @@ def _parse_edtf(text: str) -> EDTFObject:
                 else "edtf cannot read it"
             )
             raise ValueError(f"{text!r} is not a valid EDTF date: {reason}{_HINT}") from None
-    if not isinstance(parsed, _edtf().EDTFObject):
+    if not isinstance(parsed, parser_classes.EDTFObject):
         raise ValueError(f"{text!r} is not a valid EDTF date")
     return parsed
 

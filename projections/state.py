@@ -34,6 +34,9 @@ DateBounds: TypeAlias = Callable[[str], Bounds]
 AgreementTest: TypeAlias = Callable[[str], bool] | Collection[str]
 """Tells agreement ids from actor ids in a statement's `about`, which mixes both."""
 
+Day: TypeAlias = date
+"""A calendar day, named so inside `Fact`, whose field `date` (the EDTF text) hides the type."""
+
 
 # --- when ----------------------------------------------------------------------------
 
@@ -111,8 +114,8 @@ class Fact:
     kind: str
     record: dict[str, Any] = field(hash=False)
     date: str
-    earliest: date | None
-    latest: date | None
+    earliest: Day | None
+    latest: Day | None
     position: int
     sources: tuple[str, ...] = ()
 
@@ -121,17 +124,17 @@ class Fact:
         """Whether its date is qualified uncertain or approximate: never certain."""
         return is_qualified(self.date)
 
-    def happened(self, as_of: date) -> Happened:
+    def happened(self, as_of: Day) -> Happened:
         """Whether it had happened by `as_of`, its date's qualification included."""
         return happened(self.earliest, self.latest, as_of, qualified=self.qualified)
 
     @property
-    def sort_key(self) -> tuple[date, int]:
+    def sort_key(self) -> tuple[Day, int]:
         """FORMAT.md: "Sorting uses the earliest day, then the order of recording".
 
         An open earliest end sorts first: "on or before X" may be the oldest of all.
         """
-        return (self.earliest or date.min, self.position)
+        return (self.earliest or Day.min, self.position)
 
     @classmethod
     def from_record(
@@ -139,8 +142,8 @@ class Fact:
         record: Mapping[str, Any],
         *,
         position: int,
-        earliest: date | str | None,
-        latest: date | str | None,
+        earliest: Day | str | None,
+        latest: Day | str | None,
     ) -> Fact:
         """Build from a normalized record and the bounds stored with its event.
 
