@@ -43,7 +43,6 @@ from ledger.vocabulary import (
     STANCES,
     Record,
     canonical_json,
-    walk,
 )
 
 __all__ = [
@@ -746,15 +745,18 @@ def _check_value(node: Node, value: Any, loc: tuple[str | int, ...]) -> Any:
 # --- the fast check -------------------------------------------------------------------
 
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A year, month or day, perhaps qualified: `ledger.dates` reads these without edtf.
+_PLAIN_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?[~?%]?")
 
 
 def _edtf_text(text: str) -> str:
-    """A calendar day written out (most dates) is seen at once; any other date is worked
-    out once per spelling, as dates repeat across records."""
-    if _ISO_DAY.fullmatch(text):
+    """A plain year, month or day (most dates) is seen at once, by the test `ledger.dates`
+    applies to it; any other date is worked out once per spelling."""
+    match = _PLAIN_DATE.fullmatch(text)
+    if match:
+        year, month, day = match.groups()
         try:
-            if datetime.date.fromisoformat(text).year >= 1:
+            if datetime.date(int(year), int(month or 1), int(day or 1)).year >= 1:
                 return text
         except ValueError:
             pass
@@ -1070,10 +1072,21 @@ def _derived_id(data: Mapping[str, Any]) -> str:
     Referenced ids are hashed in lower case because the ledger matches them without
     regard to case; ``IRQ`` and ``irq`` are the same record.
     """
-    view = {key: _copy(value) for key, value in data.items() if key != "id"}
-    for path, _namespace, _role in REFERENCE_PATHS[data["kind"]]:
-        for _field, container, key in walk(view, path):
-            container[key] = container[key].lower()
+    view = {key: value for key, value in data.items() if key != "id"}
+    copied: set[str] = set()
+    for top, many, inner in _REFERENCE_STEPS[data["kind"]]:
+        value = view.get(top)
+        if value is None:
+            continue
+        if inner is None:
+            view[top] = [item.lower() for item in value] if many else value.lower()
+            continue
+        if top not in copied:  # the record's own data stays as written
+            value = view[top] = [dict(item) for item in value]
+            copied.add(top)
+        for item in value:
+            if item.get(inner) is not None:
+                item[inner] = item[inner].lower()
     digest = hashlib.sha256(canonical_json(view).encode("utf-8")).hexdigest()[:12]
     if data["kind"] == "post":
         middle = _slugify(data["holder"])
@@ -1082,13 +1095,21 @@ def _derived_id(data: Mapping[str, Any]) -> str:
     return f"{data['kind']}-{middle}-{digest}"
 
 
-def _copy(value: Any) -> Any:
-    """A copy deep enough to lower the ids in (the record's own data stays as written)."""
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
+def _reference_steps(path: str) -> tuple[str, bool, str | None]:
+    """``agreement`` → (agreement, False, None); ``about[]`` → (about, True, None);
+    ``signatories[].actor`` → (signatories, True, actor): the only shapes references take."""
+    top, _, inner = path.partition("[].")
+    if inner:
+        return top, True, inner
+    if "." in path:
+        raise ValueError(f"a reference path the derived id cannot follow: {path}")
+    return path.removesuffix("[]"), path.endswith("[]"), None
+
+
+_REFERENCE_STEPS = {
+    kind: tuple(_reference_steps(path) for path, _namespace, _role in paths)
+    for kind, paths in REFERENCE_PATHS.items()
+}
 
 
 def _slugify(text: str) -> str:
