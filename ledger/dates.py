@@ -75,12 +75,6 @@ class DateSpan:
         """Whether the date is qualified uncertain or approximate: then never certain."""
         return is_qualified(self.edtf)
 
-    def contains(self, day: datetime.date) -> bool:
-        """Whether `day` is one of the days the date may denote."""
-        if self.earliest is not None and day < self.earliest:
-            return False
-        return self.latest is None or day <= self.latest
-
 
 def parse_date(value: str | datetime.date | datetime.datetime) -> DateSpan:
     """The span of days an EDTF date can denote, refusing anything a calendar can't hold.
