@@ -8,10 +8,18 @@ instead of the query. An answer is kept only when the head did not move while it
 computed, so a cached answer is never one that raced an import. The cache is bounded in
 entries and bytes (least recently used out first), so memory stays flat however many
 requests come.
+
+Right after an import every kept answer is stale, and many clients asking the same
+question at once would each run the same query (32 clients: 32 copies of a 100 ms query
+contending for one interpreter). Instead the first computes it and the others wait for
+its answer: it is of the log at the same head each of them read after arriving, so it
+is as live as their own would have been. If it cannot be kept (an error, too large, the
+log grew meanwhile) each computes its own, as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 from collections import OrderedDict
@@ -51,6 +59,8 @@ class Answers:
         self._kept: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        #: Answers being computed, by question and head: who asks meanwhile waits for it.
+        self._computing: dict[tuple[Any, ...], asyncio.Future[Answer | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -73,6 +83,27 @@ class Answers:
         if kept is not None:
             await self._replay(kept, scope, send)
             return
+        computing = self._computing.get((key, head))
+        if computing is not None:
+            kept = await asyncio.shield(computing)
+            if kept is not None:
+                await self._replay(kept, scope, send)
+                return
+            await self._compute(key, head, scope, receive, send)
+            return
+        computing = asyncio.get_running_loop().create_future()
+        self._computing[(key, head)] = computing
+        answer: Answer | None = None
+        try:
+            answer = await self._compute(key, head, scope, receive, send)
+        finally:
+            del self._computing[(key, head)]
+            computing.set_result(answer)
+
+    async def _compute(
+        self, key: tuple[Any, ...], head: int, scope: Scope, receive: Receive, send: Send
+    ) -> Answer | None:
+        """Ask the application, sending its answer on; keep it if it may be given again."""
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -86,12 +117,14 @@ class Answers:
         await self.app(scope, receive, capture)
         body = b"".join(chunks)
         if started.get("status") != 200 or len(body) > MAX_ANSWER:
-            return
+            return None
         if self.head() != head:
-            return  # an import landed meanwhile: this answer may be of either log
+            return None  # an import landed meanwhile: this answer may be of either log
         headers = [(k, v) for k, v in started.get("headers", []) if k.lower() != b"etag"]
         etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
-        self._keep(key, Answer(head, 200, headers, body, etag))
+        answer = Answer(head, 200, headers, body, etag)
+        self._keep(key, answer)
+        return answer
 
     def _keep(self, key: tuple[Any, ...], answer: Answer) -> None:
         with self._lock:
