@@ -86,6 +86,17 @@ def stamp(name: str, value: str | None) -> str | None:
         raise BadParameter(name, str(error)) from None
 
 
+def required_stamp(name: str, value: str) -> str:
+    """A record-time parameter that must be given (`since`): empty is refused, as the CLI
+    refuses `--since ''`, with its message."""
+    from ledger.dates import format_timestamp, parse_known_at
+
+    try:
+        return format_timestamp(parse_known_at(value))
+    except ValueError as error:
+        raise BadParameter(name, str(error)) from None
+
+
 def text(value: str | None) -> str | None:
     return value or None
 

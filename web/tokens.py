@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from ledger.errors import LedgerError
 from ledger.outputs import check_target, write_file
@@ -94,18 +95,17 @@ def _change(
     the ledger's own files, never through a link, never over a file that is not a tokens
     file (it must read as one first), by a complete temporary file renamed into place,
     readable by its owner only."""
-    target = check_target(str(path), force=True, protected=protected)
+    kept = list(protected)
+    target = check_target(str(path), force=True, protected=kept)
     if target.exists() and not target.is_file():
         raise TokenFileError(f"{path} is not a regular file; not writing tokens to it")
     with _one_change_at_a_time(target.parent):
         text = _text(change(read_tokens(target)))
-        write_file(
-            str(target),
-            lambda stream: stream.write(text),
-            force=True,
-            protected=protected,
-            mode=0o600,
-        )
+
+        def write(stream: TextIO) -> None:
+            stream.write(text)
+
+        write_file(str(target), write, force=True, protected=kept, mode=0o600)
 
 
 def add_token(path: Path, name: str, *, protected: Iterable[Path] = ()) -> str:
