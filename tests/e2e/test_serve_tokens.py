@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import threading
 from pathlib import Path
 
 from cli_support import EXAMPLE, invoke
 
-from web.tokens import add_token, read_tokens
+from web.tokens import Tokens, add_token, hash_token, read_tokens
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -102,3 +103,19 @@ def test_tokens_added_at_the_same_moment_are_all_kept(tmp_path: Path) -> None:
         thread.join()
     assert failures == []
     assert sorted(read_tokens(tokens).values()) == sorted(names)
+
+
+def test_a_token_revoked_within_one_clock_tick_is_refused_at_once(tmp_path: Path) -> None:
+    """Same size, same modification time, same inode: only the content says it changed."""
+    tokens = tmp_path / "tokens"
+    alice = add_token(tokens, "alice")
+    served = Tokens(tokens)
+    assert served.holder(alice) == "alice"
+    before = tokens.stat()
+    text = tokens.read_text()
+    replaced = text.replace(hash_token(alice), hash_token(secrets.token_urlsafe(32)))
+    assert len(replaced) == len(text)
+    with tokens.open("r+", encoding="utf-8") as handle:  # in place, as an editor might
+        handle.write(replaced)
+    os.utime(tokens, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert served.holder(alice) is None
