@@ -93,17 +93,31 @@ class Answers:
             return
         computing = asyncio.get_running_loop().create_future()
         self._computing[(key, head)] = computing
-        answer: Answer | None = None
+
+        def known(answer: Answer | None) -> None:
+            if self._computing.get((key, head)) is computing:
+                del self._computing[(key, head)]
+            if not computing.done():
+                computing.set_result(answer)
+
         try:
-            answer = await self._compute(key, head, scope, receive, send)
+            await self._compute(key, head, scope, receive, send, known)
         finally:
-            del self._computing[(key, head)]
-            computing.set_result(answer)
+            known(None)  # failed or cancelled before its answer was whole
 
     async def _compute(
-        self, key: tuple[Any, ...], head: int, scope: Scope, receive: Receive, send: Send
-    ) -> Answer | None:
-        """Ask the application, sending its answer on; keep it if it may be given again."""
+        self,
+        key: tuple[Any, ...],
+        head: int,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        known: Callable[[Answer | None], None] | None = None,
+    ) -> None:
+        """Ask the application, sending its answer on; keep it if it may be given again.
+
+        Whoever waits is told (`known`) as soon as the answer is whole, before its last
+        part is sent: a slow client of the first asker holds up no one else."""
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -112,10 +126,18 @@ class Answers:
                 started.update(message)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    answer = self._keepable(key, head, started, b"".join(chunks))
+                    if known is not None:
+                        known(answer)
             await send(message)
 
         await self.app(scope, receive, capture)
-        body = b"".join(chunks)
+
+    def _keepable(
+        self, key: tuple[Any, ...], head: int, started: dict[str, Any], body: bytes
+    ) -> Answer | None:
+        """The answer, kept, if it may be given again; else None."""
         if started.get("status") != 200 or len(body) > MAX_ANSWER:
             return None
         if self.head() != head:

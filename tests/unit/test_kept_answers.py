@@ -28,11 +28,16 @@ class Application:
         await send({"type": "http.response.body", "body": f"answer {number}".encode()})
 
 
-async def ask(answers: Answers, path: str = "/api/agreements/x") -> tuple[int, bytes]:
+async def ask(
+    answers: Answers, path: str = "/api/agreements/x", slow: asyncio.Event | None = None
+) -> tuple[int, bytes]:
+    """One GET; with `slow`, a client that takes the answer's body only once it is set."""
     scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
     reply: dict[str, Any] = {}
 
     async def send(message: Any) -> None:
+        if slow is not None and message["type"] == "http.response.body":
+            await slow.wait()
         if message["type"] == "http.response.start":
             reply["status"] = message["status"]
         else:
@@ -59,6 +64,28 @@ def test_clients_asking_the_same_question_at_once_share_one_computation() -> Non
         replies = await many(answers, app, 32)
         assert app.computed == 1
         assert replies == [(200, b"answer 1")] * 32
+
+    asyncio.run(scenario())
+
+
+def test_a_slow_first_client_holds_up_no_one_who_waits_for_its_answer() -> None:
+    async def scenario() -> None:
+        app = Application()
+        answers = Answers(app, head=lambda: 7)
+        reading = asyncio.Event()  # the first client's connection is slow: never read here
+        first = asyncio.create_task(ask(answers, slow=reading))
+        await asyncio.sleep(0)
+        others = [asyncio.create_task(ask(answers)) for _ in range(3)]
+        await asyncio.sleep(0)
+        app.release.set()
+        for _ in range(100):  # turns of the event loop, not time: ample for three replays
+            await asyncio.sleep(0)
+        answered = [task.done() for task in others]
+        reading.set()  # let everyone finish either way, then judge
+        replies = await asyncio.gather(first, *others)
+        assert answered == [True] * 3
+        assert replies == [(200, b"answer 1")] * 4
+        assert app.computed == 1
 
     asyncio.run(scenario())
 
