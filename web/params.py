@@ -86,15 +86,16 @@ def stamp(name: str, value: str | None) -> str | None:
         raise BadParameter(name, str(error)) from None
 
 
-def required_stamp(name: str, value: str) -> str:
-    """A record-time parameter that must be given (`since`): empty is refused, as the CLI
-    refuses `--since ''`, with its message."""
-    from ledger.dates import format_timestamp, parse_known_at
+def needed_stamp(name: str, value: str) -> str:
+    """A record-time parameter the question cannot do without (`since`).
 
-    try:
-        return format_timestamp(parse_known_at(value))
-    except ValueError as error:
-        raise BadParameter(name, str(error)) from None
+    An empty value is absent, and refused as FastAPI refuses a missing one: read as no
+    stamp, it would answer a question nobody asked.
+    """
+    found = stamp(name, value)
+    if found is None:
+        raise BadParameter(name, f"{name}: Field required")
+    return found
 
 
 def text(value: str | None) -> str | None:
