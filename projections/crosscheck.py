@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ledger import database
 from projections import models
-from projections.catchup import PAGE_SIZE, _with_requirements
+from projections.catchup import PAGE_SIZE, with_requirements
 from projections.projectors import PROJECTIONS, Projection
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def check_read_models(app: Ledger) -> ReadModelCheck:
         for number, (position, group) in enumerate(sorted(by_position.items())):
             scratch = _scratch_engine(Path(scratch_dir) / f"rebuilt-{number}.db")
             try:
-                _rebuild(app, scratch, _with_requirements(group), position)
+                _rebuild(app, scratch, with_requirements(group), position)
                 with scratch.connect() as rebuilt:
                     for projection in group:
                         for table in projection.tables:
