@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from ledger.errors import TamperingDetected, UnknownName
 from ledger.events import Recorded
-from projections.projectors import PROJECTIONS, Projection
+from projections.freshness import freshness
+from projections.projectors import PROJECTIONS, Projection, driver_cursor
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -70,8 +71,9 @@ def _lock(session: Session) -> None:
 
 def positions(app: Ledger, names: Iterable[str] | None = None) -> dict[str, int]:
     """How far each projection has got (0: nothing applied)."""
-    tracking = tracking_recorder(app)
-    return {p.name: tracking.max_tracking_id(p.name) or 0 for p in _selected(names)}
+    wanted = [p.name for p in _selected(names)]
+    with app.engine.connect() as connection:
+        return freshness(connection, wanted).positions
 
 
 def catch_up(
@@ -120,12 +122,10 @@ def read_page(
     audit `LogEntry` per row, which projections never need.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(_PAGE_SQL.format(mark="%s" if postgres else "?"), (after, upto, limit))
+    statement = _PAGE_SQL.format(mark="%s" if postgres else "?")
+    with driver_cursor(session, statement) as cursor:
+        cursor.execute(statement, (after, upto, limit))
         rows = cursor.fetchall()
-    finally:
-        cursor.close()
     to_domain_event = app.mapper.to_domain_event
     page: list[tuple[Entry, Recorded]] = []
     for position, stream, version, topic, state, recorded_at in rows:
@@ -145,8 +145,7 @@ def _catch_up(
 ) -> int:
     projections = with_requirements(_selected(names))
     tracking = tracking_recorder(app)
-    head = app.recorder.max_notification_id() or 0
-    target = head if upto is None else min(upto, head)
+    head = target = -1  # the log's last position at the first look, and how far to go
     pages = 0
     applied = 0
     # Bulk work: what is alive before it (modules, the mapper…) is frozen out of the
@@ -159,7 +158,11 @@ def _catch_up(
         while True:
             with app.recorder.transaction(commit=True) as session:
                 _lock(session)
-                done = {p.name: tracking.max_tracking_id(p.name) or 0 for p in projections}
+                state = freshness(session.connection(), [p.name for p in projections])
+                if target < 0:
+                    head = state.head
+                    target = head if upto is None else min(upto, head)
+                done = state.positions
                 start = min(done.values())
                 if progress is not None:
                     progress(start, target)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ledger import database
 from projections import models
 from projections.catchup import PAGE_SIZE, with_requirements
+from projections.freshness import freshness
 from projections.projectors import PROJECTIONS, Projection
 
 if TYPE_CHECKING:
@@ -73,9 +74,9 @@ def check_read_models(app: Ledger) -> ReadModelCheck:
     engine = database.engine_for(app.url)
     with engine.connect() as live, tempfile.TemporaryDirectory() as scratch_dir:
         database.read_only(live)
-        reached = _tracked(live)
+        fresh = freshness(live)
+        reached, last = fresh.positions, fresh.head
         check = ReadModelCheck(positions=reached)
-        last = live.execute(select(func.max(database.log_table.c.id))).scalar() or 0
         for name, position in reached.items():
             if position > last:
                 check.problems.append(
@@ -99,18 +100,6 @@ def check_read_models(app: Ledger) -> ReadModelCheck:
             finally:
                 scratch.dispose()
     return check
-
-
-def _tracked(live: Connection) -> dict[str, int]:
-    tracking = database.tracking_table
-    done = dict.fromkeys(PROJECTIONS, 0)
-    for name, position in live.execute(
-        select(tracking.c.application_name, tracking.c.notification_id).where(
-            tracking.c.application_name.in_(list(done))
-        )
-    ):
-        done[name] = max(done[name], position or 0)
-    return done
 
 
 def _past_tracking(check: ReadModelCheck, live: Connection) -> None:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Table, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ledger.events import (
@@ -58,6 +60,27 @@ def _columns(table: Table) -> tuple[str, ...]:
     return tuple(column.name for column in table.columns)
 
 
+@contextmanager
+def driver_cursor(session: Session, statement: str) -> Iterator[Any]:
+    """The driver's own cursor in the session's transaction, its errors raised as
+    SQLAlchemy's (as if SQLAlchemy had run `statement`), so that callers, the library's
+    transaction and the CLI tell a duplicate row, a read-only file or a lost server
+    apart exactly as for any other statement; a lost connection is invalidated."""
+    connection = session.connection()
+    dialect = connection.dialect
+    cursor = connection.connection.cursor()
+    try:
+        yield cursor
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, connection.connection, cursor):
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[Row]) -> None:
     """Insert rows (values in the table's column order) in the session's transaction.
 
@@ -66,20 +89,17 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Row]) -> None:
     """
     if not rows:
         return
-    columns = _columns(table)
-    cursor = session.connection().connection.cursor()
-    try:
-        if session.get_bind().dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" * len(columns))
-            cursor.executemany(
-                f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows
-            )
-    finally:
-        cursor.close()
+    columns = ", ".join(_columns(table))
+    if session.get_bind().dialect.name == "postgresql":
+        statement = f"COPY {table.name} ({columns}) FROM STDIN"
+        with driver_cursor(session, statement) as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(table.columns))
+    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"
+    with driver_cursor(session, statement) as cursor:
+        cursor.executemany(statement, rows)
 
 
 def close_versions(session: Session, table: Table, closed: Sequence[tuple[str, int]]) -> None:
@@ -87,13 +107,9 @@ def close_versions(session: Session, table: Table, closed: Sequence[tuple[str, i
     if not closed:
         return
     mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.executemany(
-            f"UPDATE {table.name} SET known_until = {mark} WHERE vid = {mark}", closed
-        )
-    finally:
-        cursor.close()
+    statement = f"UPDATE {table.name} SET known_until = {mark} WHERE vid = {mark}"
+    with driver_cursor(session, statement) as cursor:
+        cursor.executemany(statement, closed)
 
 
 class Projection(ABC):

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ from ledger.events import (
 from ledger.integrity import checkpoint
 from ledger.merkle import CompactRange
 from ledger.vocabulary import Record, actors_of, agreements_of
+from projections.catchup import catch_up
 from projections.queries import Queries, When
 from projections.versions import corrected
 
@@ -90,7 +92,7 @@ def build_report(
     when = when or When()
     if head.timestamp and (when.known_at is None or when.known_at > head.timestamp):
         when = replace(when, known_at=head.timestamp)
-    queries = Queries(app.url)
+    queries = Queries(app.url, catch_up=partial(catch_up, app))
     states: dict[str, dict[str, Any]] = {}
     if agreement_id is not None:
         state = queries.agreement(agreement_id, when)

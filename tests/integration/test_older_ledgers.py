@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -76,7 +77,7 @@ def test_an_older_event_with_a_qualified_date_is_read_with_widened_bounds_and_no
     event = ledger.decode(entry.stream, entry.version, entry.topic, entry.state)
     assert (event.earliest, event.latest) == ("1988-05-27", "1988-05-29")
 
-    queries = Queries(ledger.url)
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
     rows = queries.timeline(When(as_of=date(1990, 1, 1)), agreement="inf-treaty")
     assert [(r["earliest"], r["latest"], r["certain"]) for r in rows] == [
         ("1988-05-27", "1988-05-29", False)
@@ -101,7 +102,9 @@ def test_upgrading_to_0004_rebuilds_read_models_that_an_older_reading_built(
         assert changed.rowcount == 1
     upgrade(engine)
     assert current_revision(engine) == head_revision()
-    (row,) = Queries(ledger.url).timeline(When(as_of=date(1990, 1, 1)))
+    (row,) = Queries(ledger.url, catch_up=partial(catch_up, ledger)).timeline(
+        When(as_of=date(1990, 1, 1))
+    )
     assert (row["earliest"], row["latest"]) == ("1988-05-27", "1988-05-29")
 
 
@@ -139,7 +142,9 @@ def _stored_correction(app: Ledger, result: dict[str, Any] | None) -> StoredEven
 
 def _corrected_rows(app: Ledger) -> list[tuple[str, str | None, str | None]]:
     catch_up(app)
-    rows = Queries(app.url).timeline(When(as_of=date(1990, 1, 1)), agreement="inf-treaty")
+    rows = Queries(app.url, catch_up=partial(catch_up, app)).timeline(
+        When(as_of=date(1990, 1, 1)), agreement="inf-treaty"
+    )
     return [(r["date"], r["earliest"], r["latest"]) for r in rows]
 
 
