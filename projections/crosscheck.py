@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ledger import database
 from projections import models
-from projections.catchup import PAGE_SIZE, with_requirements
+from projections.catchup import PAGE_SIZE, read_page, with_requirements
 from projections.freshness import freshness
 from projections.projectors import PROJECTIONS, Projection
 
@@ -145,14 +145,15 @@ def _rebuild(app: Ledger, scratch: Engine, projections: list[Projection], upto: 
     """Feed the log up to `upto` to the projections, a page at a time, as catch-up does."""
     if not upto:
         return
-    with Session(scratch) as session, session.begin():
-        page: list[Any] = []
-        for entry in app.recorder.iter_log(upto=upto, page=PAGE_SIZE):
-            page.append((entry, app.decode(entry.stream, entry.version, entry.topic, entry.state)))
-            if len(page) == PAGE_SIZE:
-                _feed(session, projections, page)
-                page = []
-        _feed(session, projections, page)
+    with (
+        Session(scratch) as session,
+        session.begin(),
+        app.recorder.transaction(commit=False) as live,
+    ):
+        after = 0
+        while page := read_page(app, live, after, upto, PAGE_SIZE):
+            _feed(session, projections, page)
+            after = page[-1][0].position
 
 
 def _feed(session: Session, projections: Sequence[Projection], page: list[Any]) -> None:
