@@ -10,6 +10,13 @@ is rolled back with its tracking record, so nothing is applied twice or skipped.
 Catch-up transactions are serialised like writers (BEGIN IMMEDIATE on SQLite, a lock on
 the tracking table on PostgreSQL), so two processes catching up at once cannot both
 apply the same page.
+
+Private eventsourcing API used here, until it moves to the one module of the store that
+holds every contact with the library: the tracking record is written with
+`SQLAlchemyTrackingRecorder._insert_tracking(session, tracking)`, the only way to write
+it in the caller's transaction (the public `insert_tracking` commits one of its own,
+which would break exactly-once); and `tracking_recorder` keeps the recorder it makes on
+the application object (`_tracking_recorder`), so it is made once per ledger.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ def tracking_recorder(app: Ledger) -> SQLAlchemyTrackingRecorder:
     recorder = getattr(app, "_tracking_recorder", None)
     if recorder is None:
         recorder = app.factory.tracking_recorder()
+        assert isinstance(recorder, SQLAlchemyTrackingRecorder)
         app._tracking_recorder = recorder  # type: ignore[attr-defined]
     return recorder
 
