@@ -144,7 +144,8 @@ def test_a_stance_on_an_agreement_endorses_it_and_a_stance_on_an_actor_does_not(
             "about": ["IRQ", MOU],
         },
     )
-    rows = Queries(ledger.url).endorsements(MOU, at("2025-09-01"))
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
+    rows = queries.endorsements(MOU, at("2025-09-01"))
     assert [(r["act"], r["actor"], r["occurrence"]) for r in rows][-1] == (
         "supported",
         "IRN",
@@ -174,7 +175,7 @@ def test_treaty_endorsements_carry_each_consents_method_and_an_actorless_termina
             "agreement": "shared-rivers-treaty",
         },
     )
-    queries = Queries(ledger.url)
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
     rows = queries.endorsements("shared-rivers-treaty", at("2025-06-01"))
     assert [(r["act"], r["actor"], r["on_behalf_of"], r["method"]) for r in rows] == [
         ("signed", "fra-foreign-minister", "FRA", None),
