@@ -59,7 +59,14 @@ class Context:
     def queries(self) -> Queries:
         from projections.queries import Queries
 
-        return Queries(self.url)
+        return Queries(self.url, catch_up=self.catch_up)
+
+    def catch_up(self) -> None:
+        """Bring the read models up to the log over the write side, opened only now: a
+        question whose read models are up to date never builds it."""
+        from projections.catchup import catch_up
+
+        catch_up(self.ledger)
 
     def protected_files(self) -> list[Path]:
         """The ledger's own files, which `-o` never writes over."""
