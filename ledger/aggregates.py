@@ -240,6 +240,9 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
             f"(entered by {existing.recorded_by}); send a correction instead",
             field="id",
         )
+    # Every `event_class(...)` below needs `type: ignore[call-arg]`: the library's
+    # metaclass makes each event class a dataclass of its annotated fields, and mypy
+    # sees only the constructor of `Aggregate.Created`.
     event_class = EVENT_CLASSES[kind]
     originator_id = stream_id(namespace, record.id)
     timestamp = event_class.create_timestamp()
@@ -271,7 +274,7 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
             earliest=earliest,
             latest=latest,
         )
-    return event_class(
+    return event_class(  # type: ignore[call-arg]
         originator_id=originator_id,
         originator_version=1,
         timestamp=timestamp,

@@ -26,6 +26,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.utils import get_topic
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import select
 
 from ledger.aggregates import Known, enter, namespace_of, namespaces_of, stream_id
@@ -39,8 +40,6 @@ from ledger.store import LedgerFactory, LedgerRecorder, LogEntry
 from ledger.vocabulary import REGISTRY_KINDS, Record, canonical_json
 
 if TYPE_CHECKING:
-    from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
-
     from ledger.reading import RawRecord
 
 DEFAULT_URL = "sqlite:///ledger.db"
@@ -261,7 +260,7 @@ def _known(event: Recorded) -> Known:
     )
 
 
-class Ledger(Application):
+class Ledger(Application[UUID]):
     """The diplomacy ledger's write side (eventsourcing Application named ``ledger``)."""
 
     name = "ledger"
@@ -289,7 +288,9 @@ class Ledger(Application):
     @functools.cached_property
     def tracking_recorder(self) -> SQLAlchemyTrackingRecorder:
         """The recorder of the read models' tracking records, on this ledger's datastore."""
-        return self.factory.tracking_recorder()
+        recorder = self.factory.tracking_recorder()
+        assert isinstance(recorder, SQLAlchemyTrackingRecorder)  # LedgerFactory's
+        return recorder
 
     # -- writing -------------------------------------------------------------------
 
@@ -390,7 +391,9 @@ class Ledger(Application):
         assert isinstance(event, Recorded)
         return event
 
-    def log(
+    # Application.log is the library's deprecated alias of `notification_log`, a property;
+    # the ledger's `log` is its own method, and nothing here reads the library's.
+    def log(  # type: ignore[override]
         self, after: int = 0, limit: int | None = None, known_at: str | None = None
     ) -> Iterator[LoggedEvent]:
         """The raw log in order, decoded; streams a page at a time.
