@@ -33,20 +33,38 @@ class MemoryRegistry:
         from ledger.aggregates import Known
 
         self.known: dict[tuple[str, str], Known] = {}
+        self.amended: dict[tuple[str, str], list[Known]] = {}
         self._known = Known
 
     def find(self, namespace: str, key: str) -> Any:
         return self.known.get((namespace, key.casefold()))
 
+    def amendments(self, namespace: str, key: str) -> Any:
+        return self.amended.get((namespace, key.casefold()), [])
+
+    def retraction(self, namespace: str, key: str) -> Any:
+        found = [a for a in self.amendments(namespace, key) if a.kind == "retraction"]
+        return found[0] if found else None
+
+    def mentions(self, ident: str) -> Any:
+        needle = json.dumps(ident).casefold()
+        return [k for k in self.known.values() if needle in json.dumps(k.record).casefold()]
+
     def add(self, namespace: str, entry: Any) -> None:
         record = entry.record
-        self.known[(namespace, record["id"].casefold())] = self._known(
+        known = self._known(
             id=record["id"],
             kind=record["kind"],
             digest=entry.digest,
             record=record,
             recorded_by=entry.recorded_by,
+            target_namespace=getattr(entry, "target_namespace", None),
+            result=getattr(entry, "result", None),
         )
+        self.known[(namespace, record["id"].casefold())] = known
+        if known.target_namespace is not None:
+            key = (known.target_namespace, record["target"].casefold())
+            self.amended.setdefault(key, []).append(known)
 
 
 def timed(name: str, count: int, results: dict[str, float], work: Callable[[], T]) -> T:
@@ -73,21 +91,15 @@ def import_stages(lines: list[str], directory: Path) -> dict[str, float]:
     registry = MemoryRegistry()
 
     def decide() -> list[Any]:
-        entries = []
+        events = []
         for record in records:
-            entry = enter(record, registry, "bench")
-            if entry is not None:
-                registry.add(record.namespace, entry)
-                entries.append(entry)
-        return entries
+            event = enter(record, registry, "bench")
+            if event is not None:
+                registry.add(record.namespace, event)
+                events.append(event)
+        return events
 
-    entries = timed("decide (references, digest, aggregate+event)", n, results, decide)
-    events = timed(
-        "collect events",
-        n,
-        results,
-        lambda: [event for entry in entries for event in entry.collect_events()],
-    )
+    events = timed("decide (references, digest, event)", n, results, decide)
     app = Ledger(f"sqlite:///{directory / 'stages.db'}")
     stored = timed(
         "encode (eventsourcing mapper, JSON)",
@@ -98,8 +110,7 @@ def import_stages(lines: list[str], directory: Path) -> dict[str, float]:
 
     def store() -> None:
         for start in range(0, len(stored), 1000):
-            with app.recorder.transaction(commit=True) as session:
-                app.recorder._insert_stored_events(session, stored[start : start + 1000])
+            app.recorder.insert_events(stored[start : start + 1000])
 
     timed("store (leaf hash, tree head, SQL insert)", n, results, store)
     results["ledger total"] = sum(results.values())

@@ -28,11 +28,21 @@ from typing import Any, Protocol
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
+from ledger.dates import parse_date
 from ledger.errors import RecordError
-from ledger.events import EVENT_CLASSES, Occurred
+from ledger.events import EVENT_CLASSES, Occurred, Recorded
 from ledger.records import apply_correction
-from ledger.vocabulary import AMENDMENT_KINDS, REGISTRY_KINDS, REVOCABLE_KINDS, Record, Reference
+from ledger.vocabulary import (
+    AMENDMENT_KINDS,
+    REGISTRY_KINDS,
+    REVOCABLE_KINDS,
+    Record,
+    Reference,
+    content_digest,
+    references_of,
+)
 
 #: Fixed namespace for the ledger's stream ids: uuid5(LEDGER_NAMESPACE, "actor:irq").
 LEDGER_NAMESPACE = UUID("6f1c7d2e-5b0a-5e7c-9a3d-2c4b8e1f0a71")
@@ -80,6 +90,9 @@ class Known:
     record: dict[str, Any]
     recorded_by: str
     target_namespace: str | None = None
+    #: A correction's corrected record, as decided (None: a retraction, or a correction
+    #: recorded before the events carried it).
+    result: dict[str, Any] | None = None
 
     @property
     def namespace(self) -> str:
@@ -120,13 +133,21 @@ def current(original: Known, amendments: Sequence[Known]) -> Current:
     for amendment in amendments:
         if amendment.kind == "retraction":
             return Current(record, amendment)
-        target = Record(kind=record["kind"], id=record["id"], data=record)
-        record = apply_correction(target, amendment.record["set"]).data
+        if amendment.result is not None:
+            record = amendment.result
+        else:  # recorded before corrections carried their result
+            target = Record(kind=record["kind"], id=record["id"], data=record)
+            record = apply_correction(target, amendment.record["set"]).data
     return Current(record, None)
 
 
 class Entry(Aggregate):
-    """One record in the ledger: immutable once entered."""
+    """One record in the ledger: immutable once entered.
+
+    A record's stream holds its creation event alone, so the decision builds that event
+    directly (see `enter`); the aggregate is what the event names as its originator,
+    and what it mutates into for anyone who asks the library for it.
+    """
 
     def __init__(self, record: dict[str, Any], recorded_by: str, digest: str) -> None:
         self.record = record
@@ -155,7 +176,8 @@ class Occurrence(Entry):
 
 
 class Amendment(Occurrence):
-    """A correction or retraction, knowing what kind of record its target is."""
+    """A correction or retraction, knowing what kind of record its target is and, for a
+    correction, what the target reads as once corrected."""
 
     def __init__(
         self,
@@ -165,45 +187,102 @@ class Amendment(Occurrence):
         earliest: str | None,
         latest: str | None,
         target_namespace: str,
+        result: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(record, recorded_by, digest, earliest, latest)
         self.target_namespace = target_namespace
+        self.result = result
 
 
-def enter(record: Record, registry: Registry, recorded_by: str) -> Entry | None:
-    """Decide whether `record` enters the ledger: the new entry, or None if already there."""
+_ENTRY_TOPIC = get_topic(Entry)
+_OCCURRENCE_TOPIC = get_topic(Occurrence)
+_AMENDMENT_TOPIC = get_topic(Amendment)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def bounds(date: str) -> tuple[str | None, str | None]:
+    """The first and last ISO day an EDTF date may denote: dates repeat across records."""
+    span = parse_date(date)
+    return (
+        span.earliest.isoformat() if span.earliest else None,
+        span.latest.isoformat() if span.latest else None,
+    )
+
+
+def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | None:
+    """Decide whether `record` enters the ledger: its stream's creation event, or None if
+    it is already there.
+
+    The event is built as the library's aggregate would create it (version 1 of the
+    record's own stream, originated by `Entry` or its subclass), without constructing
+    the aggregate: a record's stream never holds a second event, so the aggregate would
+    only be thrown away (a fifth of the decision's time).
+    """
+    kind = record.kind
     data = _resolve_references(record, registry)
-    existing = registry.find(record.namespace, record.id)
+    namespace = record.namespace
+    existing = registry.find(namespace, record.id)
     if existing is not None and existing.id != data["id"]:
         # The same id in another case: compare the content as if spelled as registered.
         data = {**data, "id": existing.id}
     target_namespace = None
-    if record.kind in AMENDMENT_KINDS:
-        target_namespace = _check_amendment(record, data, registry, existing)
-    elif record.kind == "revocation":
+    result = None
+    if kind in AMENDMENT_KINDS:
+        target_namespace, result = _check_amendment(record, data, registry, existing)
+    elif kind == "revocation":
         _check_revocation(data, registry)
-    resolved = Record(kind=record.kind, id=data["id"], data=data)
+    digest = content_digest(data)
     if existing is not None:
-        if existing.digest == resolved.digest:
+        if existing.digest == digest:
             return None
         raise RecordError(
             f"id '{record.id}' is already taken by a different {existing.kind} "
             f"(entered by {existing.recorded_by}); send a correction instead",
             field="id",
         )
-    event_class = EVENT_CLASSES[record.kind]
-    kwargs: dict[str, Any] = {"record": data, "recorded_by": recorded_by, "digest": resolved.digest}
-    aggregate_class: type[Entry] = Entry
-    if issubclass(event_class, Occurred):
-        span = record.span
-        assert span is not None
-        kwargs["earliest"] = span.earliest.isoformat() if span.earliest else None
-        kwargs["latest"] = span.latest.isoformat() if span.latest else None
-        aggregate_class = Occurrence
+    # Every `event_class(...)` below needs `type: ignore[call-arg]`: the library's
+    # metaclass makes each event class a dataclass of its annotated fields, and mypy
+    # sees only the constructor of `Aggregate.Created`.
+    event_class = EVENT_CLASSES[kind]
+    originator_id = stream_id(namespace, record.id)
+    timestamp = event_class.create_timestamp()
     if target_namespace is not None:
-        kwargs["target_namespace"] = target_namespace
-        aggregate_class = Amendment
-    return aggregate_class._create(event_class, id=stream_id(record.namespace, record.id), **kwargs)
+        earliest, latest = bounds(data["date"])
+        return event_class(  # type: ignore[call-arg]
+            originator_id=originator_id,
+            originator_version=1,
+            timestamp=timestamp,
+            originator_topic=_AMENDMENT_TOPIC,
+            record=data,
+            recorded_by=recorded_by,
+            digest=digest,
+            earliest=earliest,
+            latest=latest,
+            target_namespace=target_namespace,
+            result=result,
+        )
+    if issubclass(event_class, Occurred):
+        earliest, latest = bounds(data["date"])
+        return event_class(  # type: ignore[call-arg]
+            originator_id=originator_id,
+            originator_version=1,
+            timestamp=timestamp,
+            originator_topic=_OCCURRENCE_TOPIC,
+            record=data,
+            recorded_by=recorded_by,
+            digest=digest,
+            earliest=earliest,
+            latest=latest,
+        )
+    return event_class(  # type: ignore[call-arg]
+        originator_id=originator_id,
+        originator_version=1,
+        timestamp=timestamp,
+        originator_topic=_ENTRY_TOPIC,
+        record=data,
+        recorded_by=recorded_by,
+        digest=digest,
+    )
 
 
 def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:
@@ -222,7 +301,9 @@ def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:
             what = _WHAT.get(ref.namespace, ref.namespace)
             raise RecordError(f"unknown {what} '{ref.id}'", field=ref.field)
     # A copy only when something is spelled differently, or when the caller will amend it.
-    data = _copy(record.data) if respelled or record.kind in AMENDMENT_KINDS else record.data
+    data = record.data
+    if respelled or record.kind in AMENDMENT_KINDS:
+        data = _copy(data)
     for field, registered in respelled:
         _rewrite(data, field, registered)
     return data
@@ -243,8 +324,9 @@ def _refuse_if_retracted(namespace: str, known: Known, registry: Registry, field
 
 def _check_amendment(
     record: Record, data: dict[str, Any], registry: Registry, existing: Known | None
-) -> str:
-    """Check a correction or retraction against its target; returns the target's namespace.
+) -> tuple[str, dict[str, Any] | None]:
+    """Check a correction or retraction against its target; returns the target's namespace
+    and, for a correction, the target as it reads once corrected.
 
     When the same amendment is already recorded (a re-import), it is judged as it was on
     entry, against the target as amended before it, so that unchanged content compares
@@ -278,12 +360,14 @@ def _check_amendment(
         if record.kind == "retraction" and namespace in REGISTRY_KINDS:
             _refuse_if_referred(namespace, target, registry)
     if record.kind == "correction":
-        _check_changes(data, Record(kind=target.kind, id=target.id, data=now.record), registry)
-    return namespace
+        target_now = Record(kind=target.kind, id=target.id, data=now.record)
+        return namespace, _check_changes(data, target_now, registry)
+    return namespace, None
 
 
-def _check_changes(data: dict[str, Any], target: Record, registry: Registry) -> None:
-    """The correction applied to the target as it now reads must make a valid record.
+def _check_changes(data: dict[str, Any], target: Record, registry: Registry) -> dict[str, Any]:
+    """The correction applied to the target as it now reads must make a valid record;
+    returns that record, which the correction's event carries for its readers.
 
     What it sets is stored as that record's normalized fields, and must name registered
     things, spelled as registered (else answers would depend on how the correction typed
@@ -297,6 +381,10 @@ def _check_changes(data: dict[str, Any], target: Record, registry: Registry) -> 
     for name in data["set"]:
         if name in spelled:
             data["set"][name] = spelled[name]
+    if spelled is corrected.data:  # nothing respelled: the stored changes make this record
+        return corrected.data
+    # What applying the stored changes makes, now that they name ids as registered.
+    return apply_correction(target, data["set"]).data
 
 
 def _target(record: Record, ident: str, registry: Registry) -> tuple[str, Known]:
@@ -332,8 +420,7 @@ def _refuse_if_referred(namespace: str, target: Known, registry: Registry) -> No
         now = current(mention, registry.amendments(mention.namespace, mention.id))
         if now.retraction is not None:
             continue
-        record = Record(kind=mention.kind, id=mention.id, data=now.record)
-        for ref in record.references:
+        for ref in references_of(mention.kind, now.record):
             if ref.id.casefold() == target.id.casefold() and namespace in namespaces_of(ref):
                 raise RecordError(
                     f"{target.kind} '{target.id}' cannot be retracted: {mention.kind} "

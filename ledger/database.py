@@ -18,7 +18,6 @@ that does not answer, read-only or full media) into one line naming the database
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -69,17 +68,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _writing(connection: Connection) -> bool:
-    """Whether the transaction about to begin writes.
-
-    eventsourcing-sqlalchemy's recorders say so in a context variable; it is only looked
-    up when that library is loaded, since without it no recorder transaction can exist.
-    """
-    datastore = sys.modules.get("eventsourcing_sqlalchemy.datastore")
-    if datastore is not None:
-        try:
-            return bool(datastore.transactions.get().commit)
-        except LookupError:
-            pass
+    """Whether the transaction about to begin writes: its connection says so
+    (``ledger_write``; the recorders' write transactions set it, see ledger.eventstore)."""
     return bool(connection.get_execution_options().get("ledger_write"))
 
 

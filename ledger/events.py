@@ -135,14 +135,26 @@ class Amended(Occurred):
     settles which, and readers never guess. Events recorded before registry records could
     be amended (class versions 1 and 2, upcast as every occurrence is) lack it: they all
     amended occurrences.
+
+    Version 4 carries ``result``: for a correction, the corrected record in its
+    interchange form, exactly as the decision worked it out (the target as already
+    corrected, with this correction's changes applied and checked), so that readers never
+    apply and re-validate a correction themselves. A retraction's ``result`` is None, as
+    is that of every amendment recorded before version 4 (upcast): readers fall back to
+    applying those themselves.
     """
 
     target_namespace: str
-    class_version: ClassVar[int] = 3
+    result: dict[str, Any] | None
+    class_version: ClassVar[int] = 4
 
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         state.setdefault("target_namespace", "occurrence")
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        state.setdefault("result", None)
 
 
 class Corrected(Amended):

@@ -19,8 +19,9 @@ see position N+1 committed before position N.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,11 +52,13 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.database import engine_for
 from ledger.dates import format_timestamp, parse_timestamp
 from ledger.errors import TamperingDetected
+from ledger.eventstore import WritingSessions, writing_engine
 from ledger.merkle import HASH_SIZE, CompactRange, leaf_hash
 
 #: json's C encoder of one string, escaping everything outside ASCII (lone surrogates too).
@@ -253,6 +256,22 @@ def _declare_amendment_indexes(table: Table) -> None:
             Index(name, table.c.id, sqlite_where=where, postgresql_where=where)
 
 
+#: The stored event's columns in the order `LedgerRecorder.append` binds them.
+_EVENT_COLUMNS = (
+    "id",
+    "originator_id",
+    "originator_version",
+    "topic",
+    "state",
+    "recorded_at",
+    "leaf_hash",
+)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 class LedgerRecorder(SQLAlchemyApplicationRecorder):
     """Application recorder that writes positions, record time and the Merkle tree."""
 
@@ -272,8 +291,13 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
     # -- writing -------------------------------------------------------------------
 
     def lock_for_writing(self, session: Session) -> None:
-        """Serialise writers before anything is read that a write will depend on."""
-        self._lock_table(session)
+        """Serialise writers before anything is read that a write will depend on.
+
+        On SQLite the write transaction's ``BEGIN IMMEDIATE`` has the lock already; on
+        PostgreSQL the events table is locked as the library locks it (readers go on).
+        """
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"LOCK TABLE {self.events_table_name} IN EXCLUSIVE MODE"))
 
     def tree_head(self, session: Session | None = None, known_at: str | None = None) -> TreeHead:
         """The latest tree head (empty tree when nothing was ever written); with `known_at`,
@@ -334,12 +358,27 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             found = session.execute(select(t.c.size).where(t.c.recorded_at == recorded_at))
             return found.first() is not None
 
-    def _insert_stored_events(
-        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> list[int]:
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        session: Session | None = None,
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        """Append the events at the end of the log, in `session`'s transaction if given.
+
+        Positions, record time, leaf hashes and the new tree head are written with them;
+        returns the events' positions.
+        """
+        if session is not None:
+            return self.append(session, stored_events)
+        with self.transaction(commit=True) as own:
+            return self.append(own, stored_events)
+
+    def append(self, session: Session, stored_events: Sequence[StoredEvent]) -> list[int]:
         if not stored_events:
             return []
-        self._lock_table(session)
+        self.lock_for_writing(session)
         if session.info.get("ledger_heads_checked"):
             head = self.tree_head(session)
         else:
@@ -353,43 +392,62 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             recorded_at = max(utcnow(), _after(head.recorded_at))
             session.info["ledger_recorded_at"] = recorded_at
         frontier = head.frontier
-        rows: list[dict[str, Any]] = []
-        position = head.size
-        for stored in stored_events:
-            position += 1
+        first = head.size + 1
+        stamp = _json_string(recorded_at)
+        connection = session.connection()
+        stream_value = self._stream_value(connection.dialect)
+        rows = []
+        for position, stored in enumerate(stored_events, first):
+            stream = stored.originator_id
+            version = stored.originator_version
+            topic = stored.topic
+            state = stored.state
+            # canonical_bytes, written out inline: this runs for every event imported.
             leaf = leaf_hash(
-                canonical_bytes(
-                    position,
-                    recorded_at,
-                    stored.originator_id,
-                    stored.originator_version,
-                    stored.topic,
-                    stored.state,
-                )
+                f'{{"position":{position},"recorded_at":{stamp},'
+                f'"state":{_json_string(state.decode("utf-8", "surrogateescape"))},'
+                f'"stream":{_json_string(str(stream))},"topic":{_json_string(topic)},'
+                f'"version":{int(version)}}}'.encode("ascii")
             )
             frontier.append(leaf)
-            rows.append(
-                {
-                    "id": position,
-                    "originator_id": stored.originator_id,
-                    "originator_version": stored.originator_version,
-                    "topic": stored.topic,
-                    "state": stored.state,
-                    "recorded_at": recorded_at,
-                    "leaf_hash": leaf,
-                }
-            )
-        session.execute(insert(self.events_table), rows)
+            rows.append((position, stream_value(stream), version, topic, state, recorded_at, leaf))
+        last = first + len(rows) - 1
+        # Straight to the driver's executemany, each value already as the column's type
+        # binds it: SQLAlchemy's per-row parameter processing was a quarter of the store.
+        connection.exec_driver_sql(self._insert_sql(connection.dialect), rows)
         session.execute(
             insert(self.heads_table).values(
-                size=position,
+                size=last,
                 root=frontier.root(),
                 frontier=json.dumps(frontier.to_json()),
                 recorded_at=recorded_at,
             )
         )
-        self._notify_channel(session)
-        return [row["id"] for row in rows]
+        self._notify(session)
+        return list(range(first, last + 1))
+
+    @functools.cache  # noqa: B019 (one recorder per application, two dialects at most)
+    def _insert_sql(self, dialect: Dialect) -> str:
+        """INSERT of one event row, in the driver's own parameter style."""
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        names = ", ".join(_EVENT_COLUMNS)
+        marks = ", ".join([mark] * len(_EVENT_COLUMNS))
+        return f"INSERT INTO {self.events_table_name} ({names}) VALUES ({marks})"
+
+    def _stream_value(self, dialect: Dialect) -> Callable[[Any], Any]:
+        """How the library's UUID column binds a stream id on this database: 16 bytes on
+        SQLite; PostgreSQL's driver binds a UUID as its own uuid type."""
+        if dialect.name == "postgresql":
+            return _same
+        column_type = self.events_table.c.originator_id.type.dialect_impl(dialect)
+        process = column_type.bind_processor(dialect)
+        return process if process is not None else _same
+
+    def _notify(self, session: Session) -> None:
+        """Wake whoever follows the log (``ledger serve``, the library's subscriptions):
+        PostgreSQL's NOTIFY on the library's channel, sent at commit."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"NOTIFY {self.channel_name}"))
 
     # -- reading -------------------------------------------------------------------
 
@@ -546,7 +604,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         )
 
 
-class LedgerDatastore(SQLAlchemyDatastore):
+class LedgerDatastore(WritingSessions):
     base_stored_event_record_cls = LedgerEventRecord
 
     def __init__(self, *, url: str | None = None, **_: Any) -> None:
@@ -555,6 +613,7 @@ class LedgerDatastore(SQLAlchemyDatastore):
         engine = engine_for(url)
         super().__init__(session_maker=sessionmaker(bind=engine, autoflush=False))
         self.engine = engine
+        self.writing_engine = writing_engine(engine)
 
 
 class LedgerFactory(SQLAlchemyFactory):

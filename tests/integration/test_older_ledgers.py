@@ -50,9 +50,8 @@ def before_0004() -> str:
 def as_version_1(app: Ledger, raw: dict[str, Any]) -> StoredEvent:
     """The stored event an older program wrote: no class version, the strict bounds."""
     with app.recorder.transaction(commit=False) as session:
-        entry = enter(validate_record(raw), StoreRegistry(app, session), "older-program")
-    assert entry is not None
-    (event,) = entry.collect_events()
+        event = enter(validate_record(raw), StoreRegistry(app, session), "older-program")
+    assert event is not None
     stored = app.mapper.to_stored_event(event)
     state = json.loads(stored.state)
     assert state.pop("class_version") == 2

@@ -158,3 +158,63 @@ def test_the_fast_schema_check_finds_the_head_alembic_finds() -> None:
     from ledger.schema import _newest_revision, head_revision
 
     assert _newest_revision() == head_revision()
+
+
+def test_a_correction_stores_the_record_it_makes_and_older_ones_still_answer(
+    ledger: Ledger,
+) -> None:
+    """Corrections carry their result from class version 4; a version-3 correction
+    (stored without it) reads as having none, and is applied when a later correction
+    of the same record is decided."""
+    _enter(ledger, *RECORDS)
+    older = _as_version_1(
+        ledger,
+        Corrected,
+        {
+            "kind": "correction",
+            "id": "talks-place",
+            "date": "2025-09-01",
+            "target": "talks",
+            "set": {"place": "Baghdad"},
+            "reason": "omitted",
+        },
+    )
+    state = json.loads(older.state)
+    state.update(class_version=3, target_namespace="occurrence")
+    ledger.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=older.originator_id,
+                originator_version=1,
+                topic=older.topic,
+                state=json.dumps(state).encode(),
+            )
+        ]
+    )
+    _enter(
+        ledger,
+        {
+            "kind": "correction",
+            "id": "talks-summary",
+            "date": "2025-09-02",
+            "target": "TALKS",
+            "set": {"summary": "Border security", "participants": ["irq", "irn"]},
+            "reason": "more detail",
+        },
+    )
+    older_event, newer_event = [logged.event for logged in list(ledger.log())[-2:]]
+    assert isinstance(older_event, Corrected) and older_event.result is None
+    assert isinstance(newer_event, Corrected)
+    assert newer_event.result == {
+        "kind": "meeting",
+        "id": "talks",
+        "date": "2025-08-13",
+        "participants": ["IRQ", "IRN"],
+        "place": "Baghdad",
+        "summary": "Border security",
+    }
+    stored = json.loads(list(ledger.recorder.iter_log())[-1].state)
+    assert (stored["class_version"], stored["result"]) == (4, newer_event.result)
+    catch_up(ledger)
+    (talks,) = [row for row in Queries(ledger.url).timeline() if row["id"] == "talks"]
+    assert (talks["place"], talks["summary"]) == ("Baghdad", "Border security")

@@ -279,3 +279,31 @@ def test_a_duplicate_stream_version_writes_nothing_at_all(ledger: Ledger, where:
     # The refused write used no position up: the next one carries straight on.
     assert list(ledger.recorder.insert_events(fresh)) == [14, 15]
     assert heads(ledger.recorder)[-1].size == 15
+
+
+def test_on_sqlite_a_write_transaction_takes_the_write_lock_as_it_begins(
+    ledger: Ledger,
+) -> None:
+    """BEGIN IMMEDIATE for the recorder's write transactions (a deferred one that read
+    first would fail when another writer commits), plain BEGIN for reads."""
+    if ledger.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks the events table instead")
+    begun: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(ledger.engine, "before_cursor_execute", seen)
+    try:
+        with ledger.recorder.transaction(commit=True) as session:
+            session.execute(text("SELECT 1"))
+            with ledger.recorder.transaction(commit=False) as nested:  # the same one
+                nested.execute(text("SELECT 1"))
+        with ledger.recorder.transaction(commit=False) as session:
+            session.execute(text("SELECT 1"))
+    finally:
+        event.remove(ledger.engine, "before_cursor_execute", seen)
+    assert begun == ["BEGIN IMMEDIATE", "BEGIN"]

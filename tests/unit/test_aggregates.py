@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from ledger.aggregates import Amendment, Known, Occurrence, current, enter, stream_id
 from ledger.errors import RecordError
-from ledger.events import Corrected, Retracted, Signed, SourceRegistered
+from ledger.events import Amended, Corrected, Retracted, Signed, SourceRegistered
 from ledger.records import Record, validate_record
 
 
@@ -70,6 +71,7 @@ class FakeRegistry:
             record=record,
             recorded_by=by,
             target_namespace=getattr(entry, "target_namespace", None),
+            result=getattr(entry, "result", None),
         )
         self.known[(namespace, record["id"].casefold())] = known
         return known
@@ -101,13 +103,19 @@ SIGNING = {
 def test_a_new_occurrence_becomes_the_creation_event_of_its_own_stream(
     registry: FakeRegistry,
 ) -> None:
-    entry = enter(validate_record(SIGNING), registry, "alice")
-    assert isinstance(entry, Occurrence)
-    (event,) = entry.collect_events()
+    event = enter(validate_record(SIGNING), registry, "alice")
     assert isinstance(event, Signed)
-    assert event.originator_id == stream_id("occurrence", "signing-1")
+    assert (event.originator_id, event.originator_version) == (
+        stream_id("occurrence", "signing-1"),
+        1,
+    )
     assert (event.earliest, event.latest) == ("2025-08-11", "2025-08-13")
     assert event.recorded_by == "alice"
+    # The library's aggregate, as the event creates it: the stream's one version.
+    aggregate = event.mutate(None)
+    assert isinstance(aggregate, Occurrence)
+    assert (aggregate.id, aggregate.version) == (event.originator_id, 1)
+    assert (aggregate.record, aggregate.earliest) == (event.record, "2025-08-11")
 
 
 def test_references_are_matched_case_insensitively_and_spelled_as_registered(
@@ -147,8 +155,7 @@ def test_an_unknown_reference_is_refused_with_its_field(registry: FakeRegistry) 
 
 def test_a_registry_record_enters_with_its_own_event_class(registry: FakeRegistry) -> None:
     entry = enter(validate_record({"kind": "source", "id": "bbc", "title": "BBC"}), registry, "a")
-    assert entry is not None
-    assert isinstance(entry.collect_events()[0], SourceRegistered)
+    assert isinstance(entry, SourceRegistered)
 
 
 def test_a_correction_of_an_unrecorded_occurrence_is_refused(registry: FakeRegistry) -> None:
@@ -204,9 +211,7 @@ def test_a_valid_correction_is_a_new_fact_pointing_at_its_target(registry: FakeR
         "set": {"place": "Baghdad"},
         "reason": "place omitted",
     }
-    entry = enter(validate_record(correction), registry, "alice")
-    assert entry is not None
-    (event,) = entry.collect_events()
+    event = enter(validate_record(correction), registry, "alice")
     assert isinstance(event, Corrected)
     assert event.record["target"] == "signing-1"
     assert event.originator_id == stream_id("occurrence", "fix-1")
@@ -261,12 +266,11 @@ def _retraction(target: str, ident: str) -> dict[str, Any]:
 def test_a_correction_of_an_agreement_is_checked_as_an_agreement(
     registry: FakeRegistry,
 ) -> None:
-    entry = enter(
+    event = enter(
         validate_record(_correction("MOU", "fix-parties", parties=["irq", "IRN"])), registry, "a"
     )
-    assert isinstance(entry, Amendment)
-    (event,) = entry.collect_events()
     assert isinstance(event, Corrected)
+    assert isinstance(event.mutate(None), Amendment)
     assert event.target_namespace == "agreement"
     assert event.record["target"] == "mou"
     assert event.record["set"] == {"parties": ["IRQ", "IRN"]}  # spelled as registered
@@ -299,7 +303,7 @@ def test_a_correction_of_an_actor_source_or_post_names_the_target_kind(
         entry = enter(
             validate_record(_correction(target, f"fix-{namespace}", **changes)), registry, "a"
         )
-        assert isinstance(entry, Amendment) and entry.target_namespace == namespace
+        assert isinstance(entry, Amended) and entry.target_namespace == namespace
 
 
 def test_a_correction_of_a_state_to_another_type_is_refused_for_its_iso_id(
@@ -506,3 +510,48 @@ def test_a_dissolved_states_successors_must_be_registered(registry: FakeRegistry
         enter(validate_record(raw), registry, "alice")
     assert refused.value.field == "successors[1]"
     assert "unknown actor 'RUS'" in refused.value.message
+
+
+def test_a_correction_carries_its_target_as_corrected_so_readers_never_apply_it(
+    registry: FakeRegistry,
+) -> None:
+    registry.accept({**SIGNING, "agreement": "mou"})
+    first = registry.accept(_correction("signing-1", "fix-place", place="Baghdad"))
+    assert first.result is not None
+    assert first.result["place"] == "Baghdad"
+    assert first.result["kind"] == "signing" and first.result["id"] == "signing-1"
+    # Applied to the target as already corrected, references spelled as registered.
+    event = enter(
+        validate_record(_correction("SIGNING-1", "fix-parties", overseen_by=["irn"])),
+        registry,
+        "alice",
+    )
+    assert isinstance(event, Corrected)
+    assert event.record["set"] == {"overseen_by": ["IRN"]}
+    assert event.result == {**first.result, "overseen_by": ["IRN"]}
+
+
+def test_a_retraction_carries_no_result(registry: FakeRegistry) -> None:
+    registry.accept({**SIGNING, "agreement": "mou"})
+    event = enter(validate_record(_retraction("signing-1", "gone")), registry, "alice")
+    assert isinstance(event, Retracted)
+    assert event.result is None
+
+
+def test_the_target_as_corrected_is_read_from_the_stored_result_when_there_is_one(
+    registry: FakeRegistry,
+) -> None:
+    registry.accept({**SIGNING, "agreement": "mou"})
+    stored = registry.accept(_correction("signing-1", "fix-place", place="Baghdad"))
+    key = ("occurrence", "fix-place")
+    assert stored.result is not None
+    # Whatever the decision stored is what later decisions read, never re-derived...
+    registry.known[key] = dataclasses.replace(stored, result={**stored.result, "place": "Erbil"})
+    later = enter(validate_record(_correction("signing-1", "fix-2", summary="s")), registry, "a")
+    assert isinstance(later, Corrected) and later.result is not None
+    assert later.result["place"] == "Erbil"
+    # ...and a correction recorded before events carried it is applied again.
+    registry.known[key] = dataclasses.replace(stored, result=None)
+    again = enter(validate_record(_correction("signing-1", "fix-3", summary="s")), registry, "a")
+    assert isinstance(again, Corrected) and again.result is not None
+    assert again.result["place"] == "Baghdad"
