@@ -11,12 +11,9 @@ Catch-up transactions are serialised like writers (BEGIN IMMEDIATE on SQLite, a 
 the tracking table on PostgreSQL), so two processes catching up at once cannot both
 apply the same page.
 
-Private eventsourcing API used here, until it moves to the one module of the store that
-holds every contact with the library: the tracking record is written with
-`SQLAlchemyTrackingRecorder._insert_tracking(session, tracking)`, the only way to write
-it in the caller's transaction (the public `insert_tracking` commits one of its own,
-which would break exactly-once); and `tracking_recorder` keeps the recorder it makes on
-the application object (`_tracking_recorder`), so it is made once per ledger.
+The tracking record moves inside the page's transaction through
+`ledger.eventstore.insert_tracking`, the one module that holds every contact with the
+library beyond its public API (and says why each is needed).
 """
 
 from __future__ import annotations
@@ -26,13 +23,13 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from ledger.errors import TamperingDetected, UnknownName
 from ledger.events import Recorded
+from ledger.eventstore import insert_tracking
 from projections.freshness import freshness
 from projections.projectors import PROJECTIONS, Projection, driver_cursor
 
@@ -44,17 +41,6 @@ PAGE_SIZE = 2000
 #: tables grew by as much as autovacuum waits for), refreshes the planner's statistics.
 ANALYZE_AFTER = 1000
 Progress = Callable[[int, int], None]
-
-
-def tracking_recorder(app: Ledger) -> SQLAlchemyTrackingRecorder:
-    recorder = getattr(app, "_tracking_recorder", None)
-    if recorder is None:
-        recorder = app.factory.tracking_recorder()
-        app._tracking_recorder = recorder  # type: ignore[attr-defined]
-    # The ledger's factory is eventsourcing_sqlalchemy's; the base class promises only a
-    # TrackingRecorder, and catch-up needs the SQLAlchemy one's transactions.
-    assert isinstance(recorder, SQLAlchemyTrackingRecorder)
-    return recorder
 
 
 def _selected(names: Iterable[str] | None) -> list[Projection]:
@@ -154,7 +140,7 @@ def _catch_up(
     progress: Progress | None,
 ) -> int:
     projections = with_requirements(_selected(names))
-    tracking = tracking_recorder(app)
+    tracking = app.tracking_recorder
     head = target = -1  # the log's last position at the first look, and how far to go
     pages = 0
     applied = 0
@@ -207,8 +193,7 @@ def _catch_up(
                 applied += last - start
                 for projection in projections:
                     if last > done[projection.name]:
-                        # The library's tracking insert is private; see the module docstring.
-                        tracking._insert_tracking(session, Tracking(projection.name, last))
+                        insert_tracking(tracking, session, projection.name, last)
             pages += 1
     finally:
         if froze:
@@ -238,7 +223,7 @@ def _analyze(app: Ledger, projections: list[Projection]) -> None:
 def reset(app: Ledger, names: Iterable[str] | None = None) -> None:
     """Empty the selected read models and forget how far they had got, in one transaction."""
     projections = _selected(names)
-    tracking = tracking_recorder(app)
+    tracking = app.tracking_recorder
     table = tracking.tracking_table
     with app.recorder.transaction(commit=True) as session:
         _lock(session)

@@ -123,14 +123,15 @@ def _stored_correction(app: Ledger, result: dict[str, Any] | None) -> StoredEven
     """The correction as stored: with the corrected record decided at write time (as
     corrections carry it now), or without it (as older programs wrote them)."""
     with app.recorder.transaction(commit=False) as session:
-        entry = enter(validate_record(CORRECTION), StoreRegistry(app, session), "older-program")
-    assert entry is not None
-    (event,) = entry.collect_events()
+        event = enter(validate_record(CORRECTION), StoreRegistry(app, session), "older-program")
+    assert event is not None
     stored = app.mapper.to_stored_event(event)
     state = json.loads(stored.state)
     state.pop("result", None)
     if result is not None:
         state["result"] = result
+    else:  # the class version before corrections carried their result
+        state["class_version"] = 3
     return StoredEvent(
         originator_id=stored.originator_id,
         originator_version=stored.originator_version,

@@ -31,7 +31,6 @@ import projections
 from ledger import store
 from ledger.application import Ledger
 from projections import models
-from projections.catchup import tracking_recorder
 
 # SQLite: the full-text index `rm_search` is an FTS5 virtual table (migration 0006), which
 # SQLAlchemy can neither create nor reflect faithfully: FTS5 makes shadow tables of its own
@@ -58,7 +57,7 @@ def declared_metadata(app: Ledger) -> MetaData:
     recorder_tables = (
         app.recorder.events_table,
         app.recorder.heads_table,
-        tracking_recorder(app).tracking_table,
+        app.tracking_recorder.tracking_table,
     )
     for table in (*models.metadata.tables.values(), *store.metadata.tables.values()):
         table.to_metadata(declared)
