@@ -10,8 +10,8 @@ it is defined in (a third-party library counts as one: ``sqlalchemy``, ``pydanti
 the time of built-ins, of the standard library and of C extensions (``json``, ``re``,
 ``hashlib``, ``uuid``, pydantic-core's validators, msgspec, the drivers' C code) goes to
 the module that called them, so ``json.loads`` inside `ledger.reading` counts as reading
-and a pydantic model's validation as the module that asked for it. The profiled shares are scaled to the plain run's
-CPU time and shown in microseconds per record.
+and a pydantic model's validation as the module that asked for it. The profiled shares
+are scaled to the plain run's CPU time and shown in microseconds per record.
 
 Because it calls only the entry points, it follows the import and replay as they are
 rewritten: the modules are the stages, named as the code names them. Worker processes'
@@ -64,9 +64,9 @@ def cpu_of(work: Callable[[], Any]) -> tuple[float, float]:
 def _module(function: Function) -> str | None:
     """Who a function's own time belongs to; None: to its callers."""
     path = function[0]
-    if path == "~" or path.startswith("<") or path.startswith(STDLIB):
-        if "site-packages" not in path:
-            return None
+    builtin = path == "~" or path.startswith("<") or path.startswith(STDLIB)
+    if builtin and "site-packages" not in path:
+        return None
     if "site-packages" in path:
         return path.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
     try:
