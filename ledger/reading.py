@@ -14,11 +14,10 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, Protocol, TextIO
 
 import yaml
 from yaml.constructor import SafeConstructor
-from yaml.error import Mark
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
@@ -162,6 +161,20 @@ def read_content(
 # than through PyYAML's composer and constructor, which is an order of magnitude faster
 # on large imports and lets aliases, repeated keys and depth be checked on the way.
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+class Mark(Protocol):
+    """Where the parser was: yaml.error.Mark, or the C parser's own (the CSafeLoader's)."""
+
+    @property
+    def line(self) -> int: ...
+
+
+def _line(mark: Mark | None) -> int | None:
+    """The 1-based line of a mark; yaml's stubs let an event carry none."""
+    return mark.line + 1 if mark is not None else None
+
+
 _RESOLVER = Resolver()
 _CONSTRUCTOR = SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
@@ -189,7 +202,7 @@ class _Frame:
 
     __slots__ = ("key", "mark", "value")
 
-    def __init__(self, value: list[Any] | dict[Any, Any], mark: Mark) -> None:
+    def __init__(self, value: list[Any] | dict[Any, Any], mark: Mark | None) -> None:
         self.value = value
         self.mark = mark
         self.key: Any = _NOTHING
@@ -220,7 +233,7 @@ def _yaml_records(text: str, file: str) -> Iterator[RawRecord]:
     stack: list[_Frame] = []
     root: Any = _NOTHING
     root_mark: Mark | None = None
-    item_lines: list[int] = []
+    item_lines: list[int | None] = []
     for event in yaml.parse(text, Loader=_YAML_LOADER):
         if isinstance(event, yaml.AliasEvent):
             raise _YamlRefused(
@@ -254,7 +267,7 @@ def _yaml_records(text: str, file: str) -> Iterator[RawRecord]:
                 event.start_mark,
             )
             if len(stack) == 1 and isinstance(stack[0].value, list):
-                item_lines.append(event.start_mark.line + 1)
+                item_lines.append(_line(event.start_mark))
             container: list[Any] | dict[Any, Any] = (
                 [] if isinstance(event, yaml.SequenceStartEvent) else {}
             )
@@ -266,7 +279,7 @@ def _yaml_records(text: str, file: str) -> Iterator[RawRecord]:
             mark = frame.mark
         elif isinstance(event, yaml.ScalarEvent):
             if len(stack) == 1 and isinstance(stack[0].value, list):
-                item_lines.append(event.start_mark.line + 1)
+                item_lines.append(_line(event.start_mark))
             value = _scalar(event)
             mark = event.start_mark
         else:
@@ -279,7 +292,7 @@ def _yaml_records(text: str, file: str) -> Iterator[RawRecord]:
         raise _YamlRefused("invalid YAML: the file ends inside a list or mapping", None)
 
 
-def _add(frame: _Frame, value: Any, mark: Mark) -> None:
+def _add(frame: _Frame, value: Any, mark: Mark | None) -> None:
     if isinstance(frame.value, list):
         frame.value.append(value)
     elif frame.key is _NOTHING:
@@ -300,7 +313,8 @@ def _add(frame: _Frame, value: Any, mark: Mark) -> None:
 def _scalar(event: yaml.ScalarEvent) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
-        tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
+        # yaml's stubs leave Resolver.resolve unannotated; it returns the tag, a str.
+        tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
     if tag == _TAG + "str":
         return event.value
     if tag == _TAG + "merge":
@@ -313,7 +327,8 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
             f"invalid YAML: a number of {len(event.value):,} digits is longer than any field takes",
             event.start_mark,
         )
-    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    # yaml's stubs give a node only the pure-Python Mark, though CSafeLoader's carry its own.
+    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)  # type: ignore[arg-type]
     if tag == _TAG + "timestamp":
         try:
             return _CONSTRUCTOR.construct_yaml_timestamp(node)
@@ -331,7 +346,7 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
         ) from None
 
 
-def _check_tag(tag: str | None, kind: str, mark: Mark) -> None:
+def _check_tag(tag: str | None, kind: str, mark: Mark | None) -> None:
     if tag not in (None, "!", _TAG + kind):
         raise _YamlRefused(f"invalid YAML: the tag {tag!r} is not supported", mark)
 

@@ -181,8 +181,7 @@ def _parts_of_form(
             for name, info in annotation.model_fields.items()
         ]
         return "{" + ", ".join(keys) + "}", remarks, annotation
-    forms = [_value_form(kind, path, c) for c in checks if c is not None]
-    forms = [form for form in forms if form]
+    forms = [form for c in checks if c is not None and (form := _value_form(kind, path, c))]
     if len(forms) != 1:
         raise UndocumentedError(f"field {kind}.{'.'.join(path)}: no one value form in {checks}")
     return forms[0], remarks, None

@@ -274,13 +274,13 @@ class _Builder:
             agreements = self.index.links.get(record.get("id", ""), set()) & self.scope
         if not (agreements or self.whole):
             return
-        event = self._event(logged, sorted(agreements))
+        shown = self._event(logged, sorted(agreements))
         if self.whole:
-            self.events.append(event)
+            self.events.append(shown)
         for ident in agreements:
-            self.by_agreement[ident]["events"].append(event)
+            self.by_agreement[ident]["events"].append(shown)
         if _is_amendment(logged):
-            amendment = self._amend(logged, event)
+            amendment = self._amend(logged, shown)
             if self.whole:
                 self.amendments.append(amendment)
             for ident in agreements:
