@@ -76,18 +76,23 @@ class Context:
             return []
 
 
+#: Whether this process runs one command and exits (the `ledger` program, see `run`).
+one_command = False
+
+
 @contextmanager
 def starting_up() -> Iterator[None]:
     """Load the modules a command needs with the garbage collector paused.
 
     Loading SQLAlchemy, the database driver and the ledger makes some 60,000 objects
-    that live as long as the process: the collector's passes over them while
-    they load, and again as the process exits, are wasted work (about a fifth of a
-    PostgreSQL query's CPU time). So they are loaded with collection paused, then
-    moved out of its sight (`gc.freeze`) before the command does any work, with
-    collection running again. Only the first start-up in a process freezes: a process
-    that runs many commands (the tests) would otherwise keep any garbage lying about
-    at each one for good.
+    that live as long as the process: the collector's passes over them while they load,
+    and again as the process exits, are wasted work (about a fifth of a PostgreSQL
+    query's CPU time). So they are loaded with collection paused; in the `ledger`
+    program they are then moved out of its sight (`gc.freeze`) before the command does
+    any work, with collection running again. Only there: a process that runs many
+    commands (the tests, a caller of `main`) would keep any garbage lying about at the
+    freeze for good, and the collector could no longer find what refers to a frozen
+    object.
     """
     if not gc.isenabled():  # already paused, by a start-up around this one or the caller
         yield
@@ -96,7 +101,7 @@ def starting_up() -> Iterator[None]:
     try:
         yield
     finally:
-        if gc.get_freeze_count() == 0:
+        if one_command and gc.get_freeze_count() == 0:
             gc.freeze()
         gc.enable()
 
@@ -500,6 +505,13 @@ def main(ctx: click.Context, db: str, user: str | None) -> None:
     """An event-sourced, tamper-evident ledger of diplomatic events."""
     ctx.obj = Context(db, user)
     ctx.call_on_close(_close_connections)
+
+
+def run() -> None:
+    """The `ledger` program: one command in a process of its own, which then exits."""
+    global one_command
+    one_command = True
+    main()
 
 
 def _close_connections() -> None:

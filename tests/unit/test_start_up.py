@@ -37,3 +37,20 @@ def test_a_start_up_under_a_caller_that_paused_collection_leaves_it_paused() -> 
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_only_the_ledger_program_freezes_what_start_up_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cli
+
+    with starting_up():
+        pass
+    assert gc.get_freeze_count() == 0  # a process running many commands keeps collecting all
+    monkeypatch.setattr(cli, "one_command", True)
+    try:
+        with starting_up():
+            pass
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
