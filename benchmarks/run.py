@@ -121,6 +121,21 @@ def step(*args: str) -> list[str]:
     return [PYTHON, "-m", "benchmarks.steps", *args]
 
 
+def check_entry_point() -> None:
+    """Warn when the installed `ledger` script predates its entry point `cli:run`."""
+    try:
+        script = Path(LEDGER).read_text(encoding="utf-8")
+    except OSError:
+        return
+    if "from cli import run" not in script:
+        print(
+            f"warning: {LEDGER} was installed before the entry point became cli:run; "
+            "reinstall (pip install -e .) or queries are measured without their start-up "
+            "as the ledger program has it",
+            file=sys.stderr,
+        )
+
+
 def compile_bytecode() -> None:
     """Compile the ledger's modules as installing its wheel would (see the docstring)."""
     for folder in ("ledger", "projections", "web", "benchmarks"):
@@ -456,6 +471,7 @@ def main() -> None:
         print(report(json.loads(Path(args.markdown).read_text(encoding="utf-8"))))
         return
     DATA.mkdir(exist_ok=True)
+    check_entry_point()
     compile_bytecode()
     run: dict[str, Any] = {"machine": machine(), "results": []}
     out = DATA / f"results-{time.strftime('%Y%m%dT%H%M%S')}.json"
