@@ -1467,12 +1467,13 @@ def token() -> None:
 @token.command(name="add")
 @click.argument("name")
 @click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False), required=True)
+@pass_context
 @at_the_edge
-def token_add(name: str, tokens_file: str) -> None:
+def token_add(context: Context, name: str, tokens_file: str) -> None:
     """A new token for NAME, printed once; NAME is what its writes are recorded as."""
     from web.tokens import add_token
 
-    secret = add_token(Path(tokens_file), name)
+    secret = add_token(Path(tokens_file), name, protected=context.protected_files())
     click.echo(secret)
     click.echo(
         f"added a token for '{name}' to {tokens_file} (only its hash is kept: save it now)",
@@ -1483,12 +1484,13 @@ def token_add(name: str, tokens_file: str) -> None:
 @token.command(name="remove")
 @click.argument("name")
 @click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False), required=True)
+@pass_context
 @at_the_edge
-def token_remove(name: str, tokens_file: str) -> None:
+def token_remove(context: Context, name: str, tokens_file: str) -> None:
     """Revoke NAME's token (a running server refuses it from its next request)."""
     from web.tokens import remove_token
 
-    remove_token(Path(tokens_file), name)
+    remove_token(Path(tokens_file), name, protected=context.protected_files())
     click.echo(f"removed the token of '{name}' from {tokens_file}", err=True)
 
 
