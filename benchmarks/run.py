@@ -1,29 +1,51 @@
-"""Benchmark runner: import, replay and query latencies beside raw floors, per engine and size.
+"""Benchmark runner: every figure of `benchmarks/RESULTS.md` beside its floors, per engine and size.
 
 ``python -m benchmarks.run --sizes 100000 1000000 --engines sqlite postgres``
 (``--sizes 10000`` for a quick check). Every step runs in a child process: its wall time
-is timed from outside and its peak memory is the child's ``ru_maxrss`` (``os.wait4``).
+is timed from outside, its CPU seconds and peak memory are the child's own
+(``os.wait4``: ``ru_utime + ru_stime``, ``ru_maxrss``). In order, on one ledger per
+engine and size:
 
-* import: the write side through the Python API (`benchmarks.steps import`), beside
-  ``sqlite3.executemany`` / psycopg ``COPY`` of the same records parsed from the same file;
-* replay: ``ledger replay`` (all projections from scratch), beside a raw select + JSON
-  decode of the same stored rows;
-* queries: ``ledger agreement|endorsements|timeline --agreement|agreement --as-of`` for the
-  benchmark agreement (median of ``--repeat`` runs), beside
-  ``python -c "import sqlalchemy, click"``.
+* import: the write side through the Python API (`benchmarks.steps import`: `ledger
+  import` without its catch-up), beside the raw floor: ``sqlite3.executemany`` /
+  psycopg ``COPY`` of the same records parsed from the same file;
+* catch-up: the first query after that import (``ledger agreement``), which brings the
+  empty read models up to the whole log before it answers;
+* replay: ``ledger replay`` (every projection from scratch), beside two floors: the
+  replay floor (`benchmarks.steps replay-floor`: read and decode every event and insert
+  as many read-model rows as the ledger's replay wrote, as plain tuples, with
+  ``executemany`` on SQLite and ``COPY`` on PostgreSQL, committed where the ledger
+  committed; on PostgreSQL the same with ``executemany`` is shown too) and the
+  read-only floor (read and decode every event);
+* queries: ``ledger agreement|endorsements|timeline --agreement|agreement --as-of`` for
+  the benchmark agreement (median of ``--repeat`` runs), beside the interpreter floor
+  ``python -c "import sqlalchemy, click"`` and the driver floor (that, and
+  ``create_engine(url)``, which loads the database driver and SQLAlchemy's dialect);
+* verify: ``ledger verify`` of the whole ledger (every leaf and head, and the read models
+  rebuilt in a scratch database and compared);
+* audit: ``ledger audit --format FORMAT -o FILE`` of the whole ledger, per ``--audit-formats``.
 
-Results are printed as Markdown and saved as JSON under ``benchmarks/data/``.
+Before anything runs the project's modules are compiled to bytecode, as an installed
+wheel's are: with ``PYTHONDONTWRITEBYTECODE`` set (or a read-only checkout) each query
+would otherwise compile them from source, about 0.1 s that no installed ledger pays.
+
+Results are saved as one JSON file for the whole run under ``benchmarks/data/`` (rewritten
+as each engine and size finishes) and printed as Markdown tables for RESULTS.md: one
+section per engine and size, then the targets across all of them.
+``--markdown FILE.json`` prints the tables of a saved run again.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,20 +54,31 @@ from benchmarks.generator import BENCH_AGREEMENT, DATA, generate
 
 PYTHON = sys.executable
 LEDGER = str(Path(PYTHON).with_name("ledger"))
+REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-PG_DB = "ledger_bench"
+
+#: The issue's targets (issue 13): ratios to the floors and peak memory.
+IMPORT_TARGET = 0.4  # ≥ this share of the raw import floor's rate
+REPLAY_TARGET = 0.4  # ≥ this share of the replay floor's rate
+MEMORY_TARGET_MB = 300  # peak RSS of import, replay, verify and audit
+QUERY_TARGET = {"sqlite": 1.3, "postgres": 1.5}  # ≤ this many interpreter floors
+
+QUERIES = {
+    "agreement": ["agreement", BENCH_AGREEMENT, "--json"],
+    "endorsements": ["endorsements", BENCH_AGREEMENT, "--json"],
+    "timeline --agreement": ["timeline", "--agreement", BENCH_AGREEMENT, "--json"],
+    "agreement --as-of": ["agreement", BENCH_AGREEMENT, "--as-of", "1990-01-01", "--json"],
+}
+ENGINE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a child; its wall seconds and peak resident memory (MB); fail loudly."""
+# -- running children ------------------------------------------------------------------
+
+
+def measure(cmd: list[str]) -> dict[str, Any]:
+    """Run a child; its wall and CPU seconds and peak resident memory (MB); fail loudly."""
     start = time.perf_counter()
-    child = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
-    )
-    out, err = b"", b""
-    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be a running maximum).
-    import threading
-
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     chunks: dict[str, bytes] = {}
 
     def drain(name: str, stream: Any) -> None:
@@ -57,6 +90,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
     ]
     for reader in readers:
         reader.start()
+    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be a running maximum).
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     for reader in readers:
@@ -69,40 +103,8 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "rss_mb": usage.ru_maxrss / 1024,
-        "stdout": out.decode()[-2000:],
+        "stdout": out.decode(errors="replace")[-2000:],
     }
-
-
-def fresh_database(engine: str, size: int) -> str:
-    if engine == "sqlite":
-        path = DATA / f"bench-{size}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        db.execute(f"CREATE DATABASE {PG_DB}")
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
-
-
-def raw_url(engine: str, size: int, url: str) -> str:
-    """The floor's own database: a separate SQLite file; the same PostgreSQL database."""
-    if engine == "sqlite":
-        path = DATA / f"bench-{size}-raw.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    return url
-
-
-QUERIES = {
-    "agreement": ["agreement", BENCH_AGREEMENT, "--json"],
-    "endorsements": ["endorsements", BENCH_AGREEMENT, "--json"],
-    "timeline --agreement": ["timeline", "--agreement", BENCH_AGREEMENT, "--json"],
-    "agreement --as-of": ["agreement", BENCH_AGREEMENT, "--as-of", "1990-01-01", "--json"],
-}
 
 
 def median_of(cmd: list[str], repeat: int) -> dict[str, Any]:
@@ -111,51 +113,133 @@ def median_of(cmd: list[str], repeat: int) -> dict[str, Any]:
         "wall": statistics.median(r["wall"] for r in runs),
         "cpu": statistics.median(r["cpu"] for r in runs),
         "rss_mb": max(r["rss_mb"] for r in runs),
+        "runs": [{k: r[k] for k in ("wall", "cpu", "rss_mb")} for r in runs],
     }
 
 
-def bench(engine: str, size: int, repeat: int) -> dict[str, Any]:
+def step(*args: str) -> list[str]:
+    return [PYTHON, "-m", "benchmarks.steps", *args]
+
+
+def check_entry_point() -> None:
+    """Warn when the installed `ledger` script predates its entry point `cli:run`."""
+    try:
+        script = Path(LEDGER).read_text(encoding="utf-8")
+    except OSError:
+        return
+    if "from cli import run" not in script:
+        print(
+            f"warning: {LEDGER} was installed before the entry point became cli:run; "
+            "reinstall (pip install -e .) or queries are measured without their start-up "
+            "as the ledger program has it",
+            file=sys.stderr,
+        )
+
+
+def compile_bytecode() -> None:
+    """Compile the ledger's modules as installing its wheel would (see the docstring)."""
+    for folder in ("ledger", "projections", "web", "benchmarks"):
+        compileall.compile_dir(REPO / folder, quiet=1)
+    compileall.compile_file(REPO / "cli.py", quiet=1)
+
+
+# -- databases -------------------------------------------------------------------------
+
+
+def fresh_database(engine: str, size: int, pg_database: str) -> str:
+    if engine == "sqlite":
+        path = DATA / f"bench-{size}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {pg_database} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {pg_database}")
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_database}"
+
+
+def raw_url(engine: str, size: int, url: str) -> str:
+    """The import floor's own database: a separate SQLite file; the same PostgreSQL one."""
+    if engine == "sqlite":
+        path = DATA / f"bench-{size}-raw.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    return url
+
+
+def database_mb(engine: str, url: str, pg_database: str) -> float:
+    if engine == "sqlite":
+        path = url.removeprefix("sqlite:///")
+        return sum(
+            Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists()
+        ) / (2**20)
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN) as db:
+        row = db.execute("SELECT pg_database_size(%s)", (pg_database,)).fetchone()
+    return (row[0] if row else 0) / 2**20
+
+
+# -- one engine and size ---------------------------------------------------------------
+
+
+def bench(
+    engine: str, size: int, repeat: int, audit_formats: list[str], pg_database: str
+) -> dict[str, Any]:
     path = generate(size)
     with path.open("rb") as f:
         events = sum(1 for _ in f)
-    url = fresh_database(engine, size)
-    result: dict[str, Any] = {"engine": engine, "occurrences": size, "events": events}
-    print(f"[{engine} {size}] {events} records: raw import …", file=sys.stderr, flush=True)
-    result["raw_import"] = measure(
-        [PYTHON, "-m", "benchmarks.steps", "raw-import", raw_url(engine, size, url), str(path)]
-    )
-    print(f"[{engine} {size}] ledger import …", file=sys.stderr, flush=True)
-    result["import"] = measure([PYTHON, "-m", "benchmarks.steps", "import", url, str(path)])
-    print(f"[{engine} {size}] raw replay …", file=sys.stderr, flush=True)
-    result["raw_replay"] = measure([PYTHON, "-m", "benchmarks.steps", "raw-replay", url])
-    print(f"[{engine} {size}] ledger replay …", file=sys.stderr, flush=True)
-    result["replay"] = measure([LEDGER, "--db", url, "replay"])
-    print(f"[{engine} {size}] queries …", file=sys.stderr, flush=True)
-    result["floor"] = median_of([PYTHON, "-c", "import sqlalchemy, click"], repeat)
-    # Not the issue's floor, shown beside it: a query must also load the database driver
-    # and SQLAlchemy's dialect for it, which creating an engine does.
-    result["driver_floor"] = median_of(
+    url = fresh_database(engine, size, pg_database)
+    r: dict[str, Any] = {"engine": engine, "occurrences": size, "events": events}
+
+    def say(what: str) -> None:
+        print(f"[{engine} {size}] {what} …", file=sys.stderr, flush=True)
+
+    ledger = [LEDGER, "--db", url]
+    say(f"{events} records: raw import")
+    r["raw_import"] = measure(step("raw-import", raw_url(engine, size, url), str(path)))
+    say("ledger import")
+    r["import"] = measure(step("import", url, str(path)))
+    say("first query after the import (catch-up)")
+    r["catch_up_query"] = measure([*ledger, *QUERIES["agreement"]])
+    say("read-only replay floor")
+    r["raw_replay"] = measure(step("raw-replay", url))
+    say("ledger replay")
+    r["replay"] = measure([*ledger, "replay"])
+    plan = DATA / f"replay-floor-{engine}-{size}.json"
+    r["read_models"] = json.loads(measure(step("read-model-rows", url, str(plan)))["stdout"])
+    say(f"replay floor ({r['read_models']['rows']:,} rows)")
+    r["replay_floor"] = measure(step("replay-floor", url, str(plan)))
+    if engine == "postgres":
+        say("replay floor with executemany")
+        r["replay_floor_executemany"] = measure(step("replay-floor", url, str(plan), "executemany"))
+    say("queries")
+    r["floor"] = median_of([PYTHON, "-c", "import sqlalchemy, click"], repeat)
+    r["driver_floor"] = median_of(
         [PYTHON, "-c", f"import sqlalchemy, click; sqlalchemy.create_engine({url!r})"], repeat
     )
-    result["queries"] = {
-        name: median_of([LEDGER, "--db", url, *args], repeat) for name, args in QUERIES.items()
-    }
-    if engine == "sqlite":
-        result["db_mb"] = (
-            sum(
-                Path(f"{url.removeprefix('sqlite:///')}{s}").stat().st_size
-                for s in ("", "-wal")
-                if Path(f"{url.removeprefix('sqlite:///')}{s}").exists()
-            )
-            / 2**20
-        )
-    return result
+    r["queries"] = {name: median_of([*ledger, *args], repeat) for name, args in QUERIES.items()}
+    say("verify")
+    r["verify"] = measure(step("verify", url))
+    r["audit"] = {}
+    for fmt in audit_formats:
+        say(f"audit --format {fmt}")
+        out = DATA / f"audit-{engine}-{size}.{fmt}"
+        r["audit"][fmt] = measure(step("audit", url, fmt, str(out)))
+        r["audit"][fmt]["output_mb"] = out.stat().st_size / 2**20
+        out.unlink()
+    r["db_mb"] = database_mb(engine, url, pg_database)
+    return r
 
 
 def machine() -> dict[str, str]:
     import sqlite3
 
     cpu = "unknown"
+    memory = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -164,96 +248,242 @@ def machine() -> dict[str, str]:
         mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
         memory = f"{int(mem) / 2**20:.1f} GB"
     except OSError:
-        memory = "unknown"
+        pass
     info = {
         "cpu": f"{cpu} × {os.cpu_count()}",
         "memory": memory,
         "os": platform.platform(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "load average at start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        info["commit"] = commit
+    except (OSError, subprocess.CalledProcessError):
+        pass
     try:
         import psycopg
 
         with psycopg.connect(PG_ADMIN) as db:
-            info["postgresql"] = db.execute("SHOW server_version").fetchone()[0]
+            row = db.execute("SHOW server_version").fetchone()
+            if row:
+                info["postgresql"] = row[0]
     except Exception:
         pass
     return info
 
 
+# -- Markdown --------------------------------------------------------------------------
+
+
+def _mark(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
+def _rate(events: int, run: dict[str, Any]) -> str:
+    return f"{events / run['wall']:,.0f} ev/s ({run['wall']:.1f} s)"
+
+
+def _memory(run: dict[str, Any]) -> str:
+    return f"{run['rss_mb']:.0f} MB {_mark(run['rss_mb'] <= MEMORY_TARGET_MB)}"
+
+
 def markdown(r: dict[str, Any]) -> str:
+    """One engine and size: every figure beside its floors, then CPU seconds."""
     n = r["events"]
-
-    def rate(step: dict[str, Any]) -> str:
-        return f"{n / step['wall']:,.0f} ev/s ({step['wall']:.1f} s)"
-
-    floor = r["floor"]["wall"]
+    engine = r["engine"]
+    query_target = QUERY_TARGET[engine]
+    floor, driver = r["floor"], r["driver_floor"]
+    rows = r["read_models"]
     lines = [
-        f"### {r['engine']}, {r['occurrences']:,} occurrences ({n:,} records/events)",
+        f"### {ENGINE_NAMES[engine]}, N = {r['occurrences']:,} ({n:,} events)",
         "",
-        "| measure | ledger | raw floor | ratio | target | peak RSS |",
+        f"| measure | ledger | floor | ratio | target | peak RSS (≤ {MEMORY_TARGET_MB} MB) |",
         "|---|---|---|---|---|---|",
     ]
-    for name, raw, target in (("import", "raw_import", 0.5), ("replay", "raw_replay", 0.5)):
-        ratio = r[raw]["wall"] / r[name]["wall"]
+    ratio = r["raw_import"]["wall"] / r["import"]["wall"]
+    lines.append(
+        f"| import | {_rate(n, r['import'])} | raw: {_rate(n, r['raw_import'])} | "
+        f"{ratio:.2f}× | ≥ {IMPORT_TARGET}× {_mark(ratio >= IMPORT_TARGET)} | "
+        f"{_memory(r['import'])} (floor {r['raw_import']['rss_mb']:.0f} MB) |"
+    )
+    ratio = r["replay_floor"]["wall"] / r["replay"]["wall"]
+    lines.append(
+        f"| replay | {_rate(n, r['replay'])} | replay floor: {_rate(n, r['replay_floor'])} | "
+        f"{ratio:.2f}× | ≥ {REPLAY_TARGET}× {_mark(ratio >= REPLAY_TARGET)} | "
+        f"{_memory(r['replay'])} (floor {r['replay_floor']['rss_mb']:.0f} MB) |"
+    )
+    if "replay_floor_executemany" in r:
+        many = r["replay_floor_executemany"]
+        ratio = many["wall"] / r["replay"]["wall"]
         lines.append(
-            f"| {name} | {rate(r[name])} | {rate(r[raw])} | {ratio:.2f}× floor | "
-            f"≥ {target}× {'✅' if ratio >= target else '❌'} | {r[name]['rss_mb']:.0f} MB "
-            f"(floor {r[raw]['rss_mb']:.0f} MB) |"
+            f"| replay | (as above) | replay floor, `executemany`: {_rate(n, many)} | "
+            f"{ratio:.2f}× | — | (floor {many['rss_mb']:.0f} MB) |"
+        )
+    ratio = r["raw_replay"]["wall"] / r["replay"]["wall"]
+    lines.append(
+        f"| replay | (as above) | read-only floor: {_rate(n, r['raw_replay'])} | "
+        f"{ratio:.2f}× | — | (floor {r['raw_replay']['rss_mb']:.0f} MB) |"
+    )
+    catch_up = r["catch_up_query"]
+    lines.append(
+        f"| first query after the import (catch-up of {n:,} events) | "
+        f"{catch_up['wall']:.1f} s | replay: {r['replay']['wall']:.1f} s | "
+        f"{catch_up['wall'] / r['replay']['wall']:.2f}× replay | — | {catch_up['rss_mb']:.0f} MB |"
+    )
+    verify = r["verify"]
+    lines.append(
+        f"| `verify` (log and read models) | {_rate(n, verify)} | — | — | — | {_memory(verify)} |"
+    )
+    for fmt, audit in r.get("audit", {}).items():
+        lines.append(
+            f"| `audit --format {fmt}` (whole ledger, {audit['output_mb']:,.0f} MB) | "
+            f"{_rate(n, audit)} | — | — | — | {_memory(audit)} |"
         )
     for name, q in r["queries"].items():
-        ratio = q["wall"] / floor
+        ratio = q["wall"] / floor["wall"]
         lines.append(
-            f"| `{name}` | {q['wall'] * 1000:.0f} ms | {floor * 1000:.0f} ms | "
-            f"{ratio:.2f}× floor | ≤ 1.5× {'✅' if ratio <= 1.5 else '❌'} | {q['rss_mb']:.0f} MB |"
+            f"| `{name}` | {q['wall'] * 1000:.0f} ms | interpreter: {floor['wall'] * 1000:.0f} ms"
+            f"; driver: {driver['wall'] * 1000:.0f} ms | {ratio:.2f}× "
+            f"({q['wall'] / driver['wall']:.2f}× driver) | ≤ {query_target}× "
+            f"{_mark(ratio <= query_target)} | {q['rss_mb']:.0f} MB |"
         )
-    # CPU seconds of the child: far less disturbed than wall time on a shared machine.
-    lines += ["", "| CPU seconds | ledger | raw floor | ratio |", "|---|---|---|---|"]
-    for name, raw in (("import", "raw_import"), ("replay", "raw_replay")):
+    lines += [
+        "",
+        f"Read models after the replay: {rows['rows']:,} rows in {rows['commits']:,} "
+        f"transaction(s); database {r['db_mb']:,.0f} MB.",
+        "",
+        "| CPU seconds (the client's) | ledger | floor | ratio |",
+        "|---|---|---|---|",
+    ]
+    for name, key in (
+        ("import", "raw_import"),
+        ("replay", "replay_floor"),
+        ("replay (read-only floor)", "raw_replay"),
+    ):
+        own = r["replay" if name.startswith("replay") else "import"]
         lines.append(
-            f"| {name} | {r[name]['cpu']:.1f} | {r[raw]['cpu']:.1f} | "
-            f"{r[raw]['cpu'] / r[name]['cpu']:.2f}× floor |"
+            f"| {name} | {own['cpu']:.1f} | {r[key]['cpu']:.1f} | "
+            f"{r[key]['cpu'] / own['cpu']:.2f}× |"
         )
+    lines.append(f"| catch-up query | {catch_up['cpu']:.1f} | — | — |")
+    lines.append(f"| `verify` | {verify['cpu']:.1f} | — | — |")
+    for fmt, audit in r.get("audit", {}).items():
+        lines.append(f"| `audit --format {fmt}` | {audit['cpu']:.1f} | — | — |")
     for name, q in r["queries"].items():
         lines.append(
-            f"| `{name}` | {q['cpu']:.2f} | {r['floor']['cpu']:.2f} | "
-            f"{q['cpu'] / r['floor']['cpu']:.2f}× floor |"
+            f"| `{name}` | {q['cpu']:.2f} | {floor['cpu']:.2f} (driver {driver['cpu']:.2f}) | "
+            f"{q['cpu'] / floor['cpu']:.2f}× |"
         )
-    if "driver_floor" in r:
-        driver = r["driver_floor"]
-        lines += [
-            "",
-            f"Driver floor (`import sqlalchemy, click` + `create_engine(url)`, which loads the "
-            f"driver and SQLAlchemy's dialect): {driver['wall'] * 1000:.0f} ms wall, "
-            f"{driver['cpu']:.2f} CPU s; queries against it: "
-            + ", ".join(
-                f"`{name}` {q['wall'] / driver['wall']:.2f}×" for name, q in r["queries"].items()
-            )
-            + ".",
-        ]
-    if "db_mb" in r:
-        lines += ["", f"Database size: {r['db_mb']:.0f} MB."]
+    if engine == "postgres":
+        lines += ["", "(PostgreSQL CPU figures are the client's only, not the server's.)"]
     return "\n".join(lines) + "\n"
 
 
+def targets(results: list[dict[str, Any]]) -> str:
+    """The issue's targets across every engine and size of the run, met or not."""
+    heads = [f"{ENGINE_NAMES[r['engine']]} {r['occurrences']:,}" for r in results]
+    lines = [
+        "| target | " + " | ".join(heads) + " |",
+        "|---|" + "---|" * len(results),
+    ]
+
+    def row(name: str, cell: Any) -> None:
+        lines.append(f"| {name} | " + " | ".join(cell(r) for r in results) + " |")
+
+    def ratio_cell(ledger: str, floor: str, target: float) -> Any:
+        def cell(r: dict[str, Any]) -> str:
+            ratio = r[floor]["wall"] / r[ledger]["wall"]
+            return f"{ratio:.2f}× {_mark(ratio >= target)}"
+
+        return cell
+
+    row(f"import ≥ {IMPORT_TARGET}× raw floor", ratio_cell("import", "raw_import", IMPORT_TARGET))
+    row(
+        f"replay ≥ {REPLAY_TARGET}× replay floor",
+        ratio_cell("replay", "replay_floor", REPLAY_TARGET),
+    )
+    for step_name, label in (("import", "import"), ("replay", "replay"), ("verify", "verify")):
+        row(
+            f"{label} peak ≤ {MEMORY_TARGET_MB} MB",
+            lambda r, s=step_name: _memory(r[s]),
+        )
+    formats = sorted({fmt for r in results for fmt in r.get("audit", {})})
+    for fmt in formats:
+        row(
+            f"audit ({fmt}) peak ≤ {MEMORY_TARGET_MB} MB",
+            lambda r, f=fmt: _memory(r["audit"][f]) if f in r.get("audit", {}) else "—",
+        )
+
+    def queries(r: dict[str, Any]) -> str:
+        def span(figure: str) -> tuple[float, float]:
+            ratios = [q[figure] / r["floor"][figure] for q in r["queries"].values()]
+            return min(ratios), max(ratios)
+
+        (best, worst), (cpu_best, cpu_worst) = span("wall"), span("cpu")
+        target = QUERY_TARGET[r["engine"]]
+        return (
+            f"{best:.2f}–{worst:.2f}× (≤ {target}×) {_mark(worst <= target)}; "
+            f"CPU {cpu_best:.2f}–{cpu_worst:.2f}×"
+        )
+
+    row("queries ≤ 1.3× (SQLite) / 1.5× (PostgreSQL) interpreter floor", queries)
+    row("catch-up: first query after the import", lambda r: f"{r['catch_up_query']['wall']:.1f} s")
+    row("verify of the whole ledger", lambda r: f"{r['verify']['wall']:.1f} s")
+    return "\n".join(lines) + "\n"
+
+
+def report(run: dict[str, Any]) -> str:
+    info = run["machine"]
+    parts = ["Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + "\n"]
+    parts += [markdown(r) for r in run["results"]]
+    if run["results"]:
+        parts.append("### Targets\n\n" + targets(run["results"]))
+    return "\n".join(parts)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--engines", nargs="+", choices=("sqlite", "postgres"), default=["sqlite"])
     parser.add_argument("--repeat", type=int, default=5, help="runs per query (median)")
+    parser.add_argument(
+        "--audit-formats",
+        nargs="*",
+        choices=("md", "html", "json"),
+        default=["html"],
+        help="whole-ledger audits to run (none: skip)",
+    )
+    parser.add_argument(
+        "--pg-database",
+        default="ledger_bench",
+        help="PostgreSQL database to drop and create for the run",
+    )
+    parser.add_argument("--markdown", metavar="JSON", help="print the tables of a saved run")
     args = parser.parse_args()
+    if args.markdown:
+        print(report(json.loads(Path(args.markdown).read_text(encoding="utf-8"))))
+        return
     DATA.mkdir(exist_ok=True)
-    info = machine()
-    print("Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + "\n")
+    check_entry_point()
+    compile_bytecode()
+    run: dict[str, Any] = {"machine": machine(), "results": []}
+    out = DATA / f"results-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    print("Machine: " + "; ".join(f"{k} {v}" for k, v in run["machine"].items()) + "\n")
     for size in args.sizes:
         for engine in args.engines:
-            result = bench(engine, size, args.repeat)
-            result["machine"] = info
-            stamp = time.strftime("%Y%m%dT%H%M%S")
-            out = DATA / f"results-{engine}-{size}-{stamp}.json"
-            out.write_text(json.dumps(result, indent=2))
+            result = bench(engine, size, args.repeat, args.audit_formats, args.pg_database)
+            run["results"].append(result)
+            out.write_text(json.dumps(run, indent=2))
             print(markdown(result), flush=True)
+    print("### Targets\n\n" + targets(run["results"]))
+    print(f"Raw results: {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,195 +1,227 @@
-"""Where import and replay time goes, stage by stage, beside what the raw floors do.
+"""Where import and replay time goes, module by module, beside what the raw floors do.
 
-``python -m benchmarks.stages [N]`` (default 100000; generates the data if missing).
-Each stage runs over every record of the benchmark file in this one process, timed
-alone with ``time.process_time``, and is reported in microseconds of CPU per record, so
-the stages can be set against each other and against the floors' own work (a JSON
-parse and one row inserted; one row selected and one JSON decode). This is what the
-"what stands in the way" of `benchmarks/RESULTS.md` rests on. Everything is held in
-memory between stages (a few GB at N = 100000): it is a profile, not an import.
+``python -m benchmarks.stages [N] [--engine sqlite|postgres]`` (default 100000, SQLite;
+generates the data if missing). It runs the real thing, in this process: the import the
+runner times (`benchmarks.steps.ledger_import`: `ledger import` without its catch-up)
+and then `ledger replay`, each twice on the same data: once plain, for its CPU time
+(``time.process_time``, plus the CPU of any worker processes it started and waited
+for), once under cProfile, for the shares. Each function's own time goes to the module
+it is defined in (a third-party library counts as one: ``sqlalchemy``, ``pydantic`` …);
+the time of built-ins, of the standard library and of C extensions (``json``, ``re``,
+``hashlib``, ``uuid``, pydantic-core's validators, msgspec, the drivers' C code) goes to
+the module that called them, so ``json.loads`` inside `ledger.reading` counts as reading
+and a pydantic model's validation as the module that asked for it. The profiled shares
+are scaled to the plain run's CPU time and shown in microseconds per record.
+
+Because it calls only the entry points, it follows the import and replay as they are
+rewritten: the modules are the stages, named as the code names them. Worker processes'
+time is counted but not profiled. Beside it: the floors' own work per record (a JSON
+parse and one row inserted; one row selected and one JSON decode).
 """
 
 from __future__ import annotations
 
-import gc
+import argparse
+import cProfile
 import json
+import os
+import pstats
+import resource
 import sqlite3
 import sys
+import sysconfig
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from benchmarks.generator import generate
 
-T = TypeVar("T")
+REPO = Path(__file__).resolve().parent.parent
+STDLIB = (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+PG_DB = "ledger_stages"
+SHOWN = 14  # modules shown by name; the rest are summed
+
+Function = tuple[str, int, str]
 
 
-class MemoryRegistry:
-    """The decision's `Registry` port over a dict, filled as records are decided."""
-
-    def __init__(self) -> None:
-        from ledger.aggregates import Known
-
-        self.known: dict[tuple[str, str], Known] = {}
-        self.amended: dict[tuple[str, str], list[Known]] = {}
-        self._known = Known
-
-    def find(self, namespace: str, key: str) -> Any:
-        return self.known.get((namespace, key.casefold()))
-
-    def amendments(self, namespace: str, key: str) -> Any:
-        return self.amended.get((namespace, key.casefold()), [])
-
-    def retraction(self, namespace: str, key: str) -> Any:
-        found = [a for a in self.amendments(namespace, key) if a.kind == "retraction"]
-        return found[0] if found else None
-
-    def mentions(self, ident: str) -> Any:
-        needle = json.dumps(ident).casefold()
-        return [k for k in self.known.values() if needle in json.dumps(k.record).casefold()]
-
-    def add(self, namespace: str, entry: Any) -> None:
-        record = entry.record
-        known = self._known(
-            id=record["id"],
-            kind=record["kind"],
-            digest=entry.digest,
-            record=record,
-            recorded_by=entry.recorded_by,
-            target_namespace=getattr(entry, "target_namespace", None),
-            result=getattr(entry, "result", None),
-        )
-        self.known[(namespace, record["id"].casefold())] = known
-        if known.target_namespace is not None:
-            key = (known.target_namespace, record["target"].casefold())
-            self.amended.setdefault(key, []).append(known)
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
-def timed(name: str, count: int, results: dict[str, float], work: Callable[[], T]) -> T:
-    # What earlier stages left in memory is frozen out of the garbage collector's scans:
-    # a real import streams, and its heap holds one batch, not the whole file.
-    gc.collect()
-    gc.freeze()
+def cpu_of(work: Callable[[], Any]) -> tuple[float, float]:
+    """CPU seconds of `work` in this process, and in the worker processes it waited for."""
+    children = _children_cpu()
     start = time.process_time()
-    value = work()
-    results[name] = (time.process_time() - start) / count * 1e6
-    print(f"  {name:<44} {results[name]:8.1f} µs/record", flush=True)
-    return value
+    work()
+    return time.process_time() - start, _children_cpu() - children
 
 
-def import_stages(lines: list[str], directory: Path) -> dict[str, float]:
-    from ledger.aggregates import enter
-    from ledger.application import Ledger
+def _module(function: Function) -> str | None:
+    """Who a function's own time belongs to; None: to its callers."""
+    path = function[0]
+    builtin = path == "~" or path.startswith("<") or path.startswith(STDLIB)
+    if builtin and "site-packages" not in path:
+        return None
+    if "site-packages" in path:
+        return path.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+    try:
+        relative = Path(path).resolve().relative_to(REPO)
+    except ValueError:
+        return "other"
+    return str(relative.with_suffix("")).replace("/", ".")
 
+
+def by_module(stats: pstats.Stats) -> dict[str, float]:
+    """Seconds of own time per module, built-ins and standard library charged to callers."""
+    table: dict[Function, Any] = stats.stats  # type: ignore[attr-defined]
+    memo: dict[Function, dict[str, float]] = {}
+
+    def owners(function: Function, depth: int) -> dict[str, float]:
+        """The modules a function's time is charged to, as shares summing to 1."""
+        if function in memo:
+            return memo[function]
+        module = _module(function)
+        if module is not None:
+            return {module: 1.0}
+        callers = table.get(function, (0, 0, 0.0, 0.0, {}))[4]
+        spent = {caller: values[2] for caller, values in callers.items() if values[2] > 0}
+        total = sum(spent.values())
+        if depth > 40 or total == 0:
+            return {"(interpreter, top level)": 1.0}
+        shares: dict[str, float] = defaultdict(float)
+        for caller, seconds in spent.items():
+            if caller == function:
+                continue
+            for owner, share in owners(caller, depth + 1).items():
+                shares[owner] += share * seconds / total
+        memo[function] = dict(shares) or {"(interpreter, top level)": 1.0}
+        return memo[function]
+
+    seconds: dict[str, float] = defaultdict(float)
+    for function, (_cc, _nc, own, _cum, _callers) in table.items():
+        for owner, share in owners(function, 0).items():
+            seconds[owner] += own * share
+    return dict(seconds)
+
+
+def profile(name: str, count: int, run: Callable[[], Any], again: Callable[[], Any]) -> Any:
+    """Run plainly for CPU time, then under cProfile for the shares; print the table."""
+    cpu, workers = cpu_of(run)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    again()
+    profiler.disable()
+    seconds = by_module(pstats.Stats(profiler))
+    profiled = sum(seconds.values()) or 1.0
+    rows = sorted(seconds.items(), key=lambda item: -item[1])
+    per_record = {module: s / profiled * cpu / count * 1e6 for module, s in rows}
+    print(f"\n{name}: {count:,} records, {cpu / count * 1e6:.1f} µs of CPU per record", flush=True)
+    print(f"| {name}: module (own time; built-ins and stdlib charged to the caller) | µs/record |")
+    print("|---|---|")
+    shown = list(per_record.items())[:SHOWN]
+    for module, micros in shown:
+        print(f"| `{module}` | {micros:.1f} |")
+    rest = sum(micros for _, micros in list(per_record.items())[SHOWN:])
+    if rest:
+        print(f"| everything else | {rest:.1f} |")
+    if workers:
+        print(f"| worker processes (not profiled) | {workers / count * 1e6:.1f} |")
+    print(f"| **all of it** | **{(cpu + workers) / count * 1e6:.1f}** |")
+    return {
+        "records": count,
+        "cpu_us_per_record": cpu / count * 1e6,
+        "workers_us_per_record": workers / count * 1e6,
+        "modules": per_record,
+    }
+
+
+def fresh(engine: str, directory: Path, name: str) -> str:
+    if engine == "sqlite":
+        return f"sqlite:///{directory / name}.db"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {PG_DB}")
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
+
+
+def close_engines() -> None:
+    from ledger.database import dispose_engines
+
+    dispose_engines()
+
+
+def ledger_replay(url: str) -> None:
+    import cli
+
+    cli.main(["--db", url, "replay"], prog_name="ledger", standalone_mode=False)
+    close_engines()
+
+
+def floors(lines: list[str], url: str, directory: Path) -> dict[str, float]:
+    """Microseconds per record of the floors' own work (SQLite, as the runner's)."""
     n = len(lines)
-    results: dict[str, float] = {}
-    print(f"import, {n:,} records", flush=True)
-    raw = timed("parse JSON (the floor does this too)", n, results, lambda: _parse(lines))
-    records = timed("validate (msgspec structs, normalise)", n, results, lambda: _validate(raw))
-    registry = MemoryRegistry()
-
-    def decide() -> list[Any]:
-        events = []
-        for record in records:
-            event = enter(record, registry, "bench")
-            if event is not None:
-                registry.add(record.namespace, event)
-                events.append(event)
-        return events
-
-    events = timed("decide (references, digest, event)", n, results, decide)
-    app = Ledger(f"sqlite:///{directory / 'stages.db'}")
-    stored = timed(
-        "encode (eventsourcing mapper, JSON)",
-        n,
-        results,
-        lambda: [app.mapper.to_stored_event(event) for event in events],
-    )
-
-    def store() -> None:
-        for start in range(0, len(stored), 1000):
-            app.recorder.insert_events(stored[start : start + 1000])
-
-    timed("store (leaf hash, tree head, SQL insert)", n, results, store)
-    results["ledger total"] = sum(results.values())
-    floor = _raw_insert(lines, directory / "raw.db")
-    results["floor: insert one row"] = floor / n * 1e6
-    print(f"  {'floor: insert one row':<44} {results['floor: insert one row']:8.1f}")
-    app.close()
-    return results
-
-
-def replay_stages(directory: Path) -> dict[str, float]:
-    from ledger.application import Ledger
-    from projections.projectors import PROJECTIONS
-
-    app = Ledger(f"sqlite:///{directory / 'stages.db'}")
-    n = app.recorder.max_notification_id() or 0
-    results: dict[str, float] = {}
-    print(f"replay, {n:,} events", flush=True)
-    entries = timed(
-        "select the log (LogEntry per row)",
-        n,
-        results,
-        lambda: list(app.recorder.iter_log()),
-    )
-    batch = timed(
-        "decode (eventsourcing mapper → domain event)",
-        n,
-        results,
-        lambda: [(e, app.decode(e.stream, e.version, e.topic, e.state)) for e in entries],
-    )
-
-    def project() -> None:
-        for start in range(0, len(batch), 2000):
-            with app.recorder.transaction(commit=True) as session:
-                for projection in PROJECTIONS.values():
-                    projection.process(session, batch[start : start + 2000])
-
-    timed("project (rows for 5 tables, SQL insert)", n, results, project)
-    results["ledger total"] = sum(results.values())
-    start = time.process_time()
-    db = sqlite3.connect(directory / "stages.db")
-    for _position, state in db.execute("SELECT id, state FROM ledger_events ORDER BY id"):
-        json.loads(state)
-    db.close()
-    results["floor: select + decode"] = (time.process_time() - start) / n * 1e6
-    print(f"  {'floor: select + decode':<44} {results['floor: select + decode']:8.1f}")
-    app.close()
-    return results
-
-
-def _parse(lines: Iterable[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in lines]
-
-
-def _validate(raw: Iterable[dict[str, Any]]) -> list[Any]:
-    from ledger.records import validate_record
-
-    return [validate_record(r) for r in raw]
-
-
-def _raw_insert(lines: list[str], path: Path) -> float:
-    db = sqlite3.connect(path)
+    db = sqlite3.connect(directory / "raw.db")
     db.execute("CREATE TABLE raw (position INTEGER PRIMARY KEY, kind TEXT, record TEXT)")
-    rows = [(i, json.loads(line)["kind"], line) for i, line in enumerate(lines, 1)]
     start = time.process_time()
+    rows = [(i, json.loads(line)["kind"], line) for i, line in enumerate(lines, 1)]
     with db:
         db.executemany("INSERT INTO raw VALUES (?, ?, ?)", rows)
+    insert = (time.process_time() - start) / n * 1e6
     db.close()
-    return time.process_time() - start
+    result = {"floor: parse and insert one row": insert}
+    if url.startswith("sqlite"):
+        start = time.process_time()
+        db = sqlite3.connect(url.removeprefix("sqlite:///"))
+        for _position, state in db.execute("SELECT id, state FROM ledger_events ORDER BY id"):
+            json.loads(state)
+        db.close()
+        result["floor: select one row and decode it"] = (time.process_time() - start) / n * 1e6
+    for name, micros in result.items():
+        print(f"{name}: {micros:.1f} µs/record")
+    return result
 
 
 def main() -> None:
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    lines = generate(size).read_text(encoding="utf-8").splitlines()
-    with tempfile.TemporaryDirectory() as directory:
+    from benchmarks.steps import ledger_import
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("size", type=int, nargs="?", default=100_000)
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    args = parser.parse_args()
+    path = generate(args.size)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    n = len(lines)
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        urls = [fresh(args.engine, directory, "plain")]
+
+        def import_into(url: str) -> None:
+            with open(os.devnull, "w") as quiet:
+                stdout, sys.stdout = sys.stdout, quiet
+                try:
+                    ledger_import(url, str(path))
+                finally:
+                    sys.stdout = stdout
+            close_engines()
+
+        def import_again() -> None:
+            urls.append(fresh(args.engine, directory, "profiled"))
+            import_into(urls[-1])
+
         results = {
-            "import": import_stages(lines, Path(directory)),
-            "replay": replay_stages(Path(directory)),
+            "import": profile("import", n, lambda: import_into(urls[0]), import_again),
+            "replay": profile(
+                "replay", n, lambda: ledger_replay(urls[-1]), lambda: ledger_replay(urls[-1])
+            ),
         }
+        results["floors"] = floors(lines, urls[-1], directory)
     print(json.dumps(results, indent=2))
 
 

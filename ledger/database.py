@@ -173,6 +173,10 @@ def _sqlite_url(url: URL) -> URL:
     )
 
 
+def _is_psycopg(url: URL) -> bool:
+    return url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg"
+
+
 def engine_for(url: str) -> Engine:
     """One engine per URL per process, configured for the ledger's locking rules."""
     engine = _engines.get(url)
@@ -194,7 +198,14 @@ def engine_for(url: str) -> Engine:
                 connect_args["connect_timeout"] = 10
                 if "options" not in parsed.query:
                     connect_args["options"] = f"-c lock_timeout={int(timeout * 1000)}"
-            engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+            engine = create_engine(
+                parsed,
+                pool_pre_ping=True,
+                connect_args=connect_args,
+                # No column is an hstore: skip the type lookup on first connect (a round
+                # trip every process pays before its first statement).
+                **({"use_native_hstore": False} if _is_psycopg(parsed) else {}),
+            )
     except (NoSuchModuleError, ImportError) as error:
         raise DatabaseUnavailable(
             f"cannot open {shown(url)}: no driver for {parsed.drivername!r} "

@@ -288,3 +288,10 @@ def test_a_bad_date_option_is_a_usage_error(example: Cli) -> None:
     result = example("agreement", MOU, "--as-of", "2025-02-30", expect=2)
     assert "2025-02-30" in result.stderr
     example("timeline", "--from", "yesterday", expect=2)
+
+
+def test_a_query_leaves_the_garbage_collector_running(example: Cli) -> None:
+    import gc
+
+    ask(example, "agreement", MOU)
+    assert gc.isenabled()
