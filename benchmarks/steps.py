@@ -1,8 +1,9 @@
 """The steps the runner times, each run in a child process of its own.
 
-``python -m benchmarks.steps STEP URL [FILE]``. The ledger steps call the same Python API
-the CLI calls; the raw floors are what the same work costs with nothing but the driver:
-they are the yardstick each ledger figure is printed beside.
+``python -m benchmarks.steps STEP URL [FILE]`` (``audit URL FORMAT FILE``). The ledger
+steps call the same Python API the CLI calls; the raw floors are what the same work
+costs with nothing but the driver: they are the yardstick each ledger figure is printed
+beside.
 """
 
 from __future__ import annotations
@@ -21,6 +22,33 @@ def ledger_import(url: str, path: str) -> None:
 
     result = Ledger(url).import_records(iter_records([path]), "bench")
     print(json.dumps({"added": result.added}))
+
+
+def ledger_verify(url: str) -> None:
+    """`ledger verify`: every leaf and tree head recomputed, then the read models compared
+    with a rebuild from the log (what the command does without --log-only)."""
+    from ledger.application import Ledger
+    from ledger.integrity import verify
+    from projections.crosscheck import check_read_models
+
+    app = Ledger(url)
+    result = verify(app)
+    read_models = check_read_models(app) if result.ok else None
+    ok = result.ok and read_models is not None and read_models.ok
+    print(json.dumps({"ok": ok, "size": result.size}))
+
+
+def ledger_audit(url: str, fmt: str, path: str) -> None:
+    """The whole-ledger audit in one format, written to `path` as `ledger audit -o` does."""
+    from pathlib import Path
+
+    from ledger.application import Ledger
+    from ledger.outputs import write_file
+    from projections.reports import write_report
+
+    app = Ledger(url)
+    write_file(path, lambda out: write_report(app, out, fmt), force=True)
+    print(json.dumps({"format": fmt, "bytes": Path(path).stat().st_size}))
 
 
 def _driver_url(url: str) -> str:
@@ -87,7 +115,14 @@ def raw_replay(url: str) -> None:
 
 def main() -> None:
     step, url, *rest = sys.argv[1:]
-    {"import": ledger_import, "raw-import": raw_import, "raw-replay": raw_replay}[step](url, *rest)
+    steps = {
+        "import": ledger_import,
+        "raw-import": raw_import,
+        "raw-replay": raw_replay,
+        "verify": ledger_verify,
+        "audit": ledger_audit,
+    }
+    steps[step](url, *rest)
 
 
 if __name__ == "__main__":
