@@ -75,8 +75,9 @@ ANSWERING = CORRECTIVE | NEGATIVE
 ANSWERABLE = POSITIVE | {"neutral"}
 #: How soon an answer on the same subject must follow the claim to answer it.
 CONTEST_WINDOW = timedelta(days=30)
-#: Characters written at a time: the report reaches its file in pieces of about this size.
-WRITE_SIZE = 1 << 16
+#: A template's pieces joined per write: the report reaches its file in parts of some
+#: tens of kilobytes.
+PIECES_PER_PART = 4096
 
 
 class ReportError(LedgerError, ValueError):
@@ -638,36 +639,27 @@ def render(report: dict[str, Any], fmt: str) -> str:
 
 
 def render_pieces(report: dict[str, Any], fmt: str) -> Iterator[str]:
-    """The report in `fmt`, in pieces of about `WRITE_SIZE` characters, as produced."""
+    """The report in `fmt`, in parts of some tens of kilobytes, as it is produced."""
     check_format(fmt)
     if fmt == "json":
-        pieces: Iterable[str] = _then_newline(json_chunks(report, indent=2))
-    else:
-        env = _environment(html=fmt == "html")
-        template = env.get_template(f"report.{fmt}.j2")
-        checkpoint_json = json.dumps(report["checkpoint"], ensure_ascii=False)
-        pieces = template.generate(
-            report=report, checkpoint_json=checkpoint_json, layout=timeline_layout
-        )
+        return _then_newline(json_chunks(report, indent=2))
+    env = _environment(html=fmt == "html")
+    template = env.get_template(f"report.{fmt}.j2")
+    checkpoint_json = json.dumps(report["checkpoint"], ensure_ascii=False)
+    pieces = template.generate(
+        report=report, checkpoint_json=checkpoint_json, layout=timeline_layout
+    )
     return _gathered(pieces)
 
 
-def _then_newline(pieces: Iterable[str]) -> Iterator[str]:
-    yield from pieces
+def _then_newline(parts: Iterable[str]) -> Iterator[str]:
+    yield from parts
     yield "\n"
 
 
-def _gathered(pieces: Iterable[str]) -> Iterator[str]:
-    """Small pieces joined into pieces of about `WRITE_SIZE` (a template yields words)."""
-    batch: list[str] = []
-    size = 0
-    for piece in pieces:
-        batch.append(piece)
-        size += len(piece)
-        if size >= WRITE_SIZE:
-            yield "".join(batch)
-            batch, size = [], 0
-    if batch:
+def _gathered(pieces: Iterator[str]) -> Iterator[str]:
+    """A template's small pieces (a word, a tag) joined `PIECES_PER_PART` at a time."""
+    while batch := list(islice(pieces, PIECES_PER_PART)):
         yield "".join(batch)
 
 
