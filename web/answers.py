@@ -75,17 +75,25 @@ class Answers:
             return
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
+        size = 0
 
         async def capture(message: Message) -> None:
+            nonlocal size
             if message["type"] == "http.response.start":
                 started.update(message)
             elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
+                # Past MAX_ANSWER nothing is kept: a streamed answer (a whole-ledger audit)
+                # passes through without being gathered here.
+                size += len(message.get("body", b""))
+                if size <= MAX_ANSWER:
+                    chunks.append(message.get("body", b""))
+                else:
+                    chunks.clear()
             await send(message)
 
         await self.app(scope, receive, capture)
         body = b"".join(chunks)
-        if started.get("status") != 200 or len(body) > MAX_ANSWER:
+        if started.get("status") != 200 or size > MAX_ANSWER:
             return
         if self.head() != head:
             return  # an import landed meanwhile: this answer may be of either log
