@@ -1,6 +1,6 @@
 """The interchange format's vocabulary: kinds, enumerations, and what a record refers to.
 
-Kept apart from validation (`ledger.records`, which needs pydantic) so that the read
+Kept apart from validation (`ledger.records`, which needs msgspec) so that the read
 side — projections and queries — can name kinds, find a record's actors and agreements
 and hash its content without importing a validation library at start-up.
 """

@@ -40,6 +40,9 @@ def tracking_recorder(app: Ledger) -> SQLAlchemyTrackingRecorder:
     if recorder is None:
         recorder = app.factory.tracking_recorder()
         app._tracking_recorder = recorder  # type: ignore[attr-defined]
+    # The ledger's factory is eventsourcing_sqlalchemy's; the base class promises only a
+    # TrackingRecorder, and catch-up needs the SQLAlchemy one's transactions.
+    assert isinstance(recorder, SQLAlchemyTrackingRecorder)
     return recorder
 
 

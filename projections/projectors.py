@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -267,7 +267,9 @@ class _Rows:
         in this page, or loaded with the page's revocations, or (for a revocation that
         is itself being corrected) looked up now.
         """
-        version = self.current.get(occurrence) or self.stored.get(occurrence)
+        version: Mapping[Any, Any] | None = self.current.get(occurrence) or self.stored.get(
+            occurrence
+        )
         if version is None:
             t = models.occurrences
             version = (

@@ -233,7 +233,7 @@ class Queries:
         """The version of each occurrence that was current at `known_at` (or now)."""
         t = models.occurrences
         if when.known_at is None:
-            known = t.c.known_until.is_(None)
+            known: ColumnElement[bool] = t.c.known_until.is_(None)
         else:
             known = and_(
                 t.c.known_from <= when.known_at,
@@ -252,7 +252,7 @@ class Queries:
         """The version of each registry record current at `known_at` (or now), unless retracted."""
         r = models.registry
         if when.known_at is None:
-            known = r.c.known_until.is_(None)
+            known: ColumnElement[bool] = r.c.known_until.is_(None)
         else:
             known = and_(
                 r.c.known_from <= when.known_at,
@@ -733,7 +733,9 @@ class Queries:
                     select(citing.c.source, func.count(func.distinct(citing.c.ref))).group_by(
                         citing.c.source
                     )
-                ).all()
+                )
+                .tuples()
+                .all()
             )
         return [
             {

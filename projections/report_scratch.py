@@ -71,13 +71,13 @@ class Rows(list):  # type: ignore[type-arg]
     def __bool__(self) -> bool:
         return self._count() > 0
 
-    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, index: Any) -> Any:
         return list(self._produce())[index]
 
     def __eq__(self, other: object) -> bool:
         return list(self._produce()) == other
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         return f"Rows({len(self)} rows)"
@@ -182,7 +182,7 @@ class Scratch:
         """The current version of an occurrence, to read."""
         self._flush("versions")
         row = self.db.execute("SELECT data FROM versions WHERE id = ?", (occurrence,)).fetchone()
-        return None if row is None else pickle.loads(row[0])  # type: ignore[no-any-return]
+        return None if row is None else pickle.loads(row[0])
 
     def check_out(self, occurrence: str) -> dict[str, Any] | None:
         """The current version of an occurrence, to change: `write_back` stores it."""

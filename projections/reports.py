@@ -314,10 +314,10 @@ class _Builder:
         if not (agreements or self.whole):
             return
         position = logged.entry.position
-        event = self._event(logged, sorted(agreements))
-        self.gathered.add_event(position, event, agreements)
+        shown = self._event(logged, sorted(agreements))
+        self.gathered.add_event(position, shown, agreements)
         if _is_amendment(logged):
-            amendment = self._amend(logged, event)
+            amendment = self._amend(logged, shown)
             self.gathered.write_back()  # the version it amended, if an occurrence's
             self.gathered.add_amendment(position, amendment, agreements)
         elif isinstance(logged.event, Occurred):

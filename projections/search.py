@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from projections import models
 
@@ -86,7 +86,7 @@ def match_condition(connection: Connection, terms: list[str]) -> tuple[Any, Colu
     """
     if connection.dialect.name == "postgresql":
         query = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
-        document = literal_column("rm_search.document")
+        document: ColumnClause[Any] = literal_column("rm_search.document")
         return document.op("@@")(query), func.ts_rank(document, query).desc()
     expression = " AND ".join(f'"{term}"*' for term in terms)
     condition = text("rm_search MATCH :fts").bindparams(fts=expression)

@@ -106,6 +106,89 @@ def test_endorsements_come_oldest_first_with_the_cabinet_approval_first(
         ("signed", "ali-larijani"),
         ("oversaw", "mohammed-shia-al-sudani"),
     ]
+    assert rows[0] == {
+        "date": "[..2025-08-13]",
+        "earliest": None,
+        "latest": "2025-08-13",
+        "actor": "iraq-council-of-ministers",
+        "act": "approved",
+        "on_behalf_of": "IRQ",
+        "method": None,
+        "occurrence": "approval-council-of-ministers-2025",
+        "sources": ["peregraf-2025-08-14"],
+        "certain": True,
+    }
+
+
+def test_an_endorsement_that_only_possibly_happened_is_listed_as_uncertain(
+    example: Queries,
+) -> None:
+    """The approval is dated "on or before 13 August": by the 10th it possibly happened."""
+    rows = example.endorsements(MOU, at("2025-08-10"))
+    assert [(r["act"], r["certain"]) for r in rows] == [("approved", False)]
+
+
+def test_a_stance_on_an_agreement_endorses_it_and_a_stance_on_an_actor_does_not(
+    ledger: Ledger,
+) -> None:
+    ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    enter(
+        ledger,
+        {
+            "kind": "statement",
+            "id": "support",
+            "date": "2025-08-20",
+            "by": "IRN",
+            "stance": "support",
+            "about": ["IRQ", MOU],
+        },
+    )
+    rows = Queries(ledger.url).endorsements(MOU, at("2025-09-01"))
+    assert [(r["act"], r["actor"], r["occurrence"]) for r in rows][-1] == (
+        "supported",
+        "IRN",
+        "support",
+    )
+    assert [r["occurrence"] for r in rows].count("support") == 1, "IRQ is no agreement"
+
+
+def test_treaty_endorsements_carry_each_consents_method_and_an_actorless_termination(
+    ledger: Ledger,
+) -> None:
+    ledger.import_records(read_records(str(MULTILATERAL)), "alice")
+    enter(
+        ledger,
+        {
+            "kind": "statement",
+            "id": "vague",
+            "date": "2024",
+            "by": "ESP",
+            "stance": "support",
+            "about": ["shared-rivers-treaty"],
+        },
+        {
+            "kind": "termination",
+            "id": "ended",
+            "date": "2025-01-01",
+            "agreement": "shared-rivers-treaty",
+        },
+    )
+    queries = Queries(ledger.url)
+    rows = queries.endorsements("shared-rivers-treaty", at("2025-06-01"))
+    assert [(r["act"], r["actor"], r["on_behalf_of"], r["method"]) for r in rows] == [
+        ("signed", "fra-foreign-minister", "FRA", None),
+        ("signed", "DEU", None, None),
+        ("signed", "ITA", None, None),
+        ("ratified", "FRA", None, "ratification"),
+        ("ratified", "DEU", None, "acceptance"),
+        ("ratified", "ESP", None, "accession"),
+        ("withdrew", "DEU", None, None),
+        ("ratified", "DEU", None, "accession"),
+        ("supported", "ESP", None, None),
+        ("terminated", None, None, None),
+    ]
+    during_the_vague_year = queries.endorsements("shared-rivers-treaty", at("2024-07-01"))
+    assert [(r["act"], r["certain"]) for r in during_the_vague_year][-1] == ("supported", False)
 
 
 def test_ids_are_looked_up_without_regard_to_case(example: Queries) -> None:
