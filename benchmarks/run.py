@@ -152,6 +152,47 @@ def bench(engine: str, size: int, repeat: int) -> dict[str, Any]:
     return result
 
 
+# -- verify and the whole-ledger audit (issue 13: peak memory <= 300 MB at 1M) ----------
+# Called from `bench` as `result.update(bench_integrity(url, size))` once the ledger is
+# imported and replayed; `integrity_markdown(result)` adds its table.
+
+AUDIT_FORMATS = ("json", "md", "html")
+
+
+def bench_integrity(url: str, size: int) -> dict[str, Any]:
+    """`ledger verify` (with the read models) and `ledger audit -o` of the whole ledger in
+    each format, each in a child of its own (`benchmarks.steps verify|audit`)."""
+    found: dict[str, Any] = {}
+    print(f"[{size}] verify …", file=sys.stderr, flush=True)
+    found["verify"] = measure([PYTHON, "-m", "benchmarks.steps", "verify", url])
+    for fmt in AUDIT_FORMATS:
+        print(f"[{size}] audit --format {fmt} …", file=sys.stderr, flush=True)
+        out = DATA / f"audit-{size}.{fmt}"
+        step = [PYTHON, "-m", "benchmarks.steps", "audit", url, fmt, str(out)]
+        found[f"audit_{fmt}"] = {**measure(step), "mb": out.stat().st_size / 2**20}
+        out.unlink()
+    return found
+
+
+def integrity_markdown(r: dict[str, Any]) -> str:
+    n = r["events"]
+    lines = [
+        "| measure | wall | CPU s | peak RSS | target |",
+        "|---|---|---|---|---|",
+    ]
+    for name, key in [("verify", "verify")] + [
+        (f"audit --format {fmt} (whole ledger)", f"audit_{fmt}") for fmt in AUDIT_FORMATS
+    ]:
+        step = r[key]
+        size = f", {step['mb']:.0f} MB written" if "mb" in step else ""
+        ok = "✅" if step["rss_mb"] <= 300 else "❌"
+        lines.append(
+            f"| `{name}` | {step['wall']:.1f} s ({n / step['wall']:,.0f} ev/s{size}) | "
+            f"{step['cpu']:.1f} | {step['rss_mb']:.0f} MB | ≤ 300 MB {ok} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def machine() -> dict[str, str]:
     import sqlite3
 
