@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -55,10 +56,11 @@ from ledger.events import (
 )
 from ledger.integrity import checkpoint
 from ledger.merkle import CompactRange
-from ledger.records import apply_correction
 from ledger.vocabulary import Record, actors_of, agreements_of
+from projections.catchup import catch_up
 from projections.queries import Queries, When, timeline_row
 from projections.report_scratch import Rows, Scratch, mapped, materialized
+from projections.versions import corrected
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -129,7 +131,7 @@ def open_report(
     when = when or When()
     if head.timestamp and (when.known_at is None or when.known_at > head.timestamp):
         when = replace(when, known_at=head.timestamp)
-    queries = Queries(app.url)
+    queries = Queries(app.url, catch_up=partial(catch_up, app))
     first: dict[str, Any] | None = None
     if agreement_id is not None:
         first = queries.agreement(agreement_id, when)
@@ -265,12 +267,7 @@ class _Index:
         before = records.get(target)
         if before is None or not isinstance(event, Corrected):
             return  # a retracted source or actor is named by nothing live: keep what it said
-        records[target] = _corrected(before, event.record)
-
-
-def _corrected(before: dict[str, Any], amendment: dict[str, Any]) -> dict[str, Any]:
-    target = Record(kind=before["kind"], id=before["id"], data=before)
-    return apply_correction(target, amendment.get("set") or {}).data
+        records[target] = corrected(before, event)
 
 
 def _amendment_ref(logged: LoggedEvent) -> dict[str, Any]:
@@ -425,7 +422,8 @@ class _Builder:
         if isinstance(logged.event, Retracted):
             version["status"] = "retracted"
             return amendment
-        after = _corrected(before, record)
+        assert isinstance(amended, Corrected)
+        after = corrected(before, amended)
         amendment["result"] = after
         if amended.target_namespace != "occurrence":
             version["record"] = after

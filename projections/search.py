@@ -38,10 +38,28 @@ _WORD = re.compile(r"[^\W_]+")
 
 def searchable_text(record: Mapping[str, Any]) -> str:
     """The text a record is found by: its id, its own text fields, and its sources' quotes
-    and attributions (one per line, so a phrase never runs from one field into the next)."""
+    and attributions (one per line, so a phrase never runs from one field into the next).
+
+    The lines of `text_fields`, gathered without naming each field: every replay indexes
+    every record version.
+    """
     lines = [str(record["id"])]
-    for _field, value in text_fields(record):
-        lines.append(value)
+    get = record.get
+    for name in TEXT_FIELDS:
+        value = get(name)
+        if not value:
+            continue
+        if isinstance(value, str):
+            lines.append(value)
+        elif isinstance(value, list):
+            lines.extend(item for item in value if isinstance(item, str) and item)
+    for citation in get("sources") or ():
+        if isinstance(citation, dict | Mapping):
+            attribution, quote = citation.get("attribution"), citation.get("quote")
+            if attribution:
+                lines.append(attribution)
+            if quote:
+                lines.append(quote)
     return "\n".join(lines)
 
 
