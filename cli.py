@@ -1820,14 +1820,31 @@ def audit(
     known_at: str | None,
 ) -> None:
     """Audit report of one agreement, or of the whole ledger without ID."""
-    from projections.reports import build_report, render
+    from projections.reports import open_report, render_pieces
 
     if output:  # refuse a bad target before the work, not after it
         from ledger.outputs import check_target
 
         check_target(output, force=force, protected=context.protected_files())
-    report = build_report(context.ledger, agreement_id, when_from(as_of, known_at))
-    _write_or_echo(context, render(report, fmt), output, force)
+    # Gathered first (a refusal writes nothing), then written as it is produced: a
+    # whole-ledger report is never held in memory, and -o replaces its file only when
+    # the last piece is written.
+    with open_report(context.ledger, agreement_id, when_from(as_of, known_at)) as report:
+        pieces = render_pieces(report, fmt)
+        if output:
+            write_output(context, output, force, lambda stream: stream.writelines(pieces))
+        else:
+            _echo_pieces(pieces)
+
+
+def _echo_pieces(pieces: Iterable[str]) -> None:
+    """Print text given in pieces, ending with one newline (as `click.echo` would)."""
+    last = ""
+    for piece in pieces:
+        click.echo(piece, nl=False)
+        last = piece or last
+    if not last.endswith("\n"):
+        click.echo()
 
 
 accept_group_options_after_commands(main)

@@ -40,6 +40,7 @@ from ledger.store import LedgerFactory, LedgerRecorder, LogEntry
 from ledger.vocabulary import REGISTRY_KINDS, Record, canonical_json
 
 if TYPE_CHECKING:
+    from ledger.merkle import CompactRange
     from ledger.reading import RawRecord
 
 DEFAULT_URL = "sqlite:///ledger.db"
@@ -394,7 +395,13 @@ class Ledger(Application[UUID]):
     # Application.log is the library's deprecated alias of `notification_log`, a property;
     # the ledger's `log` is its own method, and nothing here reads the library's.
     def log(  # type: ignore[override]
-        self, after: int = 0, limit: int | None = None, known_at: str | None = None
+        self,
+        after: int = 0,
+        limit: int | None = None,
+        known_at: str | None = None,
+        *,
+        upto: int | None = None,
+        tree: CompactRange | None = None,
     ) -> Iterator[LoggedEvent]:
         """The raw log in order, decoded; streams a page at a time.
 
@@ -402,14 +409,20 @@ class Ledger(Application[UUID]):
         (TamperingDetected, naming its position) if it no longer matches. With `known_at`
         (a record-time stamp), only the events recorded by then: record time only grows
         along the log (each write's stamp is after the last), so they are a prefix of it
-        and the walk stops at the first event recorded later.
+        and the walk stops at the first event recorded later. `upto` bounds it at a
+        position (a checkpoint's size: nothing recorded after it is read). Given `tree`,
+        every leaf up to `upto`, shown or recorded after `known_at`, is rehashed and
+        appended to it, so the caller can check that they hash to a checkpoint's root.
         """
-        for count, entry in enumerate(self.recorder.iter_log(after=after)):
-            if (limit is not None and count >= limit) or (
-                known_at is not None and entry.recorded_at > known_at
-            ):
+        for count, entry in enumerate(self.recorder.iter_log(after=after, upto=upto)):
+            later = known_at is not None and entry.recorded_at > known_at
+            if (limit is not None and count >= limit) or (later and tree is None):
                 return
             entry.vouched()
+            if tree is not None:
+                tree.append(entry.leaf_hash)
+                if later:
+                    continue
             event = self.decode(entry.stream, entry.version, entry.topic, entry.state)
             yield LoggedEvent(entry, event)
 

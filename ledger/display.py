@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 #: Bidirectional overrides and isolates (FORMAT.md refuses them on input; old rows may
@@ -54,6 +56,16 @@ def message(text: str, *, keep_lines: bool = False) -> str:
     space is cut (a pasted number, a huge id), and invisible characters are shown."""
     cut = _LONG_RUN.sub(lambda match: shorten(match.group()), text)
     return visible(cut, keep_lines=keep_lines)
+
+
+def json_chunks(data: Any, indent: int, pieces: int = 8192) -> Iterator[str]:
+    """`json_text(data, indent)` in parts as the encoder produces them, for data too big to
+    hold as one string (its lists may be read as they are encoded). With an indent the
+    encoder is the same pure-Python one `json.dumps` uses, so the text is the same; its
+    small pieces are joined `pieces` at a time (escaping looks at one character only)."""
+    encoded = json.JSONEncoder(ensure_ascii=False, indent=indent, default=str).iterencode(data)
+    while batch := list(islice(encoded, pieces)):
+        yield _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", "".join(batch))
 
 
 def json_text(data: Any, indent: int | None = None) -> str:

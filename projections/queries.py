@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -107,6 +107,26 @@ class _Parts:
                 via.append(actor)
         row["via"] = via
         return direct or bool(via)
+
+
+def timeline_row(
+    ident: str,
+    kind: str,
+    day: str,
+    earliest: str | None,
+    latest: str | None,
+    record: Mapping[str, Any],
+) -> dict[str, Any]:
+    """What every timeline row starts with, the timeline's and the audit report's: one
+    occurrence as the ledger now reads it (its current version's date and summary)."""
+    return {
+        "id": ident,
+        "kind": kind,
+        "date": day,
+        "earliest": earliest,
+        "latest": latest,
+        "summary": record.get("summary"),
+    }
 
 
 #: What brings the read models up to the log when a question finds them behind (see
@@ -559,12 +579,7 @@ class Queries:
             _day(row.earliest), _day(row.latest), when.as_of, qualified=is_qualified(row.date)
         )
         return {
-            "id": row.occurrence,
-            "kind": row.kind,
-            "date": row.date,
-            "earliest": row.earliest,
-            "latest": row.latest,
-            "summary": record.get("summary"),
+            **timeline_row(row.occurrence, row.kind, row.date, row.earliest, row.latest, record),
             "place": record.get("place"),
             "description": describe(row.kind, record),
             "stance": record.get("stance") if row.kind == "statement" else None,

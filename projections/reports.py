@@ -9,26 +9,32 @@ one checkpoint, taken *before* anything else is read, and includes nothing recor
 after it, so the size and root in its footer commit to exactly the events it shows and
 `ledger verify --checkpoint` / `ledger prove` can check them.
 
-`build_report` returns plain JSON-serializable data (what `ledger audit --format json`
-prints); `render` turns that data into Markdown, one standalone HTML file (inline CSS and
-an inline SVG timeline, no network) or JSON. Keeping the data and its presentation apart
-means the three formats can never disagree about the facts.
+`open_report` gathers the report's data; `write_report` writes it as Markdown, one
+standalone HTML file (inline CSS and an inline SVG timeline, no network) or JSON (the
+data itself, what `build_report` returns whole for small reports). Keeping the data and
+its presentation apart means the three formats can never disagree about the facts.
 
 The log is read twice, streaming: a first pass learns which occurrences concern the
-agreements in scope and which were amended (small sets), the second emits the events.
-Only the report itself and those small indexes are ever held in memory.
+agreements in scope and which were amended, the second gathers the events, amendments
+and current versions. What grows with the log goes to a scratch database on disk
+(`projections.report_scratch`) and is read back a row at a time while the report is
+written, as it is produced: only the registries (sources, actors) and the amendment
+index are held in memory, so a whole-ledger report of a million events stays small.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -37,7 +43,7 @@ from ledger.aggregates import namespace_of
 from ledger.application import LoggedEvent
 from ledger.checkpoints import Checkpoint
 from ledger.dates import format_timestamp, parse_date
-from ledger.display import json_text, visible
+from ledger.display import json_chunks, visible
 from ledger.errors import LedgerError, TamperingDetected
 from ledger.events import (
     ActorRegistered,
@@ -52,7 +58,8 @@ from ledger.integrity import checkpoint
 from ledger.merkle import CompactRange
 from ledger.vocabulary import Record, actors_of, agreements_of
 from projections.catchup import catch_up
-from projections.queries import Queries, When
+from projections.queries import Queries, When, timeline_row
+from projections.report_scratch import Rows, Scratch, mapped, materialized
 from projections.versions import corrected
 
 if TYPE_CHECKING:
@@ -70,6 +77,9 @@ ANSWERING = CORRECTIVE | NEGATIVE
 ANSWERABLE = POSITIVE | {"neutral"}
 #: How soon an answer on the same subject must follow the claim to answer it.
 CONTEST_WINDOW = timedelta(days=30)
+#: A template's pieces joined per write: the report reaches its file in parts of some
+#: tens of kilobytes.
+PIECES_PER_PART = 4096
 
 
 class ReportError(LedgerError, ValueError):
@@ -82,7 +92,36 @@ class ReportError(LedgerError, ValueError):
 def build_report(
     app: Ledger, agreement_id: str | None = None, when: When | None = None
 ) -> dict[str, Any]:
+    """The audit report's data, whole in memory: for small reports and tests.
+
+    What `ledger audit --format json` writes (`write_report` writes it without holding it).
+    """
+    with open_report(app, agreement_id, when) as report:
+        return materialized(report)  # type: ignore[no-any-return]
+
+
+def write_report(
+    app: Ledger,
+    out: TextIO,
+    fmt: str,
+    agreement_id: str | None = None,
+    when: When | None = None,
+) -> None:
+    """Gather the report, then write it to `out` in `fmt` as it is produced."""
+    check_format(fmt)
+    with open_report(app, agreement_id, when) as report:
+        for piece in render_pieces(report, fmt):
+            out.write(piece)
+
+
+@contextmanager
+def open_report(
+    app: Ledger, agreement_id: str | None = None, when: When | None = None
+) -> Iterator[dict[str, Any]]:
     """The audit report of one agreement (or, without an id, of the whole ledger).
+
+    Its long lists (events, amendments, timelines, agreements) are read from a scratch
+    database as they are iterated, and only while the context is open.
 
     The checkpoint is taken first and record time is pinned to it, so the read-model
     answers (state, endorsements) and the event list describe the same prefix of the
@@ -93,55 +132,51 @@ def build_report(
     if head.timestamp and (when.known_at is None or when.known_at > head.timestamp):
         when = replace(when, known_at=head.timestamp)
     queries = Queries(app.url, catch_up=partial(catch_up, app))
-    states: dict[str, dict[str, Any]] = {}
+    first: dict[str, Any] | None = None
     if agreement_id is not None:
-        state = queries.agreement(agreement_id, when)
-        states[state["id"]] = state
-    index = _Index.scan(app, head, when, set(states) if states else None)
-    for ident in index.agreements:
-        if ident not in states:
-            states[ident] = queries.agreement(ident, when)
-    builder = _Builder(index, set(states), whole=agreement_id is None)
-    for logged in _log(app, head.size, when):
+        first = queries.agreement(agreement_id, when)
+    with tempfile.TemporaryDirectory(prefix="ledger-audit-") as folder:
+        scratch = Scratch(Path(folder))
+        try:
+            yield _gather(app, queries, head, when, first, scratch)
+        finally:
+            scratch.close()
+
+
+def _gather(
+    app: Ledger,
+    queries: Queries,
+    head: Checkpoint,
+    when: When,
+    first: dict[str, Any] | None,
+    scratch: Scratch,
+) -> dict[str, Any]:
+    """Both passes over the log, then each agreement's section, into `scratch`."""
+    index = _Index.scan(app, head, when, {first["id"]} if first else None, scratch)
+    scope = [first["id"]] if first else list(dict.fromkeys(index.agreements))
+    builder = _Builder(index, set(scope), whole=first is None, scratch=scratch)
+    for logged in app.log(upto=head.size, known_at=when.known_at):
         builder.add(logged)
-    sections = []
-    for ident, state in states.items():
+    scratch.finish()
+    for seq, ident in enumerate(scope):
+        state = first if first is not None else queries.agreement(ident, when)
         endorsements = queries.endorsements(ident, when)
-        sections.append(builder.section(state, endorsements, when.as_of))
+        scratch.add_section(seq, builder.section(state, endorsements, when.as_of))
     report: dict[str, Any] = {
         "generated_at": format_timestamp(datetime.now(UTC)),
         "checkpoint": head.to_json(),
-        "scope": "ledger" if agreement_id is None else next(iter(states)),
+        "scope": "ledger" if first is None else first["id"],
         "as_of": when.as_of.isoformat(),
         "known_at": when.known_at,
-        "agreements": sections,
+        "agreements": mapped(scratch.sections(), builder.with_evidence),
         "sources": builder.cited_sources(),
         "actors": builder.named_actors(),
     }
-    if agreement_id is None:
-        report["events"] = builder.events
-        report["amendments"] = builder.amendments
-        report["timeline"] = builder.timeline(builder.versions.values())
+    if first is None:
+        report["events"] = scratch.events()
+        report["amendments"] = scratch.amendments()
+        report["timeline"] = timeline(scratch.versions(timeline=True))
     return report
-
-
-def _log(
-    app: Ledger, size: int, when: When, tree: CompactRange | None = None
-) -> Iterator[LoggedEvent]:
-    """The log up to the checkpoint, as known at `when.known_at`, one page at a time.
-
-    Like `Ledger.log`, but bounded by the checkpoint's size, so no event recorded after
-    the checkpoint is ever read. Every row is rehashed and refused if it no longer
-    matches its leaf; given `tree`, every leaf (shown or not) is appended to it, so the
-    caller can check that they hash to the root the report cites.
-    """
-    for entry in app.recorder.iter_log(upto=size):
-        entry.vouched()
-        if tree is not None:
-            tree.append(entry.leaf_hash)
-        if when.known_at is not None and entry.recorded_at > when.known_at:
-            continue
-        yield LoggedEvent(entry, app.decode(entry.stream, entry.version, entry.topic, entry.state))
 
 
 def _is_amendment(logged: LoggedEvent) -> bool:
@@ -150,10 +185,14 @@ def _is_amendment(logged: LoggedEvent) -> bool:
 
 @dataclass
 class _Index:
-    """What the first pass learns: scope, links to agreements, amendments, registries."""
+    """What the first pass learns: scope, links to agreements, amendments, registries.
 
+    Links (which agreements each occurrence concerns) grow with the log: they are kept
+    in the scratch database.
+    """
+
+    links: Scratch
     agreements: list[str] = field(default_factory=list)
-    links: dict[str, set[str]] = field(default_factory=dict)
     #: Amendments of each record, by (namespace, case-folded id).
     amended: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     #: Sources and actors as the ledger reads them at the report's moment (corrected).
@@ -161,15 +200,17 @@ class _Index:
     actors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def scan(cls, app: Ledger, head: Checkpoint, when: When, scope: set[str] | None) -> _Index:
+    def scan(
+        cls, app: Ledger, head: Checkpoint, when: When, scope: set[str] | None, links: Scratch
+    ) -> _Index:
         """One pass over the log. `scope` None means every agreement registered.
 
         It also checks that the log's leaves hash to the root the report will cite.
         """
-        index = cls()
+        index = cls(links)
         wanted = set(scope or ())
         tree = CompactRange()
-        for logged in _log(app, head.size, when, tree):
+        for logged in app.log(upto=head.size, known_at=when.known_at, tree=tree):
             event, record = logged.event, logged.record
             if isinstance(event, SourceRegistered):
                 index.sources[record["id"]] = record
@@ -190,20 +231,22 @@ class _Index:
                     continue
                 # A correction may move an occurrence onto an agreement: count it as linked.
                 changed = (record.get("set") or {}) if isinstance(event, Corrected) else {}
-                for ident in agreements_of(changed):
-                    if ident in wanted and event.target_namespace == "occurrence":
-                        index.links.setdefault(record["target"], set()).add(ident)
+                if event.target_namespace == "occurrence":
+                    moved = [i for i in agreements_of(changed) if i in wanted]
+                    links.link(record["target"], moved)
             elif isinstance(event, Occurred):
+                linked: set[str] = set()
                 for ident in agreements_of(record):
                     if ident in wanted:
-                        index.links.setdefault(record["id"], set()).add(ident)
-                    # An answer naming a claim (or a revocation naming its notice) belongs
-                    # with the agreements of what it names.
-                    elif ident in index.links:
-                        index.links.setdefault(record["id"], set()).update(index.links[ident])
+                        linked.add(ident)
+                    else:
+                        # An answer naming a claim (or a revocation naming its notice)
+                        # belongs with the agreements of what it names.
+                        linked |= links.links(ident)
                 target = record.get("target") if record.get("kind") == "revocation" else None
-                if target in index.links:
-                    index.links.setdefault(record["id"], set()).update(index.links[target])
+                if target is not None:
+                    linked |= links.links(target)
+                links.link(record["id"], linked)
         if tree.size != head.size or tree.root() != head.root:
             raise TamperingDetected(
                 f"the log's first {head.size} events do not hash to the tree head's root: "
@@ -240,17 +283,13 @@ def _amendment_ref(logged: LoggedEvent) -> dict[str, Any]:
 class _Builder:
     """The second pass: events, amendments beside what they superseded, current versions."""
 
-    def __init__(self, index: _Index, scope: set[str], *, whole: bool) -> None:
+    def __init__(self, index: _Index, scope: set[str], *, whole: bool, scratch: Scratch) -> None:
         self.index = index
         self.scope = scope
         self.whole = whole
-        self.events: list[dict[str, Any]] = []
-        self.amendments: list[dict[str, Any]] = []
-        self.by_agreement: dict[str, dict[str, list[dict[str, Any]]]] = {
-            ident: {"events": [], "amendments": [], "versions": []} for ident in scope
-        }
-        #: The current version of every occurrence some timeline shows, by occurrence id.
-        self.versions: dict[str, dict[str, Any]] = {}
+        #: Events, amendments, and the current version of every occurrence some timeline
+        #: shows (by occurrence id), each under the agreements it concerns.
+        self.gathered = scratch
         #: The current version of every registry record, by (namespace, case-folded id).
         self.registry: dict[tuple[str, str], dict[str, Any]] = {}
         self.cited: dict[str, None] = {}
@@ -266,27 +305,20 @@ class _Builder:
         elif isinstance(event, Amended) and event.target_namespace != "occurrence":
             agreements = set()  # sources, actors, posts: the ledger-wide report shows them
         elif isinstance(event, Amended):
-            agreements = self.index.links.get(record["target"], set()) & self.scope
+            agreements = self.index.links.links(record["target"]) & self.scope
         else:
-            agreements = self.index.links.get(record.get("id", ""), set()) & self.scope
+            agreements = self.index.links.links(record.get("id", "")) & self.scope
         if not (agreements or self.whole):
             return
+        position = logged.entry.position
         shown = self._event(logged, sorted(agreements))
-        if self.whole:
-            self.events.append(shown)
-        for ident in agreements:
-            self.by_agreement[ident]["events"].append(shown)
+        self.gathered.add_event(position, shown, agreements)
         if _is_amendment(logged):
             amendment = self._amend(logged, shown)
-            if self.whole:
-                self.amendments.append(amendment)
-            for ident in agreements:
-                self.by_agreement[ident]["amendments"].append(amendment)
+            self.gathered.write_back()  # the version it amended, if an occurrence's
+            self.gathered.add_amendment(position, amendment, agreements)
         elif isinstance(logged.event, Occurred):
-            version = self._version(logged)
-            self.versions[record["id"]] = version
-            for ident in agreements:
-                self.by_agreement[ident]["versions"].append(version)
+            self.gathered.add_version(self._version(logged))
         else:
             key = (namespace_of(record["kind"]), record["id"].casefold())
             self.registry[key] = {"position": logged.entry.position, "record": record}
@@ -365,7 +397,7 @@ class _Builder:
         amended = logged.event
         assert isinstance(amended, Amended)
         if amended.target_namespace == "occurrence":
-            version = self.versions.get(record["target"])
+            version = self.gathered.check_out(record["target"])
         else:
             version = self.registry.get((amended.target_namespace, record["target"].casefold()))
         amendment = {
@@ -410,43 +442,38 @@ class _Builder:
 
     def section(
         self, state: dict[str, Any], endorsements: list[dict[str, Any]], as_of: date
-    ) -> dict[str, Any]:
-        """One agreement: the `agreement ID --json` answer plus the evidence behind it."""
-        gathered = self.by_agreement[state["id"]]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        """What one agreement's section says besides its lists: its state (the `agreement
+        ID --json` answer), its endorsements with their sources, and its contested claims.
+
+        Made for every agreement before anything is written: the actors they mention
+        are named from the report's first line on.
+        """
+        ident = state["id"]
         for participant in state.get("participants", []):
             for successor in participant.get("successors") or []:
                 self.mentioned[str(successor)] = None
         for endorsement in endorsements:
-            version = self.versions.get(endorsement["occurrence"])
+            version = self.gathered.version(endorsement["occurrence"])
             endorsement["citations"] = self.citations(version["record"]) if version else []
             self.mentioned[str(endorsement["actor"])] = None
+        claims = [self._claim(v) for v in self.gathered.versions(ident) if _stated(v, as_of)]
+        return state, endorsements, contested_claims(ident, claims)
+
+    def with_evidence(
+        self, section: tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """One agreement: its section plus the evidence behind it, read as it is written."""
+        state, endorsements, contested = section
+        ident = state["id"]
         return {
             **state,
             "endorsements": endorsements,
-            "events": gathered["events"],
-            "amendments": gathered["amendments"],
-            "timeline": self.timeline(gathered["versions"]),
-            "contested": contested_claims(
-                state["id"], [self._claim(v) for v in gathered["versions"] if _stated(v, as_of)]
-            ),
+            "events": self.gathered.events(ident),
+            "amendments": self.gathered.amendments(ident),
+            "timeline": timeline(self.gathered.versions(ident, timeline=True)),
+            "contested": contested,
         }
-
-    def timeline(self, versions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Occurrences as the ledger now reads them, oldest first (earliest day, position)."""
-        rows = [
-            {
-                "id": v["id"],
-                "kind": v["kind"],
-                "date": v["record"]["date"],
-                "earliest": v["earliest"],
-                "latest": v["latest"],
-                "summary": v["record"].get("summary"),
-                "position": v["position"],
-                "status": v["status"],
-            }
-            for v in versions
-        ]
-        return sorted(rows, key=lambda r: (r["earliest"] or "", r["position"]))
 
     def _claim(self, version: dict[str, Any]) -> dict[str, Any]:
         record = version["record"]
@@ -478,6 +505,28 @@ class _Builder:
             if actor is not None:
                 names[ident] = actor["name"]
         return names
+
+
+def timeline(versions: Rows) -> Rows:
+    """Occurrences as the ledger now reads them, in the order of `versions` (the scratch
+    database reads them oldest first: earliest day, then position)."""
+    return mapped(versions, _timeline_row)
+
+
+def _timeline_row(version: dict[str, Any]) -> dict[str, Any]:
+    record = version["record"]
+    return {
+        **timeline_row(
+            version["id"],
+            version["kind"],
+            record["date"],
+            version["earliest"],
+            version["latest"],
+            record,
+        ),
+        "position": version["position"],
+        "status": version["status"],
+    }
 
 
 def _stated(version: dict[str, Any], as_of: date) -> bool:
@@ -577,16 +626,39 @@ def contested_claims(agreement: str, claims: list[dict[str, Any]]) -> list[dict[
 # --- rendering ------------------------------------------------------------------------
 
 
-def render(report: dict[str, Any], fmt: str) -> str:
-    """The report as Markdown, one standalone HTML file, or JSON (the data as built)."""
-    if fmt == "json":
-        return json_text(report, indent=2) + "\n"
+def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")
+
+
+def render(report: dict[str, Any], fmt: str) -> str:
+    """The report as Markdown, one standalone HTML file, or JSON (the data as built)."""
+    return "".join(render_pieces(report, fmt))
+
+
+def render_pieces(report: dict[str, Any], fmt: str) -> Iterator[str]:
+    """The report in `fmt`, in parts of some tens of kilobytes, as it is produced."""
+    check_format(fmt)
+    if fmt == "json":
+        return _then_newline(json_chunks(report, indent=2))
     env = _environment(html=fmt == "html")
     template = env.get_template(f"report.{fmt}.j2")
     checkpoint_json = json.dumps(report["checkpoint"], ensure_ascii=False)
-    return template.render(report=report, checkpoint_json=checkpoint_json, layout=timeline_layout)
+    pieces = template.generate(
+        report=report, checkpoint_json=checkpoint_json, layout=timeline_layout
+    )
+    return _gathered(pieces)
+
+
+def _then_newline(parts: Iterable[str]) -> Iterator[str]:
+    yield from parts
+    yield "\n"
+
+
+def _gathered(pieces: Iterator[str]) -> Iterator[str]:
+    """A template's small pieces (a word, a tag) joined `PIECES_PER_PART` at a time."""
+    while batch := list(islice(pieces, PIECES_PER_PART)):
+        yield "".join(batch)
 
 
 def _environment(*, html: bool) -> Environment:
@@ -681,7 +753,7 @@ def timeline_layout(rows: list[dict[str, Any]], width: int = 1100) -> dict[str, 
     open end runs to the edge of the axis. Computed here, drawn by the template, so that
     every label reaches the SVG through autoescaping. None when nothing has a known day.
     """
-    shown = rows[:MAX_MARKS]
+    shown = list(islice(rows, MAX_MARKS))
     days = [date.fromisoformat(day) for r in shown for day in (r["earliest"], r["latest"]) if day]
     if not days:
         return None

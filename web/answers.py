@@ -120,14 +120,23 @@ class Answers:
         part is sent: a slow client of the first asker holds up no one else."""
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
+        size = 0
 
         async def capture(message: Message) -> None:
+            nonlocal size
             if message["type"] == "http.response.start":
                 started.update(message)
             elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
+                # Past MAX_ANSWER nothing is gathered: a streamed answer (a whole-ledger
+                # audit) passes through without being held here.
+                size += len(message.get("body", b""))
+                if size <= MAX_ANSWER:
+                    chunks.append(message.get("body", b""))
+                else:
+                    chunks.clear()
                 if not message.get("more_body", False):
-                    answer = self._keepable(key, head, started, b"".join(chunks))
+                    whole = size <= MAX_ANSWER
+                    answer = self._keepable(key, head, started, b"".join(chunks)) if whole else None
                     if known is not None:
                         known(answer)
             await send(message)

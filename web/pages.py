@@ -11,13 +11,14 @@ control is a GET form, so every page is a plain link that can be shared or bookm
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from ledger.vocabulary import OCCURRENCE_KINDS
@@ -207,14 +208,32 @@ def search(request: Request, svc: Svc, when: Axes, q: Text = None) -> HTMLRespon
 
 @router.get("/audit", response_class=HTMLResponse)
 @router.get("/audit/{agreement_id}", response_class=HTMLResponse)
-def audit(request: Request, svc: Svc, when: Axes, agreement_id: str | None = None) -> HTMLResponse:
-    """The audit report, exactly as `ledger audit [ID] --format html` writes it."""
-    from projections.reports import build_report
-    from projections.reports import render as render_report
+def audit(request: Request, svc: Svc, when: Axes, agreement_id: str | None = None) -> Response:
+    """The audit report, exactly as `ledger audit [ID] --format html` writes it.
 
-    html = render_report(build_report(svc.ledger, agreement_id, when), "html")
-    response = HTMLResponse(html)
-    response.headers["Content-Security-Policy"] = policy_for_inline_styles(html)
+    Sent as it is produced (a whole-ledger report is never held in memory); gathered
+    first, so an unknown agreement is still a 404. The head, with the <style> that the
+    policy allows by its hash, is written before the response starts.
+    """
+    from projections.reports import open_report, render_pieces
+
+    with ExitStack() as gathered:
+        report = gathered.enter_context(open_report(svc.ledger, agreement_id, when))
+        pieces = render_pieces(report, "html")
+        head = ""
+        for piece in pieces:
+            head += piece
+            if "</head>" in head:
+                break
+        kept = gathered.pop_all()
+
+    def rest() -> Iterator[str]:
+        with kept:
+            yield head
+            yield from pieces
+
+    response = StreamingResponse(rest(), media_type="text/html")
+    response.headers["Content-Security-Policy"] = policy_for_inline_styles(head)
     return response
 
 

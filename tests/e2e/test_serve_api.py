@@ -7,6 +7,9 @@ so the two front ends cannot drift apart. Refusals carry the CLI's messages.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import shlex
 from collections.abc import Iterator
 
@@ -216,3 +219,27 @@ def test_every_response_carries_a_strict_content_security_policy(
     assert "script-src 'none'" in policy
     assert "'unsafe-inline'" not in policy
     assert "frame-ancestors 'none'" in policy
+
+
+@pytest.mark.parametrize("path", ["/audit", f"/audit/{MOU}"])
+def test_the_audit_page_is_sent_as_produced_and_is_the_cli_html_audit(
+    served: tuple[str, Server], path: str
+) -> None:
+    url, server = served
+    reply = server.get(path)
+    args = ["audit", *path.split("/")[2:], "--format", "html"]
+    printed = invoke(url, args).stdout
+    generated = re.compile(r"Generated [0-9T:.+Z-]+")
+
+    assert reply.status == 200 and reply.headers["content-type"] == "text/html; charset=utf-8"
+    assert generated.sub("", reply.text) == generated.sub("", printed)
+    style = re.search(r"<style>(.*?)</style>", reply.text, re.DOTALL)
+    assert style is not None
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in reply.headers["content-security-policy"]
+
+
+def test_the_audit_page_of_an_unknown_agreement_is_a_404(served: tuple[str, Server]) -> None:
+    _url, server = served
+    reply = server.get("/audit/no-such-treaty")
+    assert reply.status == 404 and "no-such-treaty" in reply.text
