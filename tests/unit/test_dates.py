@@ -93,6 +93,12 @@ def test_one_of_a_set_spans_from_its_first_to_its_last_day() -> None:
     assert not span.contains(D(2025, 8, 14))
 
 
+def test_a_span_contains_its_first_and_last_days_and_none_beyond() -> None:
+    span = parse_date("[2025-08-11..2025-08-13]")
+    assert span.contains(D(2025, 8, 11)) and span.contains(D(2025, 8, 13))
+    assert not span.contains(D(2025, 8, 10)) and not span.contains(D(2025, 8, 14))
+
+
 def test_open_start_contains_any_earlier_day() -> None:
     assert parse_date("[..2025-08-13]").contains(D(1900, 1, 1))
 
@@ -172,6 +178,16 @@ def test_as_of_refuses_anything_but_a_day(text: str) -> None:
         parse_as_of(text)
 
 
+def test_as_of_takes_a_day_with_surrounding_whitespace() -> None:
+    assert parse_as_of(" 2025-08-14\n") == D(2025, 8, 14)
+
+
+@pytest.mark.parametrize("value", ["2025-08", "14/08/2025", 20250814])
+def test_as_of_says_which_form_it_expects(value: object) -> None:
+    with pytest.raises(ValueError, match="is not a valid day: expected YYYY-MM-DD"):
+        parse_as_of(value)  # type: ignore[arg-type]
+
+
 def test_known_at_a_day_means_the_end_of_that_day_in_utc() -> None:
     assert parse_known_at("2025-08-14") == dt.datetime(
         2025, 8, 14, 23, 59, 59, 999999, tzinfo=dt.UTC
@@ -201,16 +217,52 @@ def test_known_at_takes_a_datetime_naive_meaning_utc(text: str, expected: dt.dat
     assert result.utcoffset() == dt.timedelta(0)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2025-08-14T25:00", "2025-02-30", "", "2025"])
-def test_known_at_refuses_what_is_not_a_timestamp(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_known_at(text)
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("yesterday", "expected an ISO day (2025-08-14) or date and time (2025-08-14T10:21:00Z"),
+        ("", "expected an ISO day"),
+        ("2025", "expected an ISO day"),
+        (20250814, "expected an ISO day"),
+        ("2025-08-14T25:00", "'2025-08-14T25:00' is not a valid timestamp: hour must be in"),
+        ("2025-02-30", "'2025-02-30' is not a valid day: day is out of range"),
+    ],
+)
+def test_known_at_refuses_what_is_not_a_timestamp_saying_why(value: object, reason: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_known_at(value)  # type: ignore[arg-type]
+    assert reason in str(refused.value)
+
+
+def test_known_at_given_a_datetime_is_the_same_moment_in_utc() -> None:
+    paris_summer = dt.timezone(dt.timedelta(hours=2))
+    known = parse_known_at(dt.datetime(2025, 8, 14, 12, 21, tzinfo=paris_summer))
+    assert known == dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)
+    assert known.utcoffset() == dt.timedelta(0)
 
 
 def test_stored_timestamps_are_fixed_width_utc() -> None:
     moment = dt.datetime(2025, 8, 14, 12, 21, 5, 42, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     assert format_timestamp(moment) == "2025-08-14T10:21:05.000042Z"
     assert format_timestamp(dt.datetime(5, 1, 2)) == "0005-01-02T00:00:00.000000Z"
+
+
+def test_stored_timestamps_are_utc_whatever_the_zone_of_the_machine_or_the_moment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        # A zone whose offset depends on the day (summer time), not a fixed offset.
+        moment = dt.datetime(2025, 8, 14, 12, 21, tzinfo=ZoneInfo("Europe/Paris"))
+        assert format_timestamp(moment) == "2025-08-14T10:21:00.000000Z"
+        assert parse_known_at(moment) == dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_stored_timestamps_sort_as_text_in_time_order() -> None:
@@ -236,6 +288,14 @@ def test_a_stored_timestamp_reads_back_as_the_same_moment() -> None:
 def test_only_the_stored_timestamp_shape_reads_back(text: str) -> None:
     with pytest.raises(ValueError, match="not a stored timestamp"):
         parse_timestamp(text)
+
+
+def test_a_stored_timestamp_of_the_right_shape_but_no_real_moment_says_why() -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_timestamp("2025-13-14T10:21:05.000042Z")
+    assert "'2025-13-14T10:21:05.000042Z' is not a stored timestamp: month must be in" in str(
+        refused.value
+    )
 
 
 FAST_FORMS = [
