@@ -320,10 +320,51 @@ def test_with_a_key_only_a_note_signed_by_it_is_read(keys: tuple[str, str]) -> N
         open_checkpoint(sign_checkpoint(CHECKPOINT, ORIGIN, GO_SIGNER), verifier_text)
 
 
-@pytest.mark.parametrize("text", ["{", "[1, 2]", "{}", "not a checkpoint", "\n"])
-def test_unreadable_checkpoint_files_are_refused(text: str) -> None:
-    with pytest.raises(CheckpointError):
+def test_a_json_checkpoint_file_may_start_with_a_byte_order_mark_or_blank_lines() -> None:
+    data = {**CHECKPOINT.to_json(), "origin": ORIGIN}
+    assert open_checkpoint("\ufeff" + json.dumps(data)) == (CHECKPOINT, ORIGIN)
+    assert open_checkpoint("\n  " + json.dumps(data)) == (CHECKPOINT, ORIGIN)
+
+
+def test_a_json_checkpoint_is_refused_with_a_key_saying_a_signed_note_is_needed(
+    keys: tuple[str, str],
+) -> None:
+    with pytest.raises(CheckpointError) as refused:
+        open_checkpoint(json.dumps(CHECKPOINT.to_json()), keys[1])
+    assert str(refused.value) == (
+        "a JSON checkpoint carries no signature; a signed note is needed"
+    )
+
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{", "checkpoint is not valid JSON: Expecting property name enclosed in double quotes"),
+        ('{"a":' + "[" * 100_000 + "]" * 100_000 + "}", "checkpoint is not valid JSON: nested"),
+        (
+            '{"size": ' + HUGE + "}",
+            # Not Python's advice on raising the limit: only what is wrong with the file.
+            "checkpoint is not valid JSON: Exceeds the limit (4300 digits) for integer string "
+            "conversion",
+        ),
+        ("{}", "checkpoint 'size' must be an integer, got None"),
+        (
+            json.dumps({**CHECKPOINT.to_json(), "origin": 7}),
+            "checkpoint 'origin' must be a string",
+        ),
+        ("not a checkpoint", "checkpoint note body needs origin, size and root lines"),
+        ("\n", "checkpoint note body needs origin, size and root lines"),
+        (f"{ORIGIN}\x07\n3\nAAAA\n", "malformed note: control characters other than newline"),
+    ],
+)
+def test_unreadable_checkpoint_files_are_refused_saying_why(text: str, reason: str) -> None:
+    with pytest.raises(CheckpointError) as refused:
         open_checkpoint(text)
+    assert str(refused.value).startswith(reason), str(refused.value)
+    assert "set_int_max_str_digits" not in str(refused.value)
 
 
 def test_a_checkpoint_refuses_a_root_that_is_not_a_sha256_hash() -> None:
