@@ -239,21 +239,42 @@ def test_malformed_notes_are_refused_with_a_checkpoint_error(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        "origin\n03\n{root}\n",
-        "origin\n-3\n{root}\n",
-        "origin\n18446744073709551616\n{root}\n",
-        "\n3\n{root}\n",
-        "origin\n3\nAAAA\n",
-        "origin\n3\n",
-        "origin\n3\n{root}\n\n",
+        ("origin\n03\n{root}\n", "checkpoint size '03' is not a decimal tree size"),
+        ("origin\n-3\n{root}\n", "checkpoint size '-3' is not a decimal tree size"),
+        # 2**64: one past the largest tree size, and 21 digits, one more than it has.
+        (
+            "origin\n18446744073709551616\n{root}\n",
+            "checkpoint size '18446744073709551616' is not a decimal tree size",
+        ),
+        (
+            "origin\n000000000000000000001\n{root}\n",
+            "checkpoint size '000000000000000000001' is not a decimal tree size",
+        ),
+        ("\n3\n{root}\n", "checkpoint origin line is empty"),
+        ("origin\n3\nAAAA\n", "checkpoint root is 3 bytes, not 32"),
+        ("origin\n3\nAA=A\n", "checkpoint root is not standard base64"),
+        ("origin\n3\n", "checkpoint note body needs origin, size and root lines"),
+        ("origin\n3\n{root}\n\n", "checkpoint note has an empty extension line"),
     ],
 )
-def test_a_signed_note_that_is_not_a_checkpoint_is_refused(body: str) -> None:
+def test_a_signed_note_that_is_not_a_checkpoint_is_refused_saying_why(
+    body: str, reason: str
+) -> None:
     note = sign_note(body.format(root=base64.b64encode(ROOT).decode()), GO_SIGNER)
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError) as refused:
         verify_note(note, GO_VERIFIER)
+    assert str(refused.value) == reason
+
+
+@pytest.mark.parametrize("size", [0, 2**64 - 1])
+def test_a_note_carries_any_tree_size_from_the_empty_log_to_the_largest(size: int) -> None:
+    root = EMPTY_ROOT if size == 0 else ROOT
+    note = sign_checkpoint(Checkpoint(size, root, "not in the note"), ORIGIN, GO_SIGNER)
+    checkpoint = verify_note(note, GO_VERIFIER, origin=ORIGIN)
+    assert checkpoint == Checkpoint(size, root, "")
+    assert open_checkpoint(note) == (Checkpoint(size, root, ""), ORIGIN)
 
 
 def test_extension_lines_after_the_root_are_accepted_and_ignored() -> None:
@@ -286,20 +307,44 @@ def test_json_with_extra_keys_or_no_timestamp_is_read() -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "reason"),
     [
-        {"root": ROOT.hex(), "timestamp": ""},
-        {"size": "3", "root": ROOT.hex(), "timestamp": ""},
-        {"size": True, "root": ROOT.hex(), "timestamp": ""},
-        {"size": -1, "root": ROOT.hex(), "timestamp": ""},
-        {"size": 3, "root": ROOT.hex()[:-2], "timestamp": ""},
-        {"size": 3, "root": "zz" * 32, "timestamp": ""},
-        {"size": 3, "root": ROOT.hex(), "timestamp": 12},
+        ({"root": ROOT.hex(), "timestamp": ""}, "checkpoint 'size' must be an integer, got None"),
+        (
+            {"size": "3", "root": ROOT.hex(), "timestamp": ""},
+            "checkpoint 'size' must be an integer, got '3'",
+        ),
+        (
+            {"size": True, "root": ROOT.hex(), "timestamp": ""},
+            "checkpoint 'size' must be an integer, got True",
+        ),
+        ({"size": -1, "root": ROOT.hex(), "timestamp": ""}, "checkpoint size -1 is out of range"),
+        (
+            {"size": 2**64, "root": ROOT.hex(), "timestamp": ""},
+            f"checkpoint size {2**64} is out of range",
+        ),
+        (
+            {"size": 3, "root": ROOT.hex()[:-2], "timestamp": ""},
+            "checkpoint 'root' must be 64 hex digits",
+        ),
+        ({"size": 3, "root": "zz" * 32, "timestamp": ""}, "checkpoint 'root' must be 64 hex digits"),
+        ({"size": 3, "root": ROOT, "timestamp": ""}, "checkpoint 'root' must be 64 hex digits"),
+        (
+            {"size": 3, "root": ROOT.hex(), "timestamp": 12},
+            "checkpoint 'timestamp' must be a string",
+        ),
+        ([3, ROOT.hex(), ""], "a JSON checkpoint is an object with size, root, timestamp"),
     ],
 )
-def test_malformed_json_checkpoints_are_refused(data: dict[str, Any]) -> None:
-    with pytest.raises(CheckpointError):
+def test_malformed_json_checkpoints_are_refused_saying_why(data: Any, reason: str) -> None:
+    with pytest.raises(CheckpointError) as refused:
         Checkpoint.from_json(data)
+    assert str(refused.value) == reason
+
+
+def test_a_json_root_may_be_written_in_capitals() -> None:
+    data = {"size": 3, "root": ROOT.hex().upper(), "timestamp": ""}
+    assert Checkpoint.from_json(data) == Checkpoint(3, ROOT, "")
 
 
 def test_a_checkpoint_file_is_read_in_either_form(keys: tuple[str, str]) -> None:
@@ -367,8 +412,25 @@ def test_unreadable_checkpoint_files_are_refused_saying_why(text: str, reason: s
     assert "set_int_max_str_digits" not in str(refused.value)
 
 
-def test_a_checkpoint_refuses_a_root_that_is_not_a_sha256_hash() -> None:
-    with pytest.raises(CheckpointError):
-        Checkpoint(1, b"short", "")
-    with pytest.raises(CheckpointError):
-        Checkpoint(-1, ROOT, "")
+@pytest.mark.parametrize(
+    ("size", "root", "timestamp", "reason"),
+    [
+        (1, b"short", "", "checkpoint root must be 32 bytes"),
+        (1, ROOT.hex(), "", "checkpoint root must be 32 bytes"),
+        (-1, ROOT, "", "checkpoint size -1 is out of range"),
+        (2**64, ROOT, "", f"checkpoint size {2**64} is out of range"),
+        ("1", ROOT, "", "checkpoint size must be an integer, got '1'"),
+        (True, ROOT, "", "checkpoint size must be an integer, got True"),
+        (1, ROOT, None, "checkpoint timestamp must be a string"),
+    ],
+)
+def test_a_checkpoint_refuses_what_is_not_a_tree_head_saying_why(
+    size: Any, root: Any, timestamp: Any, reason: str
+) -> None:
+    with pytest.raises(CheckpointError) as refused:
+        Checkpoint(size, root, timestamp)
+    assert str(refused.value) == reason
+
+
+def test_the_largest_tree_size_is_a_checkpoint() -> None:
+    assert Checkpoint(2**64 - 1, ROOT).size == 2**64 - 1
