@@ -183,4 +183,3 @@ def test_signed_checkpoints_verify_with_their_key_and_not_with_another(
         "verify", "--checkpoint", str(tampered), "--pubkey", str(tmp_path / "desk.pub"), expect=1
     )
     assert "signature by desk does not verify: the note was altered" in altered.stderr
-

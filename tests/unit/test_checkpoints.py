@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -282,6 +283,57 @@ def test_extension_lines_after_the_root_are_accepted_and_ignored() -> None:
     assert verify_note(sign_note(body, GO_SIGNER), GO_VERIFIER).size == 3
 
 
+SIGNATURE_LINE = GO_NOTE[len(GO_TEXT) + 1 :]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "reason"),
+    [
+        (lambda: SignerKey.parse("PRIVATE+KEY+name"), "signer key is not <name>+<hash>+<key>"),
+        (
+            lambda: SignerKey.parse("PRIVATE+KEY+name+c74f20a3+AAAA"),
+            "signer key: only Ed25519 keys (type 0x01) are supported",
+        ),
+        (lambda: sign_note("no newline", GO_SIGNER), "note text must end with a newline"),
+        (
+            lambda: sign_note("a bell \x07\n", GO_SIGNER),
+            "note text: control characters other than newline",
+        ),
+        (
+            lambda: verify_note("no blank line\n" + SIGNATURE_LINE, GO_VERIFIER),
+            "malformed note: no blank line before the signatures",
+        ),
+        (
+            lambda: verify_note("a bell \x07\n\n" + SIGNATURE_LINE, GO_VERIFIER),
+            "malformed note: control characters other than newline",
+        ),
+        (
+            lambda: verify_note(GO_NOTE.rstrip("\n"), GO_VERIFIER),
+            "malformed note: no signature lines after the blank line",
+        ),
+        (
+            lambda: checkpoint_body(CHECKPOINT, "two\nlines"),
+            "checkpoint origin must be one non-empty line",
+        ),
+        (
+            lambda: checkpoint_body(CHECKPOINT, "a bell \x07"),
+            "checkpoint origin: control characters other than newline",
+        ),
+    ],
+)
+def test_keys_and_notes_are_refused_saying_which_and_why(
+    attempt: Callable[[], object], reason: str
+) -> None:
+    with pytest.raises(CheckpointError) as refused:
+        attempt()
+    assert str(refused.value) == reason
+
+
+def test_a_note_text_may_hold_blank_lines_the_signatures_follow_the_last() -> None:
+    text = "first paragraph\n\nsecond paragraph\n"
+    assert open_signed_note(sign_note(text, GO_SIGNER), GO_VERIFIER) == text
+
+
 def test_note_text_without_a_final_newline_cannot_be_signed() -> None:
     with pytest.raises(CheckpointError, match="newline"):
         sign_note("no newline", GO_SIGNER)
@@ -327,7 +379,10 @@ def test_json_with_extra_keys_or_no_timestamp_is_read() -> None:
             {"size": 3, "root": ROOT.hex()[:-2], "timestamp": ""},
             "checkpoint 'root' must be 64 hex digits",
         ),
-        ({"size": 3, "root": "zz" * 32, "timestamp": ""}, "checkpoint 'root' must be 64 hex digits"),
+        (
+            {"size": 3, "root": "zz" * 32, "timestamp": ""},
+            "checkpoint 'root' must be 64 hex digits",
+        ),
         ({"size": 3, "root": ROOT, "timestamp": ""}, "checkpoint 'root' must be 64 hex digits"),
         (
             {"size": 3, "root": ROOT.hex(), "timestamp": 12},
@@ -376,9 +431,7 @@ def test_a_json_checkpoint_is_refused_with_a_key_saying_a_signed_note_is_needed(
 ) -> None:
     with pytest.raises(CheckpointError) as refused:
         open_checkpoint(json.dumps(CHECKPOINT.to_json()), keys[1])
-    assert str(refused.value) == (
-        "a JSON checkpoint carries no signature; a signed note is needed"
-    )
+    assert str(refused.value) == ("a JSON checkpoint carries no signature; a signed note is needed")
 
 
 HUGE = "9" * 5000
