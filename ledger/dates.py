@@ -132,6 +132,8 @@ def _step(day: datetime.date, dashes: int, direction: int) -> datetime.date:
 
     An earliest bound is the first day of its month or year, a latest bound the last, so
     the result is again the first (or last) day of the unit before (or after) it.
+    `direction` is -1 or +1, so a test of its sign written `< 0`, `<= 0` or `< 1` is the
+    same test (mutants of it are equivalent).
     """
     try:
         if dashes >= 2:
@@ -189,7 +191,12 @@ def _fast_span(text: str) -> DateSpan | None:
 
 
 def _days(token: str) -> _Days | None:
-    """First day, last day and precision (number of parts) of YYYY, YYYY-MM or YYYY-MM-DD."""
+    """First day, last day and precision (number of parts) of YYYY, YYYY-MM or YYYY-MM-DD.
+
+    The precisions are only compared with each other (a range's ends must share one), so
+    any three distinct numbers would do; and a year the shortcut declines goes to edtf,
+    which gives the same days (`year <= 1` here would be an equivalent mutant).
+    """
     parts = [int(part) for part in token.split("-")]
     year = parts[0]
     if year < 1:
@@ -231,7 +238,7 @@ def parse_known_at(value: str | datetime.datetime) -> datetime.datetime:
     """
     if isinstance(value, datetime.datetime):
         return _to_utc(value)
-    text = value.strip() if isinstance(value, str) else ""
+    text = value.strip() if isinstance(value, str) else ""  # refused below, as any non-date
     if _ISO_DAY.fullmatch(text):
         try:
             day = datetime.date.fromisoformat(text)
@@ -399,7 +406,7 @@ def _node_bounds(node: EDTFObject) -> tuple[datetime.date | None, datetime.date 
 def _bound(value: time.struct_time | float | None) -> datetime.date | None:
     if value is None or (isinstance(value, float) and math.isinf(value)):
         return None
-    if not isinstance(value, time.struct_time):
+    if not isinstance(value, time.struct_time):  # edtf gives nothing else: a safety net
         raise _Refused(f"unexpected bound {value!r}")
     year, month, day = value.tm_year, value.tm_mon, value.tm_mday
     if not 1 <= year <= 9999:

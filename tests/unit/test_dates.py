@@ -82,6 +82,58 @@ def test_a_qualified_date_widens_by_one_unit_of_its_precision_on_each_qualified_
     assert span.qualified
 
 
+def test_a_qualified_decade_widens_by_a_year_on_each_side() -> None:
+    assert parse_date("156X~") == DateSpan("156X~", D(1559, 1, 1), D(1570, 12, 31))
+
+
+def test_widening_past_the_first_or_last_day_a_calendar_holds_stops_there() -> None:
+    assert parse_date("0001?") == DateSpan("0001?", D(1, 1, 1), D(2, 12, 31))
+    assert parse_date("9999~") == DateSpan("9999~", D(9998, 1, 1), D(9999, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "earliest", "latest"),
+    [
+        ("{0001-01-01,0001-01-03}", D(1, 1, 1), D(1, 1, 3)),
+        ("{9999-12-29,9999-12-31}", D(9999, 12, 29), D(9999, 12, 31)),
+    ],
+)
+def test_the_first_and_last_years_a_calendar_holds_are_dates(
+    text: str, earliest: dt.date, latest: dt.date
+) -> None:
+    assert parse_date(text) == DateSpan(text, earliest, latest)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0000", "'0000' is not a valid EDTF date: year 0 is outside the years 1 to 9999"),
+        ("Y10000", "'Y10000' is not a valid EDTF date: year 10000 is outside the years 1 to 9999"),
+        (
+            "{2025-08-01,2025-08-25..2025-08-20,2025-08-30}",
+            "'2025-08-25..2025-08-20' ends before it begins",  # a set's middle item too
+        ),
+        (12, "12 is not a valid EDTF date: expected text such as 2025-08"),
+        ("  ", "an empty date is not a valid EDTF date"),
+        (
+            "x" * 201,
+            f"{'x' * 40!r}... is not a valid EDTF date: longer than 200 characters",
+        ),
+    ],
+)
+def test_a_refused_date_says_why(text: object, reason: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_date(text)  # type: ignore[arg-type]
+    assert reason in str(refused.value)
+
+
+def test_a_date_of_two_hundred_characters_is_still_read() -> None:
+    days = [f"2025-08-{day:02d}" for day in range(1, 19)]
+    text = "{" + ",".join(days[:17]) + ", " + days[17] + "}"
+    assert len(text) == 200
+    assert parse_date(text) == DateSpan(text, D(2025, 8, 1), D(2025, 8, 18))
+
+
 def test_an_unqualified_date_is_not_qualified_and_keeps_its_strict_days() -> None:
     span = parse_date("1988-05-28")
     assert (span.earliest, span.latest, span.qualified) == (D(1988, 5, 28), D(1988, 5, 28), False)
@@ -149,7 +201,7 @@ def test_an_impossible_day_is_named_in_the_message() -> None:
         parse_date("2021-02-30")
 
 
-@pytest.mark.parametrize("text", ["[2022..2025-08-14]", "[2022-01..2025-08-14]"])
+@pytest.mark.parametrize("text", ["[2022..2025-08-14]", "[2022-01..2025-08-14]", "[2022..2025-08]"])
 def test_the_ends_of_a_range_must_share_one_precision(text: str) -> None:
     with pytest.raises(ValueError, match="different precisions"):
         parse_date(text)
