@@ -367,6 +367,72 @@ def test_a_consistency_check_says_which_sizes_it_refuses() -> None:
         consistency_proof(0, LEAVES[:4])
 
 
+def _refusals() -> list[tuple[Any, str]]:
+    leaves = LEAVES[:5]
+    root3, root5 = root_hash(leaves[:3]), root_hash(leaves)
+    path = inclusion_proof(0, leaves)
+    proof = consistency_proof(3, leaves)
+    return [
+        (
+            lambda: verify_inclusion(5, 5, leaves[0], path, root5),
+            "leaf index 5 is not in a tree of size 5",
+        ),
+        (lambda: verify_inclusion(0, 5, b"abc", path, root5), "the leaf hash is 3 bytes, not 32"),
+        (
+            lambda: verify_inclusion(0, 5, leaves[0], [path[0], b"abc"], root5),
+            "proof[1] is 3 bytes, not a 32-byte hash",
+        ),
+        (
+            lambda: verify_inclusion(0, 5, leaves[0], [*path, root5], root5),
+            "the proof has more hashes than a tree of size 5 needs",
+        ),
+        (
+            lambda: verify_inclusion(0, 5, leaves[0], path[:-1], root5),
+            "the proof has fewer hashes than a tree of size 5 needs",
+        ),
+        (
+            lambda: verify_inclusion(0, 5, leaves[1], path, root5),
+            "the proof does not lead to the root: leaf 0 is not in this tree (computed ",
+        ),
+        (
+            lambda: verify_consistency(5, 5, root5, root5, [root5]),
+            "the trees have the same size, so the proof must be empty",
+        ),
+        (
+            lambda: verify_consistency(5, 5, root5, root3, []),
+            "two different roots for the same tree size 5",
+        ),
+        (
+            lambda: verify_consistency(3, 5, root3, root5, []),
+            "the proof is empty but the tree sizes differ",
+        ),
+        (
+            lambda: verify_consistency(3, 5, root3, root5, [*proof, root5]),
+            "the proof has more hashes than sizes 3 -> 5 need",
+        ),
+        (
+            lambda: verify_consistency(3, 5, root3, root5, proof[:-1]),
+            "the proof has fewer hashes than sizes 3 -> 5 need",
+        ),
+        (
+            lambda: verify_consistency(3, 5, flip(root3), root5, proof),
+            "the proof does not lead to root1 of the tree of size 3",
+        ),
+        (
+            lambda: verify_consistency(3, 5, root3, flip(root5), proof),
+            "the proof does not lead to root2 of the tree of size 5",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_refusals())))
+def test_a_refused_proof_says_what_is_wrong_with_it(case: int) -> None:
+    attempt, reason = _refusals()[case]
+    with pytest.raises(ProofError) as refused:
+        attempt()
+    assert str(refused.value).startswith(reason), str(refused.value)
+
+
 def test_equal_sizes_need_equal_roots_and_an_empty_proof() -> None:
     root = root_hash(LEAVES[:5])
     verify_consistency(5, 5, root, root, [])
