@@ -59,7 +59,14 @@ class Context:
     def queries(self) -> Queries:
         from projections.queries import Queries
 
-        return Queries(self.url)
+        return Queries(self.url, catch_up=self.catch_up)
+
+    def catch_up(self) -> None:
+        """Bring the read models up to the log over the write side, opened only now: a
+        question whose read models are up to date never builds it."""
+        from projections.catchup import catch_up
+
+        catch_up(self.ledger)
 
     def protected_files(self) -> list[Path]:
         """The ledger's own files, which `-o` never writes over."""
@@ -1426,12 +1433,13 @@ def token() -> None:
 @token.command(name="add")
 @click.argument("name")
 @click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False), required=True)
+@pass_context
 @at_the_edge
-def token_add(name: str, tokens_file: str) -> None:
+def token_add(context: Context, name: str, tokens_file: str) -> None:
     """A new token for NAME, printed once; NAME is what its writes are recorded as."""
     from web.tokens import add_token
 
-    secret = add_token(Path(tokens_file), name)
+    secret = add_token(Path(tokens_file), name, protected=context.protected_files())
     click.echo(secret)
     click.echo(
         f"added a token for '{name}' to {tokens_file} (only its hash is kept: save it now)",
@@ -1442,12 +1450,13 @@ def token_add(name: str, tokens_file: str) -> None:
 @token.command(name="remove")
 @click.argument("name")
 @click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False), required=True)
+@pass_context
 @at_the_edge
-def token_remove(name: str, tokens_file: str) -> None:
+def token_remove(context: Context, name: str, tokens_file: str) -> None:
     """Revoke NAME's token (a running server refuses it from its next request)."""
     from web.tokens import remove_token
 
-    remove_token(Path(tokens_file), name)
+    remove_token(Path(tokens_file), name, protected=context.protected_files())
     click.echo(f"removed the token of '{name}' from {tokens_file}", err=True)
 
 

@@ -1,6 +1,7 @@
 """`ledger serve` under load on the loopback, beside the CLI's wall time for the same answer.
 
-``python -m benchmarks.serve --size 100000 [--engine sqlite|postgres] [--clients 1 8 32]``
+``python -m benchmarks.serve --size 100000 [--engine sqlite|postgres] [--clients 1 8 32]
+[--workers N] [--live-every S] [--soak 100000]``
 
 Builds (or reuses) the benchmark ledger of `benchmarks.generator`, starts the real server
 (``ledger serve`` in a child process, 127.0.0.1 only), and for each question of
@@ -14,6 +15,12 @@ Two servers are measured: as started by default (answers kept until the log grow
 repeated question costs one indexed read of the log's head) and with
 ``--cache-entries 0``, where every request runs its query. Results are printed as
 Markdown and saved as JSON under ``benchmarks/data/``.
+
+``--live-every S`` adds a third server: kept answers while a writer records a new source
+every S seconds through the CLI (`ledger record source`), so every kept answer goes
+stale and the next question is computed again (once, however many clients ask it).
+``--workers N`` starts the server with N processes; memory is then the whole tree's.
+``--soak N`` then measures resident memory over N requests on ever new days.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -80,17 +88,35 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the process and its children (uvicorn's worker processes)."""
+    total = 0.0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += rss_mb(int(child))
+    except OSError:  # a process that ended meanwhile
+        pass
+    return total
 
 
 class Server:
-    def __init__(self, url: str, cache_entries: int) -> None:
+    def __init__(self, url: str, cache_entries: int, workers: int = 1) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
-            [LEDGER, "--db", url, "serve", "--port", str(self.port), *cache_option(cache_entries)],
+            [
+                LEDGER,
+                "--db",
+                url,
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                *cache_option(cache_entries),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -170,17 +196,65 @@ def load(port: int, path: str, clients: int, requests: int, seconds: float) -> d
     }
 
 
+class Writer:
+    """While running, records a new source through the CLI every `every` seconds."""
+
+    def __init__(self, url: str, every: float) -> None:
+        self.url = url
+        self.every = every
+        self.written = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            name = f"bench-live-{uuid.uuid4().hex[:12]}"
+            subprocess.run(
+                [LEDGER, "--db", self.url, "record", "source", "--id", name, "--title", name],
+                check=True,
+                capture_output=True,
+            )
+            self.written += 1
+
+    def __enter__(self) -> Writer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def bench(
-    engine: str, size: int, clients: list[int], requests: int, seconds: float, repeat: int
+    engine: str,
+    size: int,
+    clients: list[int],
+    requests: int,
+    seconds: float,
+    repeat: int,
+    workers: int = 1,
+    live_every: float = 0.0,
 ) -> dict[str, Any]:
     url = ledger_url(engine, size)
-    result: dict[str, Any] = {"engine": engine, "occurrences": size, "cli": {}, "servers": {}}
+    result: dict[str, Any] = {
+        "engine": engine,
+        "occurrences": size,
+        "workers": workers,
+        "cli": {},
+        "servers": {},
+    }
     for name, args in QUERIES.items():
         runs = [measure([LEDGER, "--db", url, *args])["wall"] for _ in range(repeat)]
         result["cli"][name] = statistics.median(runs)
         print(f"[{engine} {size}] CLI {name}: {result['cli'][name]:.3f} s", file=sys.stderr)
-    for label, entries in (("kept answers (default)", 1024), ("no cache", 0)):
-        server = Server(url, entries)
+    servers: list[tuple[str, int, float]] = [
+        ("kept answers (default)", 1024, 0.0),
+        ("no cache", 0, 0.0),
+    ]
+    if live_every > 0:
+        servers.append((f"kept answers, a record every {live_every:g} s", 1024, live_every))
+    for label, entries, every in servers:
+        server = Server(url, entries, workers)
         phases: dict[str, Any] = {"rss_start_mb": rss_mb(server.process.pid), "cells": {}}
         try:
             for name, path in PATHS.items():
@@ -193,7 +267,12 @@ def bench(
                 if expected != cli:
                     raise RuntimeError(f"{path}: the server's answer differs from the CLI's")
                 for count in clients:
-                    cell = load(server.port, path, count, requests, seconds)
+                    if every > 0:
+                        with Writer(url, every) as writer:
+                            cell = load(server.port, path, count, requests, seconds)
+                        cell["records_written"] = writer.written
+                    else:
+                        cell = load(server.port, path, count, requests, seconds)
                     phases["cells"][f"{name} × {count}"] = cell
                     print(
                         f"[{engine} {size} {label}] {name} × {count}: {brief(cell)}",
@@ -211,17 +290,25 @@ def on_day(path: str, n: int) -> str:
     return f"{path}{'&' if '?' in path else '?'}as_of={day.isoformat()}"
 
 
-def soak(url: str, requests: int, clients: int, days: int = 2048) -> dict[str, Any]:
+def soak(
+    url: str,
+    requests: int,
+    clients: int,
+    days: int = 2048,
+    workers: int = 1,
+    seconds: float = 3600.0,
+) -> dict[str, Any]:
     """Memory over many requests: the four questions on `days` different days, shuffled
     (more questions than answers kept, so they are evicted as they go), the server's
-    resident memory sampled ten times."""
-    server = Server(url, 1024)
+    resident memory sampled ten times; stopped early (saying so) after `seconds`."""
+    server = Server(url, 1024, workers)
     samples = [rss_mb(server.process.pid)]
     done = 0
     errors = 0
+    deadline = time.monotonic() + seconds
     try:
         step = max(1, requests // 10)
-        while done < requests:
+        while done < requests and time.monotonic() < deadline:
             questions = list(PATHS.values())
             paths = [
                 on_day(questions[n % len(questions)], random.randrange(days))
@@ -234,7 +321,7 @@ def soak(url: str, requests: int, clients: int, days: int = 2048) -> dict[str, A
             print(f"[soak] {done} requests: {samples[-1]:.0f} MB", file=sys.stderr, flush=True)
     finally:
         server.stop()
-    return {"requests": done, "errors": errors, "rss_mb": samples}
+    return {"requests": done, "asked": requests, "errors": errors, "rss_mb": samples}
 
 
 def _many(port: int, paths: list[str], clients: int) -> int:
@@ -274,7 +361,11 @@ def brief(cell: dict[str, Any]) -> str:
 
 
 def markdown(result: dict[str, Any], clients: list[int]) -> str:
-    lines = [f"### {result['engine']}, {result['occurrences']:,} occurrences", ""]
+    lines = [
+        f"### {result['engine']}, {result['occurrences']:,} occurrences, "
+        f"{result.get('workers', 1)} server process(es)",
+        "",
+    ]
     for label, phases in result["servers"].items():
         lines += [
             f"Server: {label}; resident memory {phases['rss_start_mb']:.0f} MB at start, "
@@ -293,6 +384,14 @@ def markdown(result: dict[str, Any], clients: list[int]) -> str:
                     f"{c['rps']:.0f} | {c['errors']} |"
                 )
         lines.append("")
+    if "soak" in result:
+        soaked = result["soak"]
+        samples = " → ".join(f"{mb:.0f}" for mb in soaked["rss_mb"])
+        lines += [
+            f"Memory soak: {soaked['requests']:,} of {soaked['asked']:,} requests, "
+            f"{soaked['errors']} errors; resident MB every tenth: {samples}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -309,15 +408,31 @@ def main() -> None:
     )
     parser.add_argument("--soak-days", type=int, default=2048, help="distinct days in the soak")
     parser.add_argument("--soak-only", action="store_true", help="only the memory soak")
+    parser.add_argument("--soak-seconds", type=float, default=3600.0, help="the soak at most")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--live-every", type=float, default=0.0, help="also: a record every S seconds"
+    )
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.soak_only:
-        found = soak(ledger_url(args.engine, args.size), args.soak, 8, args.soak_days)
+        url = ledger_url(args.engine, args.size)
+        found = soak(url, args.soak, 8, args.soak_days, args.workers, args.soak_seconds)
         print(json.dumps(found))
         return
-    result = bench(args.engine, args.size, args.clients, args.requests, args.seconds, args.repeat)
+    result = bench(
+        args.engine,
+        args.size,
+        args.clients,
+        args.requests,
+        args.seconds,
+        args.repeat,
+        args.workers,
+        args.live_every,
+    )
     if args.soak:
-        result["soak"] = soak(ledger_url(args.engine, args.size), args.soak, 8, args.soak_days)
+        url = ledger_url(args.engine, args.size)
+        result["soak"] = soak(url, args.soak, 8, args.soak_days, args.workers, args.soak_seconds)
     result["machine"] = machine()
     stamp = time.strftime("%Y%m%dT%H%M%S")
     (DATA / f"serve-{args.engine}-{args.size}-{stamp}.json").write_text(

@@ -69,7 +69,7 @@ def import_stages(lines: list[str], directory: Path) -> dict[str, float]:
     results: dict[str, float] = {}
     print(f"import, {n:,} records", flush=True)
     raw = timed("parse JSON (the floor does this too)", n, results, lambda: _parse(lines))
-    records = timed("validate (pydantic models, normalise)", n, results, lambda: _validate(raw))
+    records = timed("validate (msgspec structs, normalise)", n, results, lambda: _validate(raw))
     registry = MemoryRegistry()
 
     def decide() -> list[Any]:

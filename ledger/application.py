@@ -254,7 +254,7 @@ def _known(event: Recorded) -> Known:
     )
 
 
-class Ledger(Application):
+class Ledger(Application[UUID]):
     """The diplomacy ledger's write side (eventsourcing Application named ``ledger``)."""
 
     name = "ledger"
@@ -364,7 +364,9 @@ class Ledger(Application):
         assert isinstance(event, Recorded)
         return event
 
-    def log(
+    # Application.log is the library's deprecated alias of `notification_log`, a property;
+    # the ledger's `log` is its own method, and nothing here reads the library's.
+    def log(  # type: ignore[override]
         self, after: int = 0, limit: int | None = None, known_at: str | None = None
     ) -> Iterator[LoggedEvent]:
         """The raw log in order, decoded; streams a page at a time.

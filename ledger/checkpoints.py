@@ -323,17 +323,6 @@ def sign_checkpoint(checkpoint: Checkpoint, origin: str, signer_key: str) -> str
     return sign_note(checkpoint_body(checkpoint, origin), signer_key)
 
 
-def verify_note(text: str, verifier_key: str, origin: str | None = None) -> Checkpoint:
-    """The checkpoint in a signed note, once its signature (and origin, if given) check out.
-
-    The returned timestamp is "": a note does not say when it was made.
-    """
-    checkpoint, found = _parse_body(open_signed_note(text, verifier_key))
-    if origin is not None and found != origin:
-        raise CheckpointError(f"checkpoint is for origin {found!r}, expected {origin!r}")
-    return checkpoint
-
-
 def open_checkpoint(text: str, verifier_key: str | None = None) -> tuple[Checkpoint, str | None]:
     """Read a checkpoint file in either form: (checkpoint, origin; None if JSON has none).
 

@@ -73,12 +73,6 @@ class DateSpan:
         """Whether the date is qualified uncertain or approximate: then never certain."""
         return is_qualified(self.edtf)
 
-    def contains(self, day: datetime.date) -> bool:
-        """Whether `day` is one of the days the date may denote."""
-        if self.earliest is not None and day < self.earliest:
-            return False
-        return self.latest is None or day <= self.latest
-
 
 def parse_date(value: str | datetime.date | datetime.datetime) -> DateSpan:
     """The span of days an EDTF date can denote, refusing anything a calendar can't hold.
@@ -335,6 +329,7 @@ def _edtf() -> ModuleType:
 
 def _parse_edtf(text: str) -> EDTFObject:
     import edtf
+    from edtf.parser import parser_classes
     from edtf.parser.edtf_exceptions import EDTFParseException
 
     _precheck(text)
@@ -352,7 +347,7 @@ def _parse_edtf(text: str) -> EDTFObject:
                 else "edtf cannot read it"
             )
             raise ValueError(f"{text!r} is not a valid EDTF date: {reason}{_HINT}") from None
-    if not isinstance(parsed, _edtf().EDTFObject):
+    if not isinstance(parsed, parser_classes.EDTFObject):
         raise ValueError(f"{text!r} is not a valid EDTF date")
     return parsed
 

@@ -71,8 +71,11 @@ def write_file(
     *,
     force: bool = False,
     protected: Iterable[Path] = (),
+    mode: int | None = None,
 ) -> Path:
-    """Write through `write(stream)` into a temporary file renamed over `path` when done."""
+    """Write through `write(stream)` into a temporary file renamed over `path` when done.
+
+    The file gets `mode` if given (a secret's 0o600), else what the umask allows."""
     target = check_target(path, force=force, protected=protected)
     temporary: str | None = None
     try:
@@ -83,9 +86,11 @@ def write_file(
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
         os.replace(temporary, target)  # the rename replaces a link itself, never its target
     except BaseException as error:
         if temporary is not None:

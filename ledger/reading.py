@@ -10,15 +10,16 @@ gets a message, not a hung process or a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, BinaryIO, NoReturn, Protocol, TextIO
 
+import orjson
 import yaml
 from yaml.constructor import SafeConstructor
-from yaml.error import Mark
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
@@ -73,14 +74,7 @@ def read_file(path: str, stdin: TextIO | None = None) -> list[RawRecord]:
 
 def read_records(path: str, stdin: TextIO | None = None) -> list[tuple[RawRecord, Record]]:
     """Read and validate a whole file; the first refusal is raised with its place filled in."""
-    checked = []
-    for raw in read_file(path, stdin):
-        try:
-            record = validate_record(raw.data)
-        except RecordError as error:
-            raise error.located(file=raw.file, index=raw.index, line=raw.line) from None
-        checked.append((raw, record))
-    return checked
+    return list(_validated(read_file(path, stdin)))
 
 
 # --- sources ------------------------------------------------------------------------
@@ -162,6 +156,20 @@ def read_content(
 # than through PyYAML's composer and constructor, which is an order of magnitude faster
 # on large imports and lets aliases, repeated keys and depth be checked on the way.
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+class Mark(Protocol):
+    """Where the parser was: yaml.error.Mark, or the C parser's own (the CSafeLoader's)."""
+
+    @property
+    def line(self) -> int: ...
+
+
+def _line(mark: Mark | None) -> int | None:
+    """The 1-based line of a mark; yaml's stubs let an event carry none."""
+    return mark.line + 1 if mark is not None else None
+
+
 _RESOLVER = Resolver()
 _CONSTRUCTOR = SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
@@ -189,7 +197,7 @@ class _Frame:
 
     __slots__ = ("key", "mark", "value")
 
-    def __init__(self, value: list[Any] | dict[Any, Any], mark: Mark) -> None:
+    def __init__(self, value: list[Any] | dict[Any, Any], mark: Mark | None) -> None:
         self.value = value
         self.mark = mark
         self.key: Any = _NOTHING
@@ -220,7 +228,7 @@ def _yaml_records(text: str, file: str) -> Iterator[RawRecord]:
     stack: list[_Frame] = []
     root: Any = _NOTHING
     root_mark: Mark | None = None
-    item_lines: list[int] = []
+    item_lines: list[int | None] = []
     for event in yaml.parse(text, Loader=_YAML_LOADER):
         if isinstance(event, yaml.AliasEvent):
             raise _YamlRefused(
@@ -254,7 +262,7 @@ def _yaml_records(text: str, file: str) -> Iterator[RawRecord]:
                 event.start_mark,
             )
             if len(stack) == 1 and isinstance(stack[0].value, list):
-                item_lines.append(event.start_mark.line + 1)
+                item_lines.append(_line(event.start_mark))
             container: list[Any] | dict[Any, Any] = (
                 [] if isinstance(event, yaml.SequenceStartEvent) else {}
             )
@@ -266,7 +274,7 @@ def _yaml_records(text: str, file: str) -> Iterator[RawRecord]:
             mark = frame.mark
         elif isinstance(event, yaml.ScalarEvent):
             if len(stack) == 1 and isinstance(stack[0].value, list):
-                item_lines.append(event.start_mark.line + 1)
+                item_lines.append(_line(event.start_mark))
             value = _scalar(event)
             mark = event.start_mark
         else:
@@ -279,7 +287,7 @@ def _yaml_records(text: str, file: str) -> Iterator[RawRecord]:
         raise _YamlRefused("invalid YAML: the file ends inside a list or mapping", None)
 
 
-def _add(frame: _Frame, value: Any, mark: Mark) -> None:
+def _add(frame: _Frame, value: Any, mark: Mark | None) -> None:
     if isinstance(frame.value, list):
         frame.value.append(value)
     elif frame.key is _NOTHING:
@@ -300,7 +308,8 @@ def _add(frame: _Frame, value: Any, mark: Mark) -> None:
 def _scalar(event: yaml.ScalarEvent) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
-        tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
+        # yaml's stubs leave Resolver.resolve unannotated; it returns the tag, a str.
+        tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
     if tag == _TAG + "str":
         return event.value
     if tag == _TAG + "merge":
@@ -313,7 +322,8 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
             f"invalid YAML: a number of {len(event.value):,} digits is longer than any field takes",
             event.start_mark,
         )
-    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    # yaml's stubs give a node only the pure-Python Mark, though CSafeLoader's carry its own.
+    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)  # type: ignore[arg-type]
     if tag == _TAG + "timestamp":
         try:
             return _CONSTRUCTOR.construct_yaml_timestamp(node)
@@ -331,7 +341,7 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
         ) from None
 
 
-def _check_tag(tag: str | None, kind: str, mark: Mark) -> None:
+def _check_tag(tag: str | None, kind: str, mark: Mark | None) -> None:
     if tag not in (None, "!", _TAG + kind):
         raise _YamlRefused(f"invalid YAML: the tag {tag!r} is not supported", mark)
 
@@ -458,70 +468,121 @@ def _read_jsonl(text: str, file: str) -> list[RawRecord]:
     return list(_jsonl_records(enumerate(text.split("\n"), start=1), file))
 
 
-def _jsonl_records(lines: Iterable[tuple[int, str]], file: str) -> Iterator[RawRecord]:
-    """Numbered lines → records; blank lines are skipped, each line is one JSON record."""
-    index = 0
+def _jsonl_records(
+    lines: Iterable[tuple[int, str | bytes]], file: str, index: int = 0
+) -> Iterator[RawRecord]:
+    """Numbered lines → records; blank lines are skipped, each line is one JSON record.
+
+    `index` is the number of records before these lines (a worker reads part of a file).
+    """
     for number, line in lines:
-        if not line.strip():
-            continue
+        item = _quick_json(line)
+        if item is _NOTHING:
+            text = line if isinstance(line, str) else _decoded(line, number, file)
+            if not text.strip():
+                continue
+            item = _precise_json(text.strip(), file, index + 1, number)
         index += 1
-        try:
-            item = _DECODER.decode(line.strip())
-        except json.JSONDecodeError as error:
-            raise RecordError(
-                f"invalid JSON: {error.msg} (column {error.colno}); JSON Lines holds one "
-                "record per line",
-                file=file,
-                index=index,
-                line=number,
-            ) from None
-        except _Refused as error:
-            raise RecordError(
-                f"invalid JSON: {error}", file=file, index=index, line=number
-            ) from None
-        except RecursionError:
-            raise RecordError(
-                "the data is nested too deeply", file=file, index=index, line=number
-            ) from None
         yield RawRecord(file, index, number, item)
+
+
+def _quick_json(line: str | bytes) -> Any:
+    """orjson's reading of a line when it is certainly the standard reader's too: the line
+    is exactly what orjson writes for the value (compact, no key twice, no NaN, no number
+    it could not hold), as export and the benchmarks write it; else _NOTHING."""
+    stripped = line.strip()
+    if not stripped:
+        return _NOTHING
+    try:
+        item = orjson.loads(stripped)
+        same = orjson.dumps(item) == (
+            stripped if isinstance(stripped, bytes) else stripped.encode("utf-8")
+        )
+    except (ValueError, TypeError):  # not JSON orjson reads, or a lone surrogate
+        return _NOTHING
+    return item if same else _NOTHING
+
+
+def _precise_json(text: str, file: str, index: int, number: int) -> Any:
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as error:
+        raise RecordError(
+            f"invalid JSON: {error.msg} (column {error.colno}); JSON Lines holds one "
+            "record per line",
+            file=file,
+            index=index,
+            line=number,
+        ) from None
+    except _Refused as error:
+        raise RecordError(f"invalid JSON: {error}", file=file, index=index, line=number) from None
+    except RecursionError:
+        raise RecordError(
+            "the data is nested too deeply", file=file, index=index, line=number
+        ) from None
+
+
+def _decoded(line: bytes, number: int, file: str) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        _read_path(file)  # the whole-file reader's message, with its byte and line
+        raise
 
 
 def _stream_jsonl(path: str) -> Iterator[RawRecord]:
     """A JSON Lines file a line at a time: a million records never sit in memory at once."""
+    with _open(path) as handle:
+        yield from _jsonl_records(_numbered(handle), path)
+
+
+def _open(path: str) -> BinaryIO:
     try:
-        handle = open(path, "rb")  # noqa: SIM115 — closed by the with below, in a generator
+        return open(path, "rb")
     except OSError as error:
         raise RecordError(f"cannot read the file: {error.strerror or error}", file=path) from None
-    with handle:
-        yield from _jsonl_records(_decoded_lines(handle, path), path)
 
 
-def _decoded_lines(handle: Any, path: str) -> Iterator[tuple[int, str]]:
+def _numbered(handle: BinaryIO) -> Iterator[tuple[int, bytes]]:
     for number, raw in enumerate(handle, start=1):
-        if number == 1:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-        try:
-            yield number, raw.decode("utf-8")
-        except UnicodeDecodeError:
-            _read_path(path)  # the whole-file reader's message, with its byte and line
-            raise
+        yield number, raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw
+
+
+#: A JSON Lines file at least this large is read and checked by a pool of workers.
+POOL_MIN_BYTES = 8 << 20
 
 
 def iter_records(
-    paths: Iterable[str], stdin: TextIO | None = None
+    paths: Iterable[str], stdin: TextIO | None = None, workers: int | None = None
 ) -> Iterator[tuple[RawRecord, Record]]:
     """Read and validate several files for one import, streaming JSON Lines files.
 
     One pass: the import consumes records as they are read and checked, so a million
     JSON Lines records never sit in memory at once (YAML, JSON and standard input are
     read whole, being hand-written and small). A refusal half-way is raised inside the
-    import's transaction, which then writes nothing.
+    import's transaction, which then writes nothing. A large JSON Lines file is parsed
+    and validated by `workers` processes (by default all cores but the importing one's,
+    from POOL_MIN_BYTES on; 0: never), its records still handed on in file order.
     """
     for path in paths:
-        if _streamable(path):
-            yield from _validated(_stream_jsonl(path))
-        else:
+        if not _streamable(path):
             yield from read_records(path, stdin)
+            continue
+        count = _workers_for(path) if workers is None else workers
+        if count > 0:
+            from ledger.parallel_reading import pooled_jsonl
+
+            yield from pooled_jsonl(path, count)
+        else:
+            yield from _validated(_stream_jsonl(path))
+
+
+def _workers_for(path: str) -> int:
+    try:
+        large = os.path.getsize(path) >= POOL_MIN_BYTES
+    except OSError:
+        return 0  # the reader says why
+    return max((os.cpu_count() or 1) - 1, 0) if large else 0
 
 
 def _streamable(path: str) -> bool:

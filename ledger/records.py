@@ -16,14 +16,14 @@ import datetime
 import difflib
 import functools
 import hashlib
-import json
 import math
 import re
+import types
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, get_origin
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
+import msgspec
 
 from ledger.countries import USER_ASSIGNED_TEXT, is_state_code, iso_country
 from ledger.dates import parse_date
@@ -43,7 +43,6 @@ from ledger.vocabulary import (
     STANCES,
     Record,
     canonical_json,
-    walk,
 )
 
 __all__ = [
@@ -52,10 +51,11 @@ __all__ = [
     "Record",
     "apply_correction",
     "field_names",
+    "fields_of",
     "list_field_names",
-    "model_of",
     "recording_user",
     "required_field_names",
+    "struct_of",
     "validate_record",
 ]
 
@@ -314,257 +314,588 @@ def _changes(value: Any) -> Any:
     return changes
 
 
-Name = Annotated[str, BeforeValidator(_name)]
-Text = Annotated[str, BeforeValidator(_text)]
-Slug = Annotated[str, BeforeValidator(_slug)]
-Ref = Annotated[str, BeforeValidator(_ref)]
-Edtf = Annotated[str, BeforeValidator(_edtf)]
-NameList = Annotated[list[Name], BeforeValidator(_as_list)]
-TextList = Annotated[list[Text], BeforeValidator(_as_list)]
-Refs = Annotated[list[Ref], BeforeValidator(_as_list), AfterValidator(_distinct)]
-RequiredRefs = Annotated[
-    list[Ref], BeforeValidator(_as_list), AfterValidator(_distinct), Field(min_length=1)
-]
+# --- declarations -------------------------------------------------------------------
+#
+# Each kind is a msgspec Struct; its fields' types carry every constraint that can be
+# declared (patterns, lengths, enumerations) in `Meta`, and name their value form in
+# `Meta.extra["form"]`. Two things are built from these declarations alone: the fast
+# check (msgspec converting a record into its Struct, in C) and the precise check
+# (`_Checker`, which walks the same declarations in Python, accepts the format's
+# shorthands and says exactly what is wrong). A record msgspec accepts is already in its
+# normal form; one it refuses is checked again precisely, for its normal form or for the
+# message. `ledger.reference` documents the format from the same declarations.
+
+_NAME_CONTROLS = "\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+_TEXT_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+#: Already clean: not padded with spaces (the precise check strips them), no hidden
+#: characters (it explains them) and, in prose, no carriage return (it normalises it).
+_CLEAN_NAME = rf"\A(?!\s)[^{_NAME_CONTROLS}]*(?<!\s)\Z"
+_CLEAN_TEXT = rf"\A(?!\s)[^{_TEXT_CONTROLS}]*(?<!\s)\Z"
 
 
-# --- models -------------------------------------------------------------------------
+def _one_of(options: tuple[str, ...]) -> str:
+    return r"\A(?:" + "|".join(re.escape(option) for option in options) + r")\Z"
 
 
-class _Model(BaseModel):
-    # defer_build: a model's validator is built on its first use, not at import, so the
-    # queries (which never validate) start ~0.1 s sooner; an import builds each once.
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+def _form(form: str, pattern: str, max_length: int = MAX_TEXT, **extra: Any) -> msgspec.Meta:
+    return msgspec.Meta(
+        pattern=pattern, min_length=1, max_length=max_length, extra={"form": form, **extra}
+    )
 
 
-class Citation(_Model):
+def _choice_of(options: tuple[str, ...]) -> msgspec.Meta:
+    return _form("choice", _one_of(options), choices=options)
+
+
+Name = Annotated[str, _form("name", _CLEAN_NAME)]
+Text = Annotated[str, _form("text", _CLEAN_TEXT)]
+Slug = Annotated[str, _form("slug", _ID.pattern.join((r"\A", r"\Z")), MAX_ID)]
+Ref = Annotated[str, _form("ref", _ID.pattern.join((r"\A", r"\Z")), MAX_ID)]
+Edtf = Annotated[str, msgspec.Meta(extra={"form": "edtf"})]
+Published = Annotated[str, msgspec.Meta(extra={"form": "published"})]
+Url = Annotated[str, _form("url", rf"\A[A-Za-z][A-Za-z0-9+.-]*:[^\s{_NAME_CONTROLS}]+\Z")]
+Reliability = Annotated[str, _form("reliability", _one_of(RELIABILITIES), choices=RELIABILITIES)]
+Changes = Annotated[dict[str, Any], msgspec.Meta(extra={"form": "changes"})]
+_ITEMS = msgspec.Meta(max_length=MAX_ITEMS)
+_SOME_ITEMS = msgspec.Meta(min_length=1, max_length=MAX_ITEMS)
+_DISTINCT = msgspec.Meta(extra={"distinct": True})
+NameList = Annotated[list[Name], _ITEMS]
+TextList = Annotated[list[Text], _ITEMS]
+Refs = Annotated[list[Ref], _ITEMS, _DISTINCT]
+RequiredRefs = Annotated[list[Ref], _SOME_ITEMS, _DISTINCT]
+
+
+class _Part(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A structure inside a record (a citation, a signatory, a relation)."""
+
+
+class Citation(_Part):
     source: Ref
     attribution: Name | None = None
     quote: Text | None = None
 
 
-class Signatory(_Model):
+class Signatory(_Part):
     actor: Ref
     on_behalf_of: Ref | None = None
 
 
-class Relation(_Model):
-    type: Annotated[str, BeforeValidator(_choice(RELATION_TYPES))]
+class Relation(_Part):
+    type: Annotated[str, _choice_of(RELATION_TYPES)]
     target: Ref
 
 
-Citations = Annotated[
-    list[Annotated[Citation, BeforeValidator(_citation)]], BeforeValidator(_as_list)
-]
+#: A bare id where a structure is expected stands for the structure's first field.
+Citations = Annotated[list[Ref | Citation], _ITEMS]
+Signatories = Annotated[list[Ref | Signatory], _SOME_ITEMS]
 
 
-class SourceModel(_Model):
+class _Kind(
+    msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True, tag_field="kind"
+):
+    """One kind of record; its tag is the record's `kind`."""
+
+
+class SourceRecord(_Kind, tag="source", kw_only=True):
     id: Slug
     title: Name
     publisher: Name | None = None
-    published: Annotated[str, BeforeValidator(_published)] | None = None
-    url: Annotated[str, BeforeValidator(_url)] | None = None
-    type: Annotated[str, BeforeValidator(_choice(SOURCE_TYPES))] | None = None
-    reliability: Annotated[str, BeforeValidator(_reliability)] | None = None
+    published: Published | None = None
+    url: Url | None = None
+    type: Annotated[str, _choice_of(SOURCE_TYPES)] | None = None
+    reliability: Reliability | None = None
 
 
-class ActorModel(_Model):
+class ActorRecord(_Kind, tag="actor", kw_only=True):
     id: Slug  # a state's is its ISO 3166 code: settled once `type` is known
     name: Name
-    type: Annotated[str, BeforeValidator(_choice(ACTOR_TYPES))]
-    aliases: NameList = []
+    type: Annotated[str, _choice_of(ACTOR_TYPES)]
+    aliases: NameList = msgspec.field(default_factory=list)
     part_of: Ref | None = None
     country: Ref | None = None
     start: Edtf | None = None  # when it came into existence
     end: Edtf | None = None  # when it ceased to exist: a dissolved state
-    successors: Refs = []  # the actors that succeeded it
+    successors: Refs = msgspec.field(default_factory=list)  # the actors that succeeded it
 
 
-class PostModel(_Model):
+class PostRecord(_Kind, tag="post", kw_only=True):
     id: Slug | None = None  # optional: without one, the ledger derives it from the content
     holder: Ref
     title: Name
     organization: Ref
     start: Edtf | None = None
     end: Edtf | None = None
-    sources: Citations = []
+    sources: Citations = msgspec.field(default_factory=list)
 
 
-class AgreementModel(_Model):
+class AgreementRecord(_Kind, tag="agreement", kw_only=True):
     id: Slug
     title: Name
-    type: Annotated[str, BeforeValidator(_choice(AGREEMENT_TYPES))]
-    parties: Refs = []
-    provisions: TextList = []
-    relations: Annotated[list[Relation], BeforeValidator(_as_list)] = []
-    aliases: NameList = []
+    type: Annotated[str, _choice_of(AGREEMENT_TYPES)]
+    parties: Refs = msgspec.field(default_factory=list)
+    provisions: TextList = msgspec.field(default_factory=list)
+    relations: Annotated[list[Relation], _ITEMS] = msgspec.field(default_factory=list)
+    aliases: NameList = msgspec.field(default_factory=list)
 
 
-class _Occurrence(_Model):
+class _Occurrence(_Kind, kw_only=True):
     id: Slug | None = None
     date: Edtf
     place: Name | None = None
     summary: Text | None = None
-    sources: Citations = []
-    tags: NameList = []
+    sources: Citations = msgspec.field(default_factory=list)
+    tags: NameList = msgspec.field(default_factory=list)
 
 
-class SigningModel(_Occurrence):
+class SigningRecord(_Occurrence, tag="signing", kw_only=True):
     agreement: Ref
-    signatories: Annotated[
-        list[Annotated[Signatory, BeforeValidator(_signatory)]],
-        BeforeValidator(_as_list),
-        Field(min_length=1),
-    ]
-    overseen_by: Refs = []
+    signatories: Signatories
+    overseen_by: Refs = msgspec.field(default_factory=list)
 
 
-class ApprovalModel(_Occurrence):
+class ApprovalRecord(_Occurrence, tag="approval", kw_only=True):
     agreement: Ref
     by: Ref
     on_behalf_of: Ref | None = None
 
 
-class RatificationModel(_Occurrence):
+class RatificationRecord(_Occurrence, tag="ratification", kw_only=True):
     agreement: Ref
     by: Ref
-    method: Annotated[str, BeforeValidator(_choice(RATIFICATION_METHODS))] = "ratification"
+    method: Annotated[str, _choice_of(RATIFICATION_METHODS)] = "ratification"
 
 
-class EntryIntoForceModel(_Occurrence):
+class EntryIntoForceRecord(_Occurrence, tag="entry_into_force", kw_only=True):
     agreement: Ref
-    for_: Refs = Field(default=[], alias="for")
+    for_: Refs = msgspec.field(default_factory=list, name="for")
 
 
-class WithdrawalModel(_Occurrence):
+class WithdrawalRecord(_Occurrence, tag="withdrawal", kw_only=True):
     agreement: Ref
     by: Ref
     effective: Edtf | None = None
 
 
-class TerminationModel(_Occurrence):
+class TerminationRecord(_Occurrence, tag="termination", kw_only=True):
     agreement: Ref
     by: Ref | None = None
 
 
-class SuspensionModel(_Occurrence):
+class SuspensionRecord(_Occurrence, tag="suspension", kw_only=True):
     agreement: Ref
     by: Ref | None = None
     until: Edtf | None = None
 
 
-class RevocationModel(_Occurrence):
+class RevocationRecord(_Occurrence, tag="revocation", kw_only=True):
     target: Ref
     by: Ref
     reason: Text | None = None
 
 
-class ImplementationModel(_Occurrence):
+class ImplementationRecord(_Occurrence, tag="implementation", kw_only=True):
     agreement: Ref
-    status: Annotated[str, BeforeValidator(_choice(IMPLEMENTATION_STATUSES))]
-    by: Refs = []
+    status: Annotated[str, _choice_of(IMPLEMENTATION_STATUSES)]
+    by: Refs = msgspec.field(default_factory=list)
 
 
-class VisitModel(_Occurrence):
+class VisitRecord(_Occurrence, tag="visit", kw_only=True):
     visitor: Ref
     host: Ref
     purpose: Text | None = None
-    about: Refs = []
+    about: Refs = msgspec.field(default_factory=list)
 
 
-class MeetingModel(_Occurrence):
+class MeetingRecord(_Occurrence, tag="meeting", kw_only=True):
     participants: RequiredRefs
-    about: Refs = []
+    about: Refs = msgspec.field(default_factory=list)
 
 
-class StatementModel(_Occurrence):
+class StatementRecord(_Occurrence, tag="statement", kw_only=True):
     by: Ref
-    stance: Annotated[str, BeforeValidator(_choice(STANCES))]
-    about: Refs = []
+    stance: Annotated[str, _choice_of(STANCES)]
+    about: Refs = msgspec.field(default_factory=list)
     quote: Text | None = None
 
 
-class ProposalModel(_Occurrence):
+class ProposalRecord(_Occurrence, tag="proposal", kw_only=True):
     by: Ref
     to: Ref | None = None
-    about: Refs = []
+    about: Refs = msgspec.field(default_factory=list)
 
 
-class AccusationModel(_Occurrence):
+class AccusationRecord(_Occurrence, tag="accusation", kw_only=True):
     by: Ref
     against: RequiredRefs
-    about: Refs = []
+    about: Refs = msgspec.field(default_factory=list)
 
 
-class ThreatModel(_Occurrence):
+class ThreatRecord(_Occurrence, tag="threat", kw_only=True):
     by: Ref
     against: RequiredRefs
     condition: Text | None = None
 
 
-class CorrectionModel(_Occurrence):
+class CorrectionRecord(_Occurrence, tag="correction", kw_only=True):
     target: Ref
-    set_: Annotated[dict[str, Any], BeforeValidator(_changes)] = Field(alias="set")
+    set_: Changes = msgspec.field(name="set")
     reason: Text
 
 
-class RetractionModel(_Occurrence):
+class RetractionRecord(_Occurrence, tag="retraction", kw_only=True):
     target: Ref
     reason: Text
 
 
-_MODELS: dict[str, type[_Model]] = {
-    "source": SourceModel,
-    "actor": ActorModel,
-    "post": PostModel,
-    "agreement": AgreementModel,
-    "signing": SigningModel,
-    "approval": ApprovalModel,
-    "ratification": RatificationModel,
-    "entry_into_force": EntryIntoForceModel,
-    "withdrawal": WithdrawalModel,
-    "termination": TerminationModel,
-    "suspension": SuspensionModel,
-    "revocation": RevocationModel,
-    "implementation": ImplementationModel,
-    "visit": VisitModel,
-    "meeting": MeetingModel,
-    "statement": StatementModel,
-    "proposal": ProposalModel,
-    "accusation": AccusationModel,
-    "threat": ThreatModel,
-    "correction": CorrectionModel,
-    "retraction": RetractionModel,
+# --- the precise check, built from the declarations -----------------------------------
+
+
+@dataclass(frozen=True)
+class Form:
+    """A single value checked by the form's own function (`FORMS`); `choices` for an
+    enumeration."""
+
+    form: str
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Nullable:
+    """An optional field: null is the same as leaving it out."""
+
+    inner: Node
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A list; a lone value is a list of one, null an empty list."""
+
+    item: Node
+    at_least_one: bool
+    distinct: bool
+
+
+@dataclass(frozen=True)
+class Part:
+    """A structure inside a record (`Citation`, `Signatory`, `Relation`)."""
+
+    struct: type[msgspec.Struct]
+
+
+@dataclass(frozen=True)
+class Shorthand:
+    """A structure that a bare id may stand for: the id is its first field."""
+
+    struct: type[msgspec.Struct]
+
+
+Node = Form | Nullable | ListOf | Part | Shorthand
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One declared field: its interchange name, whether it is required, its default
+    (None for none or an empty one) and how its value is checked."""
+
+    key: str
+    required: bool
+    default: Any
+    node: Node
+
+
+def _node(annotation: Any) -> Node:
+    metas: list[msgspec.Meta] = []
+    if get_origin(annotation) is Annotated:
+        annotation, *extras = get_args(annotation)
+        metas = [meta for meta in extras if isinstance(meta, msgspec.Meta)]
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        members = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(members) < len(get_args(annotation)):
+            (inner,) = members
+            return Nullable(_node(inner))
+        (struct,) = [arg for arg in members if _is_struct(arg)]
+        return Shorthand(struct)
+    if origin is list:
+        (item,) = get_args(annotation)
+        return ListOf(
+            _node(item),
+            at_least_one=any((meta.min_length or 0) > 0 for meta in metas),
+            distinct=any((meta.extra or {}).get("distinct") for meta in metas),
+        )
+    if _is_struct(annotation):
+        return Part(annotation)
+    extra: dict[str, Any] = {}
+    for meta in metas:
+        extra.update(meta.extra or {})
+    return Form(extra["form"], tuple(extra.get("choices", ())))
+
+
+def _is_struct(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)
+
+
+@functools.cache
+def fields_of(struct: type[msgspec.Struct]) -> tuple[FieldSpec, ...]:
+    """A struct's fields in the order they are declared, base class first (msgspec puts
+    keyword-only fields of a subclass first; messages and the reference list them so)."""
+    hints = get_type_hints(struct, include_extras=True)
+    infos = {info.name: info for info in msgspec.structs.fields(struct)}
+    order = [
+        name
+        for klass in reversed(struct.__mro__)
+        for name in vars(klass).get("__annotations__", {})
+        if name in infos
+    ]
+    specs = []
+    for name in dict.fromkeys(order):
+        info = infos[name]
+        default = (
+            None if info.required or info.default in (None, msgspec.NODEFAULT) else info.default
+        )
+        specs.append(FieldSpec(info.encode_name, info.required, default, _node(hints[name])))
+    return tuple(specs)
+
+
+FORMS: dict[str, Callable[[Any], Any]] = {
+    "name": _name,
+    "text": _text,
+    "slug": _slug,
+    "ref": _ref,
+    "edtf": _edtf,
+    "published": _published,
+    "url": _url,
+    "reliability": _reliability,
+    "changes": _changes,
 }
+
+
+class _Refused(Exception):
+    """The first problem found, where it is; `reason` is "missing" or "extra" when the
+    message depends on the record's kind."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+        self.reason = reason
+
+
+def _check_fields(
+    struct: type[msgspec.Struct], value: Mapping[Any, Any], loc: tuple[str | int, ...]
+) -> dict[str, Any]:
+    """Every declared field in order, then any field not declared: the first problem wins."""
+    out: dict[str, Any] = {}
+    specs = fields_of(struct)
+    for spec in specs:
+        if spec.key not in value:
+            if spec.required:
+                raise _Refused((*loc, spec.key), "", "missing")
+            if spec.default is not None:
+                out[spec.key] = spec.default
+            continue
+        checked = _check_value(spec.node, value[spec.key], (*loc, spec.key))
+        if checked is None or checked == [] or checked == {}:
+            continue
+        out[spec.key] = checked
+    known = _keys_of(struct)
+    for key in value:
+        if key not in known:
+            raise _Refused((*loc, key), "", "extra")
+    return out
+
+
+@functools.cache
+def _keys_of(struct: type[msgspec.Struct]) -> frozenset[str]:
+    return frozenset(spec.key for spec in fields_of(struct))
+
+
+def _check_value(node: Node, value: Any, loc: tuple[str | int, ...]) -> Any:
+    if isinstance(node, Form):
+        check = _choice(node.choices) if node.form == "choice" else FORMS[node.form]
+        try:
+            return check(value)
+        except ValueError as error:
+            raise _Refused(loc, str(error)) from None
+    if isinstance(node, Nullable):
+        return None if value is None else _check_value(node.inner, value, loc)
+    if isinstance(node, ListOf):
+        try:
+            items = _as_list(value)
+        except ValueError as error:
+            raise _Refused(loc, str(error)) from None
+        if not isinstance(items, list):
+            raise _Refused(loc, f"expected a list, got {_describe(items)}")
+        checked = [_check_value(node.item, item, (*loc, i)) for i, item in enumerate(items)]
+        if node.at_least_one and not checked:
+            raise _Refused(loc, "must not be empty")
+        if node.distinct:
+            try:
+                _distinct(checked)
+            except ValueError as error:
+                raise _Refused(loc, str(error)) from None
+        return checked
+    if isinstance(node, Shorthand) and isinstance(value, str):
+        value = {fields_of(node.struct)[0].key: value}
+    if not isinstance(value, Mapping):
+        raise _Refused(loc, f"expected a mapping of field names to values, got {_describe(value)}")
+    return _check_fields(node.struct, value, loc)
+
+
+# --- the fast check -------------------------------------------------------------------
+
+
+#: A year, month or day, perhaps qualified: `ledger.dates` reads these without edtf.
+_PLAIN_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?[~?%]?")
+
+
+def _edtf_text(text: str) -> str:
+    """A plain year, month or day (most dates) is seen at once, by the test `ledger.dates`
+    applies to it; any other date is worked out once per spelling."""
+    match = _PLAIN_DATE.fullmatch(text)
+    if match:
+        year, month, day = match.groups()
+        try:
+            if datetime.date(int(year), int(month or 1), int(day or 1)).year >= 1:
+                return text
+        except ValueError:
+            pass
+    return _edtf_once(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _edtf_once(text: str) -> str:
+    return _edtf(text)
+
+
+#: What msgspec cannot declare, checked in Python after it: by form.
+_PYTHON_FORMS: dict[str, Callable[[Any], Any]] = {
+    "edtf": _edtf_text,
+    "published": _published,
+    "changes": _changes,
+}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the fast check does for one kind beyond msgspec's conversion."""
+
+    struct: type[msgspec.Struct]
+    order: tuple[str, ...]
+    python_checks: tuple[tuple[str, Callable[[Any], Any]], ...]
+    distinct: tuple[str, ...]
+    shorthands: tuple[tuple[str, str], ...]
+    defaults: tuple[tuple[str, Any], ...]
+
+
+def _plan(struct: type[msgspec.Struct]) -> _Plan:
+    checks, distinct, shorthands, defaults = [], [], [], []
+    for spec in fields_of(struct):
+        node = spec.node.inner if isinstance(spec.node, Nullable) else spec.node
+        if isinstance(node, Form) and node.form in _PYTHON_FORMS:
+            checks.append((spec.key, _PYTHON_FORMS[node.form]))
+        if isinstance(node, ListOf):
+            if node.distinct:
+                distinct.append(spec.key)
+            if isinstance(node.item, Shorthand):
+                shorthands.append((spec.key, fields_of(node.item.struct)[0].key))
+            item = node.item
+            for part in (item.struct,) if isinstance(item, Part | Shorthand) else ():
+                _only_declared(part)
+        if spec.default is not None:
+            defaults.append((spec.key, spec.default))
+    order = ("kind", *(spec.key for spec in fields_of(struct)))
+    return _Plan(struct, order, tuple(checks), tuple(distinct), tuple(shorthands), tuple(defaults))
+
+
+def _only_declared(struct: type[msgspec.Struct]) -> None:
+    """The fast check runs Python checks on a record's own fields only: a structure inside
+    it must be checked by its declarations alone."""
+    for spec in fields_of(struct):
+        node = spec.node.inner if isinstance(spec.node, Nullable) else spec.node
+        if not isinstance(node, Form) or node.form in _PYTHON_FORMS:
+            raise TypeError(f"{struct.__name__}.{spec.key}: the fast check cannot take it")
+
+
+def _fast(raw: Any) -> dict[str, Any] | None:
+    """The normal form of a record already written in it, or None: then the precise check
+    decides (shorthands, unquoted YAML values, spaces to strip, or a refusal to explain)."""
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    plan = _PLANS.get(kind) if isinstance(kind, str) else None
+    if plan is None:
+        return None
+    try:
+        data: dict[str, Any] = msgspec.to_builtins(msgspec.convert(raw, plan.struct))
+    except msgspec.ValidationError:
+        return None
+    for key, check in plan.python_checks:
+        value = data.get(key)
+        if value is not None:
+            try:
+                data[key] = check(value)
+            except ValueError:
+                return None
+    for key in plan.distinct:
+        values = data.get(key)
+        if values and len({value.casefold() for value in values}) != len(values):
+            return None
+    for key, first in plan.shorthands:
+        items = data.get(key)
+        if items:
+            data[key] = [{first: item} if isinstance(item, str) else item for item in items]
+    for key, default in plan.defaults:
+        data.setdefault(key, default)
+    return {key: data[key] for key in plan.order if key in data}
+
+
+_STRUCTS: dict[str, type[_Kind]] = {
+    struct.__struct_config__.tag: struct  # type: ignore[misc]
+    for struct in (
+        SourceRecord,
+        ActorRecord,
+        PostRecord,
+        AgreementRecord,
+        SigningRecord,
+        ApprovalRecord,
+        RatificationRecord,
+        EntryIntoForceRecord,
+        WithdrawalRecord,
+        TerminationRecord,
+        SuspensionRecord,
+        RevocationRecord,
+        ImplementationRecord,
+        VisitRecord,
+        MeetingRecord,
+        StatementRecord,
+        ProposalRecord,
+        AccusationRecord,
+        ThreatRecord,
+        CorrectionRecord,
+        RetractionRecord,
+    )
+}
+_PLANS = {kind: _plan(struct) for kind, struct in _STRUCTS.items()}
 
 
 def field_names(kind: str) -> tuple[str, ...]:
     """The fields a kind has, as written in the interchange format (without `kind`)."""
-    model = _MODELS[kind]
-    return tuple(info.alias or name for name, info in model.model_fields.items())
+    return tuple(spec.key for spec in fields_of(_STRUCTS[kind]))
 
 
 def required_field_names(kind: str) -> tuple[str, ...]:
     """The fields a record of this kind must have (without `kind`), as declared."""
-    model = _MODELS[kind]
-    return tuple(
-        info.alias or name for name, info in model.model_fields.items() if info.is_required()
-    )
+    return tuple(spec.key for spec in fields_of(_STRUCTS[kind]) if spec.required)
 
 
 def list_field_names(kind: str) -> tuple[str, ...]:
     """The fields of a kind that hold lists, for callers that build records from flags."""
-    model = _MODELS[kind]
-    return tuple(
-        info.alias or name
-        for name, info in model.model_fields.items()
-        if get_origin(info.annotation) is list
-    )
+    return tuple(spec.key for spec in fields_of(_STRUCTS[kind]) if isinstance(spec.node, ListOf))
 
 
-def model_of(kind: str) -> type[BaseModel]:
-    """The pydantic model that checks records of `kind`: its fields and validators are the
-    declarations the format's reference (`ledger.reference`) is generated from."""
-    return _MODELS[kind]
+def struct_of(kind: str) -> type[msgspec.Struct]:
+    """The struct that declares records of `kind`: its fields, their types and constraints
+    are what both checks and the format's reference (`ledger.reference`) are built from."""
+    return _STRUCTS[kind]
 
 
 #: Every field some correction could set: checked again as the target's kind on entry.
@@ -581,32 +912,11 @@ def validate_record(raw: Mapping[str, Any]) -> Record:
 
     Raises RecordError naming the first problem's field path (``signatories[1].actor``).
     """
-    if not isinstance(raw, Mapping):
-        raise RecordError(
-            f"a record must be a mapping of field names to values, got {_describe(raw)}"
-        )
-    for key in raw:
-        if not isinstance(key, str):
-            raise RecordError(f"field names must be text, got {_describe(key)}", field=str(key))
-    kind = raw.get("kind")
-    if kind is None:
-        raise RecordError(f"a record needs a 'kind' (one of: {', '.join(KINDS)})", field="kind")
-    if not isinstance(kind, str) or kind not in _MODELS:
-        shown = _short(kind) if isinstance(kind, str) else _describe(kind)
-        close = difflib.get_close_matches(kind, KINDS, n=2) if isinstance(kind, str) else []
-        hint = f"did you mean {' or '.join(close)}? " if close else ""
-        raise RecordError(
-            f"unknown kind {shown}: {hint}expected one of {', '.join(KINDS)}", field="kind"
-        )
-    body = {key: value for key, value in raw.items() if key != "kind"}
     try:
-        model = _MODELS[kind].model_validate(body)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        raise RecordError(_message(kind, first), field=_path(first["loc"])) from None
+        data = _fast(raw) or _precise(raw)
     except RecursionError:
         raise RecordError("the record is nested too deeply") from None
-    data: dict[str, Any] = {"kind": kind, **_dump(model)}
+    kind = data["kind"]
     _check(kind, data)
     if "id" not in data:
         data["id"] = _derived_id(data)
@@ -670,30 +980,31 @@ def recording_user(name: str) -> str:
 # --- helpers ------------------------------------------------------------------------
 
 
-def _dump(model: BaseModel) -> dict[str, Any]:
-    """The interchange form: aliases as keys, absent and empty optionals left out."""
-    out: dict[str, Any] = {}
-    values = model.__dict__
-    for name, key in _keys(type(model)):
-        value = _plain(values[name])
-        if value is None or value == [] or value == {}:
-            continue
-        out[key] = value
-    return out
-
-
-@functools.cache
-def _keys(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
-    """(attribute, interchange key) of each field, worked out once per model."""
-    return tuple((name, info.alias or name) for name, info in model.model_fields.items())
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return _dump(value)
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
+def _precise(raw: Any) -> dict[str, Any]:
+    """The record checked field by field from its declarations: its normal form, or the
+    first problem as a RecordError naming the field's path."""
+    if not isinstance(raw, Mapping):
+        raise RecordError(
+            f"a record must be a mapping of field names to values, got {_describe(raw)}"
+        )
+    for key in raw:
+        if not isinstance(key, str):
+            raise RecordError(f"field names must be text, got {_describe(key)}", field=str(key))
+    kind = raw.get("kind")
+    if kind is None:
+        raise RecordError(f"a record needs a 'kind' (one of: {', '.join(KINDS)})", field="kind")
+    if not isinstance(kind, str) or kind not in _STRUCTS:
+        shown = _short(kind) if isinstance(kind, str) else _describe(kind)
+        close = difflib.get_close_matches(kind, KINDS, n=2) if isinstance(kind, str) else []
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise RecordError(
+            f"unknown kind {shown}: {hint}expected one of {', '.join(KINDS)}", field="kind"
+        )
+    body = {key: value for key, value in raw.items() if key != "kind"}
+    try:
+        return {"kind": kind, **_check_fields(_STRUCTS[kind], body, ())}
+    except _Refused as refused:
+        raise RecordError(_message(kind, refused), field=_path(refused.loc)) from None
 
 
 def _check(kind: str, data: dict[str, Any]) -> None:
@@ -761,16 +1072,44 @@ def _derived_id(data: Mapping[str, Any]) -> str:
     Referenced ids are hashed in lower case because the ledger matches them without
     regard to case; ``IRQ`` and ``irq`` are the same record.
     """
-    view = json.loads(canonical_json({k: v for k, v in data.items() if k != "id"}))
-    for path, _namespace, _role in REFERENCE_PATHS[data["kind"]]:
-        for _field, container, key in walk(view, path):
-            container[key] = container[key].lower()
+    view = {key: value for key, value in data.items() if key != "id"}
+    copied: set[str] = set()
+    for top, many, inner in _REFERENCE_STEPS[data["kind"]]:
+        value = view.get(top)
+        if value is None:
+            continue
+        if inner is None:
+            view[top] = [item.lower() for item in value] if many else value.lower()
+            continue
+        if top not in copied:  # the record's own data stays as written
+            value = view[top] = [dict(item) for item in value]
+            copied.add(top)
+        for item in value:
+            if item.get(inner) is not None:
+                item[inner] = item[inner].lower()
     digest = hashlib.sha256(canonical_json(view).encode("utf-8")).hexdigest()[:12]
     if data["kind"] == "post":
         middle = _slugify(data["holder"])
     else:
         middle = _slugify(data["date"]) or "undated"
     return f"{data['kind']}-{middle}-{digest}"
+
+
+def _reference_steps(path: str) -> tuple[str, bool, str | None]:
+    """``agreement`` → (agreement, False, None); ``about[]`` → (about, True, None);
+    ``signatories[].actor`` → (signatories, True, actor): the only shapes references take."""
+    top, _, inner = path.partition("[].")
+    if inner:
+        return top, True, inner
+    if "." in path:
+        raise ValueError(f"a reference path the derived id cannot follow: {path}")
+    return path.removesuffix("[]"), path.endswith("[]"), None
+
+
+_REFERENCE_STEPS = {
+    kind: tuple(_reference_steps(path) for path, _namespace, _role in paths)
+    for kind, paths in REFERENCE_PATHS.items()
+}
 
 
 def _slugify(text: str) -> str:
@@ -787,14 +1126,13 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _message(kind: str, error: ErrorDetails) -> str:
-    kind_type = error["type"]
-    loc = error["loc"]
-    name = str(loc[-1]) if loc else ""
+def _message(kind: str, refused: _Refused) -> str:
+    loc = refused.loc
+    name = str(loc[-1])
     where = f"{_article(kind)} {kind} record" if len(loc) == 1 else "this entry"
-    if kind_type == "missing":
+    if refused.reason == "missing":
         return f"{where} needs '{name}'"
-    if kind_type == "extra_forbidden":
+    if refused.reason == "extra":
         if len(loc) == 1:
             return (
                 f"{_article(kind)} {kind} record has no field {_short(name)} (its fields: "
@@ -802,15 +1140,4 @@ def _message(kind: str, error: ErrorDetails) -> str:
                 + ")"
             )
         return f"unknown field {_short(name)}"
-    if kind_type == "value_error":
-        cause = (error.get("ctx") or {}).get("error")
-        return str(cause) if cause is not None else error["msg"]
-    if kind_type == "too_short":
-        return "must not be empty"
-    if kind_type in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping of field names to values, got {_describe(error['input'])}"
-    if kind_type == "list_type":
-        return f"expected a list, got {_describe(error['input'])}"
-    if kind_type == "string_type":
-        return f"expected text, got {_describe(error['input'])}"
-    return error["msg"]
+    return refused.message

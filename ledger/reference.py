@@ -1,64 +1,67 @@
 """The interchange format's reference (`ledger format [KIND]`), generated from the validator.
 
 Which kinds exist, which fields each has, which are required, what values they take
-(their validators, enumerations and defaults) and what each id refers to are read from
-the declarations `ledger.records` validates with (its pydantic models) and from
+(their forms, enumerations and defaults) and what each id refers to are read from
+the declarations `ledger.records` validates with (its msgspec structs) and from
 `ledger.vocabulary`; the date table is worked out by `ledger.dates` itself. Only the
 meanings, the examples and the rules spanning records are prose (`ledger.reference_notes`).
-So a field added to a model shows up here at once, and tests/unit/test_reference.py fails
+So a field added to a struct shows up here at once, and tests/unit/test_reference.py fails
 until its meaning is written: the reference and the validator cannot drift apart.
 """
 
 from __future__ import annotations
 
-import inspect
 import textwrap
-import types
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any
 
+import msgspec
 import yaml
-from annotated_types import MinLen
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from ledger import reference_notes as notes
 from ledger.dates import parse_date
-from ledger.records import MAX_ID, MAX_ITEMS, MAX_TEXT, field_names, model_of
+from ledger.records import (
+    MAX_ID,
+    MAX_ITEMS,
+    MAX_TEXT,
+    FieldSpec,
+    Form,
+    ListOf,
+    Node,
+    Nullable,
+    Part,
+    Shorthand,
+    field_names,
+    fields_of,
+    struct_of,
+)
 from ledger.vocabulary import (
     AMENDMENT_KINDS,
     KINDS,
     OCCURRENCE_KINDS,
     REFERENCE_PATHS,
     REGISTRY_KINDS,
-    RELIABILITIES,
 )
 
 #: Lines are wrapped to this width, so the reference reads in an 88-column terminal.
 WIDTH = 88
 
-#: The value form each of the validator's checks stands for, by the check's name.
+#: The value form each of the validator's forms stands for, by the form's name.
 VALUE_FORMS: dict[str, str] = {
-    "_slug": "an id",
-    "_ref": "an id",
-    "_edtf": "an EDTF date (see Dates)",
-    "_name": "one line of text",
-    "_text": "text",
-    "_published": "an ISO 8601 date, or date and time",
-    "_url": "a URL",
-    "_reliability": f"one of {', '.join(RELIABILITIES)}",
-    "_changes": "a mapping of field name to new value",
+    "slug": "an id",
+    "ref": "an id",
+    "edtf": "an EDTF date (see Dates)",
+    "name": "one line of text",
+    "text": "text",
+    "published": "an ISO 8601 date, or date and time",
+    "url": "a URL",
+    "changes": "a mapping of field name to new value",
 }
-#: What the validator's shorthand and list checks add to a form, by the check's name.
-SHORTHANDS: dict[str, str] = {
-    "_as_list": "a lone value is a list of one",
-    "_distinct": "none twice",
-    "_citation": "a bare source id stands for {source: ID}",
-    "_signatory": "a bare actor id stands for {actor: ID}",
-}
-#: The enumeration check (`records._choice`) keeps its values in this closure variable.
-_CHOICE_VALUES = "options"
+#: What the precise check accepts beyond a list's items (`records._check_value`).
+LONE_VALUE = "a lone value is a list of one"
+DISTINCT = "none twice"
+AT_LEAST_ONE = "at least one"
 
 _REFERS_TO = {
     "actor": "the id of an actor",
@@ -117,20 +120,19 @@ def kind_doc(kind: str) -> KindDoc:
         raise UndocumentedError(f"kind {kind!r} has no summary in notes.KINDS")
     if kind not in notes.EXAMPLES:
         raise UndocumentedError(f"kind {kind!r} has no example in notes.EXAMPLES")
-    model = model_of(kind)
-    fields = tuple(_field_doc(kind, (), name, info) for name, info in model.model_fields.items())
+    fields = tuple(_field_doc(kind, (), spec) for spec in fields_of(struct_of(kind)))
     return KindDoc(kind, family_of(kind), notes.KINDS[kind], fields, notes.EXAMPLES[kind])
 
 
-def _field_doc(kind: str, parents: tuple[str, ...], attribute: str, info: FieldInfo) -> FieldDoc:
-    name = info.alias or attribute
-    path = (*parents, name)
-    form, model = _form(kind, path, info.annotation, list(info.metadata))
+def _field_doc(kind: str, parents: tuple[str, ...], spec: FieldSpec) -> FieldDoc:
+    path = (*parents, spec.key)
+    form, remarks, struct = _parts_of_form(kind, path, spec.node)
+    if remarks:
+        form = f"{form} ({'; '.join(remarks)})"
     parts: tuple[FieldDoc, ...] = ()
-    if model is not None:
-        parts = tuple(_field_doc(kind, path, n, i) for n, i in model.model_fields.items())
-    default = None if info.is_required() or info.default in (None, []) else info.default
-    return FieldDoc(name, info.is_required(), form, _meaning(kind, path), default, parts)
+    if struct is not None:
+        parts = tuple(_field_doc(kind, path, part) for part in fields_of(struct))
+    return FieldDoc(spec.key, spec.required, form, _meaning(kind, path), spec.default, parts)
 
 
 def _meaning(kind: str, path: tuple[str, ...]) -> str:
@@ -149,59 +151,42 @@ def _meaning(kind: str, path: tuple[str, ...]) -> str:
     return found
 
 
-def _form(
-    kind: str, path: tuple[str, ...], annotation: Any, metadata: list[Any]
-) -> tuple[str, type[BaseModel] | None]:
-    """How a value of this field is written, from its type and the checks on it."""
-    form, remarks, model = _parts_of_form(kind, path, annotation, metadata)
-    return (f"{form} ({'; '.join(remarks)})" if remarks else form), model
-
-
 def _parts_of_form(
-    kind: str, path: tuple[str, ...], annotation: Any, metadata: list[Any]
-) -> tuple[str, list[str], type[BaseModel] | None]:
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        base, *more = get_args(annotation)
-        return _parts_of_form(kind, path, base, [*metadata, *more])
-    if origin in (Union, types.UnionType):
-        (present,) = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return _parts_of_form(kind, path, present, metadata)
-    checks = [getattr(item, "func", None) for item in metadata]
-    remarks = [SHORTHANDS[c.__name__] for c in checks if c is not None and c.__name__ in SHORTHANDS]
-    if any(isinstance(item, MinLen) and item.min_length > 0 for item in metadata):
-        remarks.insert(0, "at least one")
-    if origin is list:
-        (item,) = get_args(annotation)
-        each, more, model = _parts_of_form(kind, path, item, [])
-        return f"a list, each {each}", [*remarks, *more], model
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        keys = [
-            (info.alias or name) + ("" if info.is_required() else "?")
-            for name, info in annotation.model_fields.items()
-        ]
-        return "{" + ", ".join(keys) + "}", remarks, annotation
-    forms = [_value_form(kind, path, c) for c in checks if c is not None]
-    forms = [form for form in forms if form]
-    if len(forms) != 1:
-        raise UndocumentedError(f"field {kind}.{'.'.join(path)}: no one value form in {checks}")
-    return forms[0], remarks, None
+    kind: str, path: tuple[str, ...], node: Node
+) -> tuple[str, list[str], type[msgspec.Struct] | None]:
+    """How a value of this field is written, what the checks add to it, and the structure
+    whose fields it has, if any: all read from the field's declaration."""
+    if isinstance(node, Nullable):
+        return _parts_of_form(kind, path, node.inner)
+    if isinstance(node, ListOf):
+        each, more, struct = _parts_of_form(kind, path, node.item)
+        remarks = [AT_LEAST_ONE] if node.at_least_one else []
+        remarks.append(LONE_VALUE)
+        if node.distinct:
+            remarks.append(DISTINCT)
+        return f"a list, each {each}", [*remarks, *more], struct
+    if isinstance(node, Part | Shorthand):
+        specs = fields_of(node.struct)
+        keys = [spec.key + ("" if spec.required else "?") for spec in specs]
+        remarks = []
+        if isinstance(node, Shorthand):
+            first = specs[0].key
+            remarks.append(f"a bare {first} id stands for {{{first}: ID}}")
+        return "{" + ", ".join(keys) + "}", remarks, node.struct
+    return _value_form(kind, path, node), [], None
 
 
-def _value_form(kind: str, path: tuple[str, ...], check: Callable[..., Any]) -> str | None:
-    if check.__name__ in SHORTHANDS:
-        return None
-    values = inspect.getclosurevars(check).nonlocals.get(_CHOICE_VALUES)
-    if values is not None:
-        return "one of " + ", ".join(values)
-    if check.__name__ not in VALUE_FORMS:
+def _value_form(kind: str, path: tuple[str, ...], node: Form) -> str:
+    if node.choices:
+        return "one of " + ", ".join(node.choices)
+    if node.form not in VALUE_FORMS:
         raise UndocumentedError(
-            f"field {kind}.{'.'.join(path)} is checked by {check.__name__}, which VALUE_FORMS "
+            f"field {kind}.{'.'.join(path)} has the form {node.form!r}, which VALUE_FORMS "
             "does not describe"
         )
-    if check.__name__ == "_ref":
+    if node.form == "ref":
         return _REFERS_TO.get(_namespace(kind, path) or "", "an id")
-    return VALUE_FORMS[check.__name__]
+    return VALUE_FORMS[node.form]
 
 
 def _namespace(kind: str, path: tuple[str, ...]) -> str | None:
@@ -312,4 +297,4 @@ def _field_lines(field: FieldDoc, indent: str) -> list[str]:
 
 
 def _yaml(records: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump(records, sort_keys=False, allow_unicode=True, width=WIDTH)
+    return str(yaml.safe_dump(records, sort_keys=False, allow_unicode=True, width=WIDTH))

@@ -29,7 +29,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
-from eventsourcing_sqlalchemy.models import StoredEventRecord
+from eventsourcing_sqlalchemy.models import StoredEventRecord  # type: ignore[attr-defined]
 from eventsourcing_sqlalchemy.recorders import (
     SQLAlchemyApplicationRecorder,
     SQLAlchemyTrackingRecorder,
@@ -59,7 +59,7 @@ from ledger.errors import TamperingDetected
 from ledger.merkle import HASH_SIZE, CompactRange, leaf_hash
 
 #: json's C encoder of one string, escaping everything outside ASCII (lone surrogates too).
-_json_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_json_string = json.encoder.encode_basestring_ascii
 
 HEADS_SUFFIX = "_merkle"
 
@@ -88,7 +88,9 @@ def heads_table(events_table_name: str, meta: MetaData = metadata) -> Table:
     )
 
 
-class LedgerEventRecord(StoredEventRecord):
+# eventsourcing_sqlalchemy.models opens with a file-wide `# type: ignore`, so mypy sees
+# none of its names (hence the ignore on its import too): this base class is unchecked.
+class LedgerEventRecord(StoredEventRecord):  # type: ignore[misc]
     """The library's stored-event columns plus record time and leaf hash."""
 
     __abstract__ = True
@@ -351,7 +353,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             recorded_at = max(utcnow(), _after(head.recorded_at))
             session.info["ledger_recorded_at"] = recorded_at
         frontier = head.frontier
-        rows = []
+        rows: list[dict[str, Any]] = []
         position = head.size
         for stored in stored_events:
             position += 1

@@ -1,6 +1,6 @@
 """The interchange format's vocabulary: kinds, enumerations, and what a record refers to.
 
-Kept apart from validation (`ledger.records`, which needs pydantic) so that the read
+Kept apart from validation (`ledger.records`, which needs msgspec) so that the read
 side — projections and queries — can name kinds, find a record's actors and agreements
 and hash its content without importing a validation library at start-up.
 """
@@ -184,14 +184,42 @@ def actors_of(record: Record) -> list[tuple[str, str]]:
     `about` ids are left out: they may name agreements; `Record.references` has them.
     """
     pairs: list[tuple[str, str]] = []
-    for path, namespace, role in REFERENCE_PATHS[record.kind]:
-        if namespace != "actor" or role is None:
-            continue
-        for _field, container, key in walk(record.data, path):
-            pair = (role, container[key])
+    data = record.data
+    for path, role in _actor_paths(record.kind):
+        for actor in _values_at(data, path):
+            pair = (role, actor)
             if pair not in pairs:
                 pairs.append(pair)
     return pairs
+
+
+def _values_at(data: Any, path: str) -> list[Any]:
+    """The values `walk` finds at `path`, without their field paths."""
+    level = [data]
+    for name, many in _steps(path):
+        deeper: list[Any] = []
+        for node in level:
+            if not isinstance(node, Mapping):
+                continue
+            value = node.get(name)
+            if value is None:
+                continue
+            if many:
+                deeper.extend(value)
+            else:
+                deeper.append(value)
+        level = deeper
+    return level
+
+
+@functools.cache
+def _actor_paths(kind: str) -> tuple[tuple[str, str], ...]:
+    """The paths of a kind that name actors in a role (every replay asks, per record)."""
+    return tuple(
+        (path, role)
+        for path, namespace, role in REFERENCE_PATHS[kind]
+        if namespace == "actor" and role is not None
+    )
 
 
 def agreements_of(record: dict[str, Any]) -> list[str]:
@@ -210,8 +238,15 @@ def agreements_of(record: dict[str, Any]) -> list[str]:
 
 
 def canonical_json(value: Any) -> str:
-    """One spelling per content, so equal content has equal digests and derived ids."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """One spelling per content, so equal content has equal digests and derived ids.
+
+    (`json.dumps` with these options, through one encoder made once: every import and
+    replay spells each record, and making the encoder was a fifth of the time.)
+    """
+    return _CANONICAL.encode(value)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)

@@ -10,20 +10,31 @@ is rolled back with its tracking record, so nothing is applied twice or skipped.
 Catch-up transactions are serialised like writers (BEGIN IMMEDIATE on SQLite, a lock on
 the tracking table on PostgreSQL), so two processes catching up at once cannot both
 apply the same page.
+
+Private eventsourcing API used here, until it moves to the one module of the store that
+holds every contact with the library: the tracking record is written with
+`SQLAlchemyTrackingRecorder._insert_tracking(session, tracking)`, the only way to write
+it in the caller's transaction (the public `insert_tracking` commits one of its own,
+which would break exactly-once); and `tracking_recorder` keeps the recorder it makes on
+the application object (`_tracking_recorder`), so it is made once per ledger.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
+from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from ledger.errors import TamperingDetected, UnknownName
-from projections.projectors import PROJECTIONS, Projection
+from ledger.events import Recorded
+from projections.freshness import freshness
+from projections.projectors import PROJECTIONS, Projection, driver_cursor
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -40,6 +51,9 @@ def tracking_recorder(app: Ledger) -> SQLAlchemyTrackingRecorder:
     if recorder is None:
         recorder = app.factory.tracking_recorder()
         app._tracking_recorder = recorder  # type: ignore[attr-defined]
+    # The ledger's factory is eventsourcing_sqlalchemy's; the base class promises only a
+    # TrackingRecorder, and catch-up needs the SQLAlchemy one's transactions.
+    assert isinstance(recorder, SQLAlchemyTrackingRecorder)
     return recorder
 
 
@@ -52,7 +66,7 @@ def _selected(names: Iterable[str] | None) -> list[Projection]:
     return [PROJECTIONS[n] for n in names]
 
 
-def _with_requirements(projections: list[Projection]) -> list[Projection]:
+def with_requirements(projections: list[Projection]) -> list[Projection]:
     """The projections and those they read from, in the order they must process a page."""
     wanted = {p.name for p in projections}
     for projection in projections:
@@ -67,8 +81,9 @@ def _lock(session: Session) -> None:
 
 def positions(app: Ledger, names: Iterable[str] | None = None) -> dict[str, int]:
     """How far each projection has got (0: nothing applied)."""
-    tracking = tracking_recorder(app)
-    return {p.name: tracking.max_tracking_id(p.name) or 0 for p in _selected(names)}
+    wanted = [p.name for p in _selected(names)]
+    with app.engine.connect() as connection:
+        return freshness(connection, wanted).positions
 
 
 def catch_up(
@@ -94,6 +109,43 @@ def catch_up(
         ) from error
 
 
+class Entry(NamedTuple):
+    """An event's place in the log, as projections read it (see `projectors.Place`)."""
+
+    position: int
+    recorded_at: str
+
+
+_PAGE_SQL = (
+    "SELECT id, originator_id, originator_version, topic, state, recorded_at "
+    "FROM ledger_events WHERE id > {mark} AND id <= {mark} ORDER BY id LIMIT {mark}"
+)
+
+
+def read_page(
+    app: Ledger, session: Session, after: int, upto: int, limit: int
+) -> list[tuple[Entry, Recorded]]:
+    """Events after `after` (up to `upto`, at most `limit`), decoded by the ledger's mapper.
+
+    Read with the driver's own cursor in the caller's transaction, and decoded straight
+    through eventsourcing's `Mapper`: the recorder's `select_log` builds and checks an
+    audit `LogEntry` per row, which projections never need.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _PAGE_SQL.format(mark="%s" if postgres else "?")
+    with driver_cursor(session, statement) as cursor:
+        cursor.execute(statement, (after, upto, limit))
+        rows = cursor.fetchall()
+    to_domain_event = app.mapper.to_domain_event
+    page: list[tuple[Entry, Recorded]] = []
+    for position, stream, version, topic, state, recorded_at in rows:
+        if not isinstance(stream, UUID):
+            stream = UUID(bytes=bytes(stream))
+        event = to_domain_event(StoredEvent(stream, version, topic, bytes(state)))
+        page.append((Entry(position, recorded_at), event))  # type: ignore[arg-type]
+    return page
+
+
 def _catch_up(
     app: Ledger,
     names: Iterable[str] | None,
@@ -101,48 +153,66 @@ def _catch_up(
     page_size: int,
     progress: Progress | None,
 ) -> int:
-    projections = _with_requirements(_selected(names))
+    projections = with_requirements(_selected(names))
     tracking = tracking_recorder(app)
-    head = app.recorder.max_notification_id() or 0
-    target = head if upto is None else min(upto, head)
+    head = target = -1  # the log's last position at the first look, and how far to go
     pages = 0
     applied = 0
-    while True:
-        with app.recorder.transaction(commit=True) as session:
-            _lock(session)
-            done = {p.name: tracking.max_tracking_id(p.name) or 0 for p in projections}
-            start = min(done.values())
-            if progress is not None:
-                progress(start, target)
-            if start >= target:
-                break
-            last = start
-            while True:
-                # One entry more than the page, to see whether the page ends a transaction.
-                entries = app.recorder.select_log(after=last, limit=page_size + 1, upto=target)
-                following = entries[page_size:]
-                entries = entries[:page_size]
-                if not entries:
-                    break
-                batch = [(e, app.decode(e.stream, e.version, e.topic, e.state)) for e in entries]
-                last = entries[-1].position
-                for projection in projections:
-                    behind = [item for item in batch if item[0].position > done[projection.name]]
-                    if behind:
-                        projection.process(session, behind)
+    # Bulk work: what is alive before it (modules, the mapper…) is frozen out of the
+    # collector's scans, which otherwise rescan it for every page's garbage (unless the
+    # process froze it already, e.g. the CLI after start-up: that freeze is not ours).
+    froze = gc.get_freeze_count() == 0
+    if froze:
+        gc.freeze()
+    try:
+        while True:
+            with app.recorder.transaction(commit=True) as session:
+                _lock(session)
+                state = freshness(session.connection(), [p.name for p in projections])
+                if target < 0:
+                    head = state.head
+                    target = head if upto is None else min(upto, head)
+                done = state.positions
+                start = min(done.values())
                 if progress is not None:
-                    progress(last, target)
-                # A page never ends inside a write transaction (its events share one record
-                # time), or a query could see part of an import: go on in the same commit.
-                if not following or following[0].recorded_at != entries[-1].recorded_at:
+                    progress(start, target)
+                if start >= target:
                     break
-            if last == start:
-                break
-            applied += last - start
-            for projection in projections:
-                if last > done[projection.name]:
-                    tracking._insert_tracking(session, Tracking(projection.name, last))
-        pages += 1
+                last = start
+                while True:
+                    # One event more than the page, to see whether the page ends a transaction.
+                    batch = read_page(app, session, last, target, page_size + 1)
+                    following = batch[page_size:]
+                    batch = batch[:page_size]
+                    if not batch:
+                        break
+                    last = batch[-1][0].position
+                    for projection in projections:
+                        seen = done[projection.name]
+                        if batch[0][0].position > seen:
+                            projection.process(session, batch)
+                        else:
+                            behind = [item for item in batch if item[0].position > seen]
+                            if behind:
+                                projection.process(session, behind)
+                    if progress is not None:
+                        progress(last, target)
+                    # A page never ends inside a write transaction (its events share one
+                    # record time), or a query could see part of an import: go on in the
+                    # same commit.
+                    if not following or following[0][0].recorded_at != batch[-1][0].recorded_at:
+                        break
+                if last == start:
+                    break
+                applied += last - start
+                for projection in projections:
+                    if last > done[projection.name]:
+                        # The library's tracking insert is private; see the module docstring.
+                        tracking._insert_tracking(session, Tracking(projection.name, last))
+            pages += 1
+    finally:
+        if froze:
+            gc.unfreeze()
     if applied >= max(ANALYZE_AFTER, head // 10):
         _analyze(app, projections)
     return pages

@@ -40,8 +40,8 @@ def learned(queries: Queries, since: str, until: str | None, as_of: date) -> dic
     a, links = models.amendments, models.occurrence_agreements
     added: list[dict[str, Any]] = []
     touched: list[str] = []
-    with queries.snapshot() as session:
-        for row in session.execute(
+    with queries.snapshot() as connection:
+        for row in connection.execute(
             select(r.c.namespace, r.c.record, r.c.recorded_at)
             .where(r.c.vid == r.c.position, _between(r.c.recorded_at, since, until))
             .order_by(r.c.position)
@@ -50,7 +50,7 @@ def learned(queries: Queries, since: str, until: str | None, as_of: date) -> dic
             added.append(_added(record, row.recorded_at, record.get("title") or record.get("name")))
             if row.namespace == "agreement":
                 touched.append(record["id"])
-        for row in session.execute(
+        for row in connection.execute(
             select(t.c.record, t.c.known_from)
             .where(t.c.vid == t.c.position, _between(t.c.known_from, since, until))
             .order_by(t.c.position)
@@ -63,14 +63,14 @@ def learned(queries: Queries, since: str, until: str | None, as_of: date) -> dic
                 "recorded_at": row.recorded_at,
                 "recorded_by": row.recorded_by,
             }
-            for row in session.execute(
+            for row in connection.execute(
                 select(a.c.record, a.c.recorded_at, a.c.recorded_by)
                 .where(_between(a.c.recorded_at, since, until))
                 .order_by(a.c.position)
             )
         ]
         # Agreements whose own record was corrected or retracted in between.
-        touched += session.execute(
+        touched += connection.execute(
             select(r.c.id).where(
                 r.c.namespace == "agreement",
                 r.c.vid != r.c.position,
@@ -80,7 +80,7 @@ def learned(queries: Queries, since: str, until: str | None, as_of: date) -> dic
         # Every version of an occurrence recorded or amended in between, so that a
         # retraction (whose own version links to nothing) still names its agreements.
         changed = select(t.c.occurrence).where(_between(t.c.known_from, since, until))
-        touched += session.execute(
+        touched += connection.execute(
             select(links.c.agreement)
             .join(t, t.c.vid == links.c.vid)
             .where(t.c.occurrence.in_(changed))

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from ledger import database
 from projections import models
-from projections.catchup import PAGE_SIZE, _with_requirements
+from projections.catchup import PAGE_SIZE, read_page, with_requirements
+from projections.freshness import freshness
 from projections.projectors import PROJECTIONS, Projection
 
 if TYPE_CHECKING:
@@ -73,9 +74,9 @@ def check_read_models(app: Ledger) -> ReadModelCheck:
     engine = database.engine_for(app.url)
     with engine.connect() as live, tempfile.TemporaryDirectory() as scratch_dir:
         database.read_only(live)
-        reached = _tracked(live)
+        fresh = freshness(live)
+        reached, last = fresh.positions, fresh.head
         check = ReadModelCheck(positions=reached)
-        last = live.execute(select(func.max(database.log_table.c.id))).scalar() or 0
         for name, position in reached.items():
             if position > last:
                 check.problems.append(
@@ -91,7 +92,7 @@ def check_read_models(app: Ledger) -> ReadModelCheck:
         for number, (position, group) in enumerate(sorted(by_position.items())):
             scratch = _scratch_engine(Path(scratch_dir) / f"rebuilt-{number}.db")
             try:
-                _rebuild(app, scratch, _with_requirements(group), position)
+                _rebuild(app, scratch, with_requirements(group), position)
                 with scratch.connect() as rebuilt:
                     for projection in group:
                         for table in projection.tables:
@@ -99,18 +100,6 @@ def check_read_models(app: Ledger) -> ReadModelCheck:
             finally:
                 scratch.dispose()
     return check
-
-
-def _tracked(live: Connection) -> dict[str, int]:
-    tracking = database.tracking_table
-    done = dict.fromkeys(PROJECTIONS, 0)
-    for name, position in live.execute(
-        select(tracking.c.application_name, tracking.c.notification_id).where(
-            tracking.c.application_name.in_(list(done))
-        )
-    ):
-        done[name] = max(done[name], position or 0)
-    return done
 
 
 def _past_tracking(check: ReadModelCheck, live: Connection) -> None:
@@ -156,14 +145,15 @@ def _rebuild(app: Ledger, scratch: Engine, projections: list[Projection], upto: 
     """Feed the log up to `upto` to the projections, a page at a time, as catch-up does."""
     if not upto:
         return
-    with Session(scratch) as session, session.begin():
-        page: list[Any] = []
-        for entry in app.recorder.iter_log(upto=upto, page=PAGE_SIZE):
-            page.append((entry, app.decode(entry.stream, entry.version, entry.topic, entry.state)))
-            if len(page) == PAGE_SIZE:
-                _feed(session, projections, page)
-                page = []
-        _feed(session, projections, page)
+    with (
+        Session(scratch) as session,
+        session.begin(),
+        app.recorder.transaction(commit=False) as live,
+    ):
+        after = 0
+        while page := read_page(app, live, after, upto, PAGE_SIZE):
+            _feed(session, projections, page)
+            after = page[-1][0].position
 
 
 def _feed(session: Session, projections: Sequence[Projection], page: list[Any]) -> None:

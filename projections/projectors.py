@@ -4,19 +4,25 @@ A projection follows eventsourcing's `Projection` (a name, and a view that is a
 tracking recorder), but it is fed a page of events at a time: the rows for the whole
 page and one tracking record are written in one transaction, which is what makes
 catch-up both exactly-once and fast (see `projections.catchup`).
+
+Replay is bulk work: each row is a plain tuple (a list while a later event of the same
+page may still close it), and each table gets one `executemany` per page straight on
+the driver's cursor (PostgreSQL: `COPY`), not through SQLAlchemy's statement machinery,
+which cost more than the inserts themselves.
 """
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ledger.dates import parse_date
 from ledger.events import (
     ActorRegistered,
     AgreementRegistered,
@@ -29,19 +35,81 @@ from ledger.events import (
     Revoked,
     SourceRegistered,
 )
-from ledger.records import apply_correction
-from ledger.store import LogEntry
-from ledger.vocabulary import Record, actors_of, agreements_of
+from ledger.vocabulary import Record, actors_of, agreements_of, canonical_json
 from projections import models
 from projections.search import searchable_text
 from projections.state import endorsement_acts
+from projections.versions import bounds, corrected
 
-Batch = Sequence[tuple[LogEntry, Recorded]]
+
+class Place(Protocol):
+    """Where an event sits in the log: all a projection needs of its row."""
+
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def recorded_at(self) -> str: ...
 
 
-def dumps(record: dict[str, Any]) -> str:
-    """Records as JSON text, byte-identical however often they are rebuilt."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+Batch = Sequence[tuple[Place, Recorded]]
+Row = list[Any] | tuple[Any, ...]
+
+
+def _columns(table: Table) -> tuple[str, ...]:
+    return tuple(column.name for column in table.columns)
+
+
+@contextmanager
+def driver_cursor(session: Session, statement: str) -> Iterator[Any]:
+    """The driver's own cursor in the session's transaction, its errors raised as
+    SQLAlchemy's (as if SQLAlchemy had run `statement`), so that callers, the library's
+    transaction and the CLI tell a duplicate row, a read-only file or a lost server
+    apart exactly as for any other statement; a lost connection is invalidated."""
+    connection = session.connection()
+    dialect = connection.dialect
+    cursor = connection.connection.cursor()
+    try:
+        yield cursor
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, connection.connection, cursor):
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Row]) -> None:
+    """Insert rows (values in the table's column order) in the session's transaction.
+
+    SQLite: one `executemany` on the driver's cursor. PostgreSQL: `COPY`, which
+    sends the rows as one stream instead of a statement per row.
+    """
+    if not rows:
+        return
+    columns = ", ".join(_columns(table))
+    if session.get_bind().dialect.name == "postgresql":
+        statement = f"COPY {table.name} ({columns}) FROM STDIN"
+        with driver_cursor(session, statement) as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(table.columns))
+    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"
+    with driver_cursor(session, statement) as cursor:
+        cursor.executemany(statement, rows)
+
+
+def close_versions(session: Session, table: Table, closed: Sequence[tuple[str, int]]) -> None:
+    """Set `known_until` of versions written by earlier pages: (known_until, vid) pairs."""
+    if not closed:
+        return
+    mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
+    statement = f"UPDATE {table.name} SET known_until = {mark} WHERE vid = {mark}"
+    with driver_cursor(session, statement) as cursor:
+        cursor.executemany(statement, closed)
 
 
 class Projection(ABC):
@@ -60,6 +128,19 @@ class Projection(ABC):
         """Write the rows for a page of events, inside the caller's transaction."""
 
 
+#: Registry event classes and the namespace each registers in.
+REGISTERED: dict[type[Recorded], str] = {
+    SourceRegistered: "source",
+    ActorRegistered: "actor",
+    PostHeld: "post",
+    AgreementRegistered: "agreement",
+}
+
+# Column positions of the version rows (models.registry, models.occurrences).
+_REGISTRY_RECORD, _REGISTRY_UNTIL, _REGISTRY_RETRACTED = 6, 10, 11
+_OCCURRENCE_UNTIL = 8
+
+
 class RegistryProjection(Projection):
     """Sources, actors, posts and agreements, looked up by case-folded id, as versions.
 
@@ -70,91 +151,85 @@ class RegistryProjection(Projection):
 
     name = "registry"
     tables = models.PROJECTION_TABLES["registry"]
-    namespaces: ClassVar[dict[type[Recorded], str]] = {
-        SourceRegistered: "source",
-        ActorRegistered: "actor",
-        PostHeld: "post",
-        AgreementRegistered: "agreement",
-    }
+    namespaces = REGISTERED
 
     def process(self, session: Session, batch: Batch) -> None:
-        versions: list[dict[str, Any]] = []
-        current: dict[tuple[str, str], dict[str, Any]] = {}  # written in this page
+        namespaces = self.namespaces
+        versions: list[list[Any]] = []
+        # The current version of each record written in this page: its row (still
+        # unwritten, so a later amendment closes it in place) and its record.
+        current: dict[tuple[str, str], tuple[list[Any], dict[str, Any]]] = {}
         amended = {
             (e.target_namespace, str(e.record["target"]).casefold())
             for _, e in batch
-            if isinstance(e, Amended) and e.target_namespace in self.namespaces.values()
+            if isinstance(e, Amended) and e.target_namespace != "occurrence"
         }
-        stored = _current_registry_rows(session, amended)
-        closed: list[dict[str, Any]] = []
-        for entry, event in batch:
-            namespace = self.namespaces.get(type(event))
+        stored = _current_registry_rows(session, amended) if amended else {}
+        closed: list[tuple[str, int]] = []
+        for place, event in batch:
+            namespace = namespaces.get(type(event))
             if namespace is not None:
                 record = event.record
-                row = _registry_row(entry, namespace, record, entry.position, entry.recorded_at)
+                row = _registry_row(place, namespace, record, place.position, place.recorded_at)
                 versions.append(row)
-                current[(namespace, row["key"])] = row
+                current[(namespace, row[2])] = (row, record)
                 continue
             if not isinstance(event, Amended) or event.target_namespace == "occurrence":
                 continue
             key = (event.target_namespace, str(event.record["target"]).casefold())
-            before = current.pop(key, None)
-            if before is not None:
-                before["known_until"] = entry.recorded_at
+            pending = current.pop(key, None)
+            if pending is not None:
+                before, record = pending
+                before[_REGISTRY_UNTIL] = place.recorded_at
             else:
-                before = stored.pop(key, None)
-                if before is None:  # the write side only amends records it knows
+                found = stored.pop(key, None)
+                if found is None:  # the write side only amends records it knows
                     continue
-                closed.append({"closed_vid": before["vid"], "closed_at": entry.recorded_at})
-            record = json.loads(before["record"])
-            if isinstance(event, Corrected) and not before["retracted"]:
-                target = Record(kind=record["kind"], id=record["id"], data=record)
-                record = apply_correction(target, event.record["set"]).data
-            row = _registry_row(entry, key[0], record, before["position"], before["recorded_at"])
-            row["retracted"] = isinstance(event, Retracted) or before["retracted"]
+                before = list(found)
+                record = json.loads(before[_REGISTRY_RECORD])
+                closed.append((place.recorded_at, before[0]))
+            retracted = bool(before[_REGISTRY_RETRACTED])
+            if isinstance(event, Corrected) and not retracted:
+                record = corrected(record, event)
+            row = _registry_row(place, key[0], record, before[7], before[8])
+            row[_REGISTRY_RETRACTED] = isinstance(event, Retracted) or retracted
             versions.append(row)
-            current[key] = row
-        if closed:
-            t = models.registry
-            session.execute(
-                update(t)
-                .where(t.c.vid == bindparam("closed_vid"))
-                .values(known_until=bindparam("closed_at")),
-                closed,
-            )
-        if versions:
-            session.execute(insert(models.registry), versions)
+            current[key] = (row, record)
+        close_versions(session, models.registry, closed)
+        insert_rows(session, models.registry, versions)
 
 
 def _registry_row(
-    entry: LogEntry, namespace: str, record: dict[str, Any], position: int, recorded_at: str
-) -> dict[str, Any]:
-    return {
-        "vid": entry.position,
-        "namespace": namespace,
-        "key": record["id"].casefold(),
-        "id": record["id"],
-        "kind": record["kind"],
-        "holder": record.get("holder"),
-        "record": dumps(record),
-        "position": position,
-        "recorded_at": recorded_at,
-        "known_from": entry.recorded_at,
-        "known_until": None,
-        "retracted": False,
-    }
+    place: Place, namespace: str, record: dict[str, Any], position: int, recorded_at: str
+) -> list[Any]:
+    """A row of models.registry, in its column order."""
+    ident = record["id"]
+    return [
+        place.position,  # vid
+        namespace,
+        ident.casefold(),  # key
+        ident,
+        record["kind"],
+        record.get("holder"),
+        canonical_json(record),
+        position,
+        recorded_at,
+        place.recorded_at,  # known_from
+        None,  # known_until
+        False,  # retracted
+    ]
 
 
 def _current_registry_rows(
     session: Session, keys: set[tuple[str, str]]
-) -> dict[tuple[str, str], dict[str, Any]]:
+) -> dict[tuple[str, str], tuple[Any, ...]]:
     """The current versions of these registry records, written by earlier pages."""
     t = models.registry
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+    found: dict[tuple[str, str], tuple[Any, ...]] = {}
     for namespace, key in sorted(keys):
         for row in session.execute(select(t).where(t.c.namespace == namespace, t.c.key == key)):
             if row.known_until is None:
-                found[(namespace, key)] = dict(row._mapping)
+                found[(namespace, key)] = tuple(row)
     return found
 
 
@@ -168,57 +243,56 @@ class OccurrenceProjection(Projection):
         rows = _Rows(session)
         amended = {e.record["target"] for _, e in batch if _amends_occurrence(e)}
         revoked = {e.record["target"] for _, e in batch if isinstance(e, Revoked)}
-        rows.load_current(session, amended | revoked)
-        for entry, event in batch:
+        if amended or revoked:
+            rows.load_current(session, amended | revoked)
+        add_version = rows.add_version
+        for place, event in batch:
             if isinstance(event, Amended):
-                self._amend(entry, event, rows)
+                self._amend(place, event, rows)
             elif isinstance(event, Occurred):
-                rows.add_version(
-                    vid=entry.position,
-                    position=entry.position,
-                    known_from=entry.recorded_at,
-                    record=event.record,
-                    earliest=event.earliest,
-                    latest=event.latest,
-                    retracted=False,
+                add_version(
+                    place.position,
+                    place.position,
+                    place.recorded_at,
+                    event.record,
+                    event.earliest,
+                    event.latest,
+                    False,
                 )
         rows.flush(session)
 
-    def _amend(self, entry: LogEntry, event: Amended, rows: _Rows) -> None:
+    def _amend(self, place: Place, event: Amended, rows: _Rows) -> None:
         amendment = event.record
         rows.amendments.append(
-            {
-                "position": entry.position,
-                "id": amendment["id"],
-                "kind": amendment["kind"],
-                "target": amendment["target"],
-                "date": amendment["date"],
-                "recorded_at": entry.recorded_at,
-                "recorded_by": event.recorded_by,
-                "record": dumps(amendment),
-            }
+            (
+                place.position,
+                amendment["id"],
+                amendment["kind"],
+                amendment["target"],
+                amendment["date"],
+                place.recorded_at,
+                event.recorded_by,
+                canonical_json(amendment),
+            )
         )
         if not _amends_occurrence(event):
             return  # a registry record's versions are the registry projection's
-        current = rows.close_current(amendment["target"], entry.recorded_at)
+        current = rows.close_current(amendment["target"], place.recorded_at)
         if current is None:  # the write side only lets amendments of recorded occurrences in
             return
-        record = json.loads(current["record"])
-        earliest, latest = current["earliest"], current["latest"]
+        row, record = current
+        earliest, latest = row[4], row[5]
         if isinstance(event, Corrected):
-            target = Record(kind=record["kind"], id=record["id"], data=record)
-            record = apply_correction(target, amendment["set"]).data
-            span = parse_date(record["date"])
-            earliest = span.earliest.isoformat() if span.earliest else None
-            latest = span.latest.isoformat() if span.latest else None
+            record = corrected(record, event)
+            earliest, latest = bounds(record["date"])
         rows.add_version(
-            vid=entry.position,
-            position=current["position"],
-            known_from=entry.recorded_at,
-            record=record,
-            earliest=earliest,
-            latest=latest,
-            retracted=isinstance(event, Retracted) or current["retracted"],
+            place.position,
+            row[6],  # where the occurrence was first recorded
+            place.recorded_at,
+            record,
+            earliest,
+            latest,
+            isinstance(event, Retracted) or bool(row[9]),
         )
 
 
@@ -226,23 +300,27 @@ def _amends_occurrence(event: Recorded) -> bool:
     return isinstance(event, Amended) and event.target_namespace == "occurrence"
 
 
+#: A version row of models.occurrences and its record, decoded.
+_Version = tuple[list[Any], dict[str, Any]]
+
+
 class _Rows:
     """Rows gathered for one executemany per table."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.versions: list[dict[str, Any]] = []
-        self.actors: list[dict[str, Any]] = []
-        self.agreements: list[dict[str, Any]] = []
-        self.endorsements: list[dict[str, Any]] = []
-        self.amendments: list[dict[str, Any]] = []
+        self.versions: list[list[Any]] = []
+        self.actors: list[tuple[Any, ...]] = []
+        self.agreements: list[tuple[Any, ...]] = []
+        self.endorsements: list[tuple[Any, ...]] = []
+        self.amendments: list[tuple[Any, ...]] = []
         # The current version of each occurrence added in this page, still unwritten: an
         # amendment of it closes the pending row instead of flushing and updating it.
-        self.current: dict[str, dict[str, Any]] = {}
+        self.current: dict[str, _Version] = {}
         # Current versions written by earlier pages that this page amends or revokes,
         # loaded in one query, and those it closed: one executemany of updates at flush.
-        self.stored: dict[str, dict[str, Any]] = {}
-        self.closed: list[dict[str, Any]] = []
+        self.stored: dict[str, _Version] = {}
+        self.closed: list[tuple[str, int]] = []
 
     def load_current(self, session: Session, occurrences: set[str]) -> None:
         """The current versions of these occurrences, looked up by occurrence id only.
@@ -258,7 +336,7 @@ class _Rows:
                 select(t).where(t.c.occurrence.in_(wanted[start : start + 500]))
             ):
                 if row.known_until is None:
-                    self.stored[row.occurrence] = dict(row._mapping)
+                    self.stored[row.occurrence] = (list(row), json.loads(row.record))
 
     def notice(self, occurrence: str) -> dict[str, Any] | None:
         """The record of a revoked notice as it stands when its revocation is projected.
@@ -268,31 +346,27 @@ class _Rows:
         is itself being corrected) looked up now.
         """
         version = self.current.get(occurrence) or self.stored.get(occurrence)
-        if version is None:
-            t = models.occurrences
-            version = (
-                self.session.execute(
-                    select(t).where(t.c.occurrence == occurrence, t.c.known_until.is_(None))
-                )
-                .mappings()
-                .first()
-            )
-        return None if version is None else dict(json.loads(version["record"]))
+        if version is not None:
+            return version[1]
+        t = models.occurrences
+        record = self.session.execute(
+            select(t.c.record).where(t.c.occurrence == occurrence, t.c.known_until.is_(None))
+        ).scalar()
+        return None if record is None else dict(json.loads(record))
 
-    def close_current(self, occurrence: str, known_until: str) -> dict[str, Any] | None:
+    def close_current(self, occurrence: str, known_until: str) -> _Version | None:
         """Close the occurrence's current version as of `known_until`; return that version."""
         pending = self.current.pop(occurrence, None)
         if pending is not None:
-            pending["known_until"] = known_until
+            pending[0][_OCCURRENCE_UNTIL] = known_until
             return pending
-        row = self.stored.pop(occurrence, None)
-        if row is not None:
-            self.closed.append({"closed_vid": row["vid"], "closed_at": known_until})
-        return row
+        stored = self.stored.pop(occurrence, None)
+        if stored is not None:
+            self.closed.append((known_until, stored[0][0]))
+        return stored
 
     def add_version(
         self,
-        *,
         vid: int,
         position: int,
         known_from: str,
@@ -301,58 +375,41 @@ class _Rows:
         latest: str | None,
         retracted: bool,
     ) -> None:
-        self.versions.append(
-            {
-                "vid": vid,
-                "occurrence": record["id"],
-                "kind": record["kind"],
-                "date": record["date"],
-                "earliest": earliest,
-                "latest": latest,
-                "position": position,
-                "known_from": known_from,
-                "known_until": None,
-                "retracted": retracted,
-                "record": dumps(record),
-            }
-        )
-        self.current[record["id"]] = self.versions[-1]
+        ident, kind = record["id"], record["kind"]
+        row = [
+            vid,
+            ident,
+            kind,
+            record["date"],
+            earliest,
+            latest,
+            position,
+            known_from,
+            None,  # known_until
+            retracted,
+            canonical_json(record),
+        ]
+        self.versions.append(row)
+        self.current[ident] = (row, record)
         if retracted:
             return  # a retracted version is never an answer; its links would only be noise
-        seen: set[tuple[str, str]] = set()
-        for role, actor in actors_of(Record(kind=record["kind"], id=record["id"], data=record)):
-            if (role, actor) not in seen:
-                seen.add((role, actor))
-                self.actors.append({"vid": vid, "seq": len(seen), "actor": actor, "role": role})
-        notice = self.notice(record["target"]) if record["kind"] == "revocation" else None
+        # actors_of names each (role, actor) pair once.
+        for seq, (role, actor) in enumerate(actors_of(Record(kind, ident, record)), start=1):
+            self.actors.append((vid, seq, actor, role))
+        notice = self.notice(record["target"]) if kind == "revocation" else None
         # A revocation concerns the agreement of the notice it revokes.
         for agreement in agreements_of(notice if notice is not None else record):
-            self.agreements.append({"vid": vid, "agreement": agreement})
+            self.agreements.append((vid, agreement))
         # An `about` id may name an actor or an agreement; rows for an actor are harmless,
         # since endorsements are only ever asked for by agreement id.
-        for seq, act in enumerate(endorsement_acts(record, lambda _id: True, notice), start=1):
+        for seq, act in enumerate(endorsement_acts(record, _anything, notice), start=1):
             self.endorsements.append(
-                {
-                    "vid": vid,
-                    "seq": seq,
-                    "agreement": act.agreement,
-                    "actor": act.actor,
-                    "act": act.act,
-                    "on_behalf_of": act.on_behalf_of,
-                    "method": act.method,
-                }
+                (vid, seq, act.agreement, act.actor, act.act, act.on_behalf_of, act.method)
             )
 
     def flush(self, session: Session) -> None:
-        if self.closed:
-            t = models.occurrences
-            session.execute(
-                update(t)
-                .where(t.c.vid == bindparam("closed_vid"))
-                .values(known_until=bindparam("closed_at")),
-                self.closed,
-            )
-            self.closed.clear()
+        close_versions(session, models.occurrences, self.closed)
+        self.closed.clear()
         for table, rows in (
             (models.occurrences, self.versions),
             (models.occurrence_actors, self.actors),
@@ -360,21 +417,25 @@ class _Rows:
             (models.endorsements, self.endorsements),
             (models.amendments, self.amendments),
         ):
-            if rows:
-                session.execute(insert(table), rows)
-                rows.clear()
+            insert_rows(session, table, rows)
+            rows.clear()
         self.current.clear()
+
+
+def _anything(_ident: str) -> bool:
+    return True
 
 
 class LookupProjection(Projection):
     """The full-text index and the citations of every record version, for `search`,
     `sources` and `source`.
 
-    Registry records come from their events. A corrected version, of an occurrence or of
-    a registry record, is read back from the row the occurrences or registry projection
-    has just written for it (its vid is the event's position), so a correction is
-    indexed as corrected without applying it a second time; retracted versions are never
-    answers, so they are not indexed.
+    A record as registered or recorded is indexed from its event. A version made by a
+    correction or retraction, of an occurrence or of a registry record, is read back
+    from the row the occurrences or registry projection has just written for it (its
+    vid is the event's position), so a correction is indexed as corrected without
+    applying it a second time; retracted versions are never answers, so they are not
+    indexed.
     """
 
     name = "lookups"
@@ -382,61 +443,63 @@ class LookupProjection(Projection):
     requires = ("registry", "occurrences")
 
     def process(self, session: Session, batch: Batch) -> None:
-        documents: list[dict[str, Any]] = []
-        cited: list[dict[str, Any]] = []
+        documents: list[tuple[Any, ...]] = []
+        cited: list[tuple[Any, ...]] = []
 
         def add(namespace: str, ref: int, record: dict[str, Any]) -> None:
-            documents.append(
-                {
-                    "namespace": namespace,
-                    "ref": ref,
-                    "key": record["id"].casefold(),
-                    "body": searchable_text(record),
-                }
-            )
-            for seq, citation in enumerate(record.get("sources") or [], start=1):
+            key = record["id"].casefold()
+            documents.append((namespace, ref, key, searchable_text(record)))
+            for seq, citation in enumerate(record.get("sources") or (), start=1):
                 cited.append(
-                    {
-                        "namespace": namespace,
-                        "ref": ref,
-                        "seq": seq,
-                        "key": record["id"].casefold(),
-                        "source": citation["source"].casefold(),
-                        "attribution": citation.get("attribution"),
-                        "quote": citation.get("quote"),
-                    }
+                    (
+                        namespace,
+                        ref,
+                        seq,
+                        key,
+                        citation["source"].casefold(),
+                        citation.get("attribution"),
+                        citation.get("quote"),
+                    )
                 )
 
-        versions: list[int] = []
-        registry_versions: list[int] = []
-        for entry, event in batch:
-            namespace = RegistryProjection.namespaces.get(type(event))
+        namespaces = RegistryProjection.namespaces
+        amended: list[int] = []
+        registry_amended: list[int] = []
+        for place, event in batch:
+            namespace = namespaces.get(type(event))
             if namespace is not None:
-                add(namespace, entry.position, event.record)
-            elif isinstance(event, Amended) and event.target_namespace != "occurrence":
-                registry_versions.append(entry.position)
+                add(namespace, place.position, event.record)
+            elif isinstance(event, Amended):
+                if event.target_namespace == "occurrence":
+                    amended.append(place.position)
+                else:
+                    registry_amended.append(place.position)
             elif isinstance(event, Occurred):
-                versions.append(entry.position)
+                # As recorded: the version its event made, never retracted at first.
+                add("occurrence", place.position, event.record)
         r = models.registry
-        for start in range(0, len(registry_versions), 500):
+        for start in range(0, len(registry_amended), 500):
             for row in session.execute(
                 select(r.c.vid, r.c.namespace, r.c.record).where(
-                    r.c.vid.in_(registry_versions[start : start + 500]), r.c.retracted.is_(False)
+                    r.c.vid.in_(registry_amended[start : start + 500]), r.c.retracted.is_(False)
                 )
             ):
                 add(row.namespace, row.vid, json.loads(row.record))
         t = models.occurrences
-        for start in range(0, len(versions), 500):
+        for start in range(0, len(amended), 500):
             for row in session.execute(
                 select(t.c.vid, t.c.record).where(
-                    t.c.vid.in_(versions[start : start + 500]), t.c.retracted.is_(False)
+                    t.c.vid.in_(amended[start : start + 500]), t.c.retracted.is_(False)
                 )
             ):
                 add("occurrence", row.vid, json.loads(row.record))
-        if documents:
-            session.execute(insert(models.search), documents)
-        if cited:
-            session.execute(insert(models.citations), cited)
+        documents.sort(key=_document_order)
+        insert_rows(session, models.search, documents)
+        insert_rows(session, models.citations, cited)
+
+
+def _document_order(document: tuple[Any, ...]) -> int:
+    return int(document[1])
 
 
 PROJECTIONS: dict[str, Projection] = {

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
@@ -25,10 +25,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from ledger import database
 from ledger.dates import DateSpan, is_qualified, parse_date
 from ledger.errors import LedgerError, RetryableError
-from ledger.schema import is_current
+from ledger.schema import ensure_schema, is_current
 from ledger.vocabulary import Record, actors_of, agreements_of
 from projections import models
 from projections.descriptions import describe
+from projections.freshness import at_transaction_boundaries, freshness
 from projections.naming import NotFound, named, not_found
 from projections.state import (
     DEPENDENT_RELATIONS,
@@ -38,11 +39,11 @@ from projections.state import (
     happened,
 )
 
-if TYPE_CHECKING:
-    from ledger.application import Ledger
+__all__ = ["CatchUp", "NotFound", "Queries", "StaleReadModels", "When"]
 
 
-__all__ = ["NotFound", "Queries", "When"]
+class StaleReadModels(LedgerError):
+    """The read models are behind the log and no catch-up was handed over."""
 
 
 @dataclass(frozen=True)
@@ -69,40 +70,6 @@ class When:
 
 
 SNAPSHOT_ATTEMPTS = 50
-
-
-def _progress(connection: Connection) -> tuple[int, dict[str, int]]:
-    """The log's last position, and how far each projection has got (0: not started)."""
-    log, tracking = database.log_table, database.tracking_table
-    head = connection.execute(select(func.max(log.c.id))).scalar() or 0
-    done = dict.fromkeys(models.PROJECTION_TABLES, 0)
-    for name, position in connection.execute(
-        select(tracking.c.application_name, func.max(tracking.c.notification_id))
-        .where(tracking.c.application_name.in_(list(done)))
-        .group_by(tracking.c.application_name)
-    ):
-        done[name] = position or 0
-    return head, done
-
-
-def _at_transaction_boundaries(connection: Connection, done: dict[str, int]) -> bool:
-    """Whether every projection's position ends a write transaction (or the log).
-
-    Each transaction has its own record time, so a projection at position p stopped
-    inside a transaction exactly when event p+1 exists with the same record time.
-    """
-    log = database.log_table
-    for position in set(done.values()) - {0}:
-        stamps = (
-            connection.execute(
-                select(log.c.recorded_at).where(log.c.id.in_((position, position + 1)))
-            )
-            .scalars()
-            .all()
-        )
-        if len(stamps) == 2 and stamps[0] == stamps[1]:
-            return False
-    return True
 
 
 def _day(value: str | None) -> date | None:
@@ -142,39 +109,34 @@ class _Parts:
         return direct or bool(via)
 
 
+#: What brings the read models up to the log when a question finds them behind (see
+#: `projections.catchup.catch_up`): handed over by whoever holds the write side.
+CatchUp = Callable[[], object]
+
+
 class Queries:
     """The read side's Python API; the CLI is a thin layer over it.
 
-    It reads the read models through SQLAlchemy Core alone. The write side (the
-    eventsourcing application, its mapper and the projectors) is loaded only when the
-    read models are behind the log or the schema needs creating, so a question asked of
-    a fresh ledger starts about as fast as Python and SQLAlchemy do.
+    It reads the read models through SQLAlchemy Core alone, and never builds the write
+    side: when the read models are behind the log, it calls the catch-up it was handed
+    (the CLI and the server hand one over their ledger), or, handed none, refuses to
+    answer from read models that are behind. So a question asked of a fresh ledger
+    starts about as fast as Python and SQLAlchemy do.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, catch_up: CatchUp | None = None) -> None:
         database.require_ledger(url, create=False)  # a question never creates a ledger
         self.url = url
         self.engine = database.engine_for(url)
+        self.catch_up = catch_up
         self._schema_checked = False
-        self._ledger: Ledger | None = None
         # One catch-up at a time per process: a server answers from many threads, and
-        # they share this one write side (other processes are kept out by the database).
+        # they share this one read side (other processes are kept out by the database).
         self.writing = threading.RLock()
-
-    @property
-    def ledger(self) -> Ledger:
-        """The write side, opened on first need (which refuses a missing or other schema)."""
-        with self.writing:
-            if self._ledger is None:
-                from ledger.application import Ledger
-
-                self._ledger = Ledger(self.url, create=False)
-                self._schema_checked = True
-        return self._ledger
 
     def _check_schema(self) -> None:
         if not self._schema_checked and not is_current(self.engine):
-            self.ledger  # noqa: B018 - opening it creates the schema, or says why it will not
+            ensure_schema(self.engine, create=False)  # refuses a missing or other schema
         self._schema_checked = True
 
     @contextmanager
@@ -182,25 +144,32 @@ class Queries:
         """One consistent view of read models caught up with the log.
 
         The freshness check is made inside the snapshot. When the read models are
-        behind, this process catches up (serialised with any other doing the same) and
-        looks again; an import committed meanwhile may leave the view a little behind,
-        but never inside a write transaction: such a view is refused and taken again.
+        behind, the catch-up handed over runs (serialised with any other doing the same)
+        and the check is made again; an import committed meanwhile may leave the view a
+        little behind, but never inside a write transaction: such a view is refused and
+        taken again.
         """
         self._check_schema()
         caught_up = False
         for _attempt in range(SNAPSHOT_ATTEMPTS):
             with self.engine.connect() as connection, connection.begin():
                 database.read_only(connection)
-                head, done = _progress(connection)
-                behind = min(done.values()) < head
-                if (caught_up or not behind) and _at_transaction_boundaries(connection, done):
+                state = freshness(connection)
+                behind = state.behind
+                if (caught_up or not behind) and at_transaction_boundaries(
+                    connection, state.positions.values()
+                ):
                     yield connection
                     return
             if behind and not caught_up:
-                from projections.catchup import catch_up
-
+                if self.catch_up is None:
+                    raise StaleReadModels(
+                        f"the read models are behind the log (at position "
+                        f"{min(state.positions.values())} of {state.head}): run "
+                        "`ledger replay`, or ask through `ledger`, which catches them up"
+                    )
                 with self.writing:
-                    catch_up(self.ledger)
+                    self.catch_up()
                 caught_up = True
                 continue
             time.sleep(0.05)
@@ -213,7 +182,7 @@ class Queries:
         """The version of each occurrence that was current at `known_at` (or now)."""
         t = models.occurrences
         if when.known_at is None:
-            known = t.c.known_until.is_(None)
+            known: ColumnElement[bool] = t.c.known_until.is_(None)
         else:
             known = and_(
                 t.c.known_from <= when.known_at,
@@ -232,7 +201,7 @@ class Queries:
         """The version of each registry record current at `known_at` (or now), unless retracted."""
         r = models.registry
         if when.known_at is None:
-            known = r.c.known_until.is_(None)
+            known: ColumnElement[bool] = r.c.known_until.is_(None)
         else:
             known = and_(
                 r.c.known_from <= when.known_at,
@@ -718,7 +687,9 @@ class Queries:
                     select(citing.c.source, func.count(func.distinct(citing.c.ref))).group_by(
                         citing.c.source
                     )
-                ).all()
+                )
+                .tuples()
+                .all()
             )
         return [
             {

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +50,10 @@ from ledger.events import (
 )
 from ledger.integrity import checkpoint
 from ledger.merkle import CompactRange
-from ledger.records import apply_correction
 from ledger.vocabulary import Record, actors_of, agreements_of
+from projections.catchup import catch_up
 from projections.queries import Queries, When
+from projections.versions import corrected
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -90,7 +92,7 @@ def build_report(
     when = when or When()
     if head.timestamp and (when.known_at is None or when.known_at > head.timestamp):
         when = replace(when, known_at=head.timestamp)
-    queries = Queries(app.url)
+    queries = Queries(app.url, catch_up=partial(catch_up, app))
     states: dict[str, dict[str, Any]] = {}
     if agreement_id is not None:
         state = queries.agreement(agreement_id, when)
@@ -222,12 +224,7 @@ class _Index:
         before = records.get(target)
         if before is None or not isinstance(event, Corrected):
             return  # a retracted source or actor is named by nothing live: keep what it said
-        records[target] = _corrected(before, event.record)
-
-
-def _corrected(before: dict[str, Any], amendment: dict[str, Any]) -> dict[str, Any]:
-    target = Record(kind=before["kind"], id=before["id"], data=before)
-    return apply_correction(target, amendment.get("set") or {}).data
+        records[target] = corrected(before, event)
 
 
 def _amendment_ref(logged: LoggedEvent) -> dict[str, Any]:
@@ -274,13 +271,13 @@ class _Builder:
             agreements = self.index.links.get(record.get("id", ""), set()) & self.scope
         if not (agreements or self.whole):
             return
-        event = self._event(logged, sorted(agreements))
+        shown = self._event(logged, sorted(agreements))
         if self.whole:
-            self.events.append(event)
+            self.events.append(shown)
         for ident in agreements:
-            self.by_agreement[ident]["events"].append(event)
+            self.by_agreement[ident]["events"].append(shown)
         if _is_amendment(logged):
-            amendment = self._amend(logged, event)
+            amendment = self._amend(logged, shown)
             if self.whole:
                 self.amendments.append(amendment)
             for ident in agreements:
@@ -393,7 +390,8 @@ class _Builder:
         if isinstance(logged.event, Retracted):
             version["status"] = "retracted"
             return amendment
-        after = _corrected(before, record)
+        assert isinstance(amended, Corrected)
+        after = corrected(before, amended)
         amendment["result"] = after
         if amended.target_namespace != "occurrence":
             version["record"] = after

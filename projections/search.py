@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from projections import models
 
@@ -38,10 +38,28 @@ _WORD = re.compile(r"[^\W_]+")
 
 def searchable_text(record: Mapping[str, Any]) -> str:
     """The text a record is found by: its id, its own text fields, and its sources' quotes
-    and attributions (one per line, so a phrase never runs from one field into the next)."""
+    and attributions (one per line, so a phrase never runs from one field into the next).
+
+    The lines of `text_fields`, gathered without naming each field: every replay indexes
+    every record version.
+    """
     lines = [str(record["id"])]
-    for _field, value in text_fields(record):
-        lines.append(value)
+    get = record.get
+    for name in TEXT_FIELDS:
+        value = get(name)
+        if not value:
+            continue
+        if isinstance(value, str):
+            lines.append(value)
+        elif isinstance(value, list):
+            lines.extend(item for item in value if isinstance(item, str) and item)
+    for citation in get("sources") or ():
+        if isinstance(citation, dict | Mapping):
+            attribution, quote = citation.get("attribution"), citation.get("quote")
+            if attribution:
+                lines.append(attribution)
+            if quote:
+                lines.append(quote)
     return "\n".join(lines)
 
 
@@ -86,7 +104,7 @@ def match_condition(connection: Connection, terms: list[str]) -> tuple[Any, Colu
     """
     if connection.dialect.name == "postgresql":
         query = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
-        document = literal_column("rm_search.document")
+        document: ColumnClause[Any] = literal_column("rm_search.document")
         return document.op("@@")(query), func.ts_rank(document, query).desc()
     expression = " AND ".join(f'"{term}"*' for term in terms)
     condition = text("rm_search MATCH :fts").bindparams(fts=expression)

@@ -1,11 +1,11 @@
 """What an agreement's state is on a given day, read from the facts the ledger holds.
 
-The read models, the CLI (`agreement ID --json`, `endorsements ID --json`) and the tests
-must all read the same facts the same way, and that reading is where subtle mistakes
-live: dates known only to a range, withdrawals that take effect a year after notice,
-states that leave and rejoin. So it lives here once, as pure functions over plain
-dicts and dates, with no storage, no I/O and no clock: the caller says which day
-(`as_of`) it wants, and the same facts always give the same answer.
+The read models (each occurrence's endorsement acts), the CLI (`agreement ID --json`)
+and the tests must all read the same facts the same way, and that reading is where
+subtle mistakes live: dates known only to a range, withdrawals that take effect a year
+after notice, states that leave and rejoin. So it lives here once, as pure functions
+over plain dicts and dates, with no storage, no I/O and no clock: the caller says which
+day (`as_of`) it wants, and the same facts always give the same answer.
 
 Uncertain dates are never guessed at. Every answer is computed twice: a *reported*
 reading, in which whatever possibly happened by `as_of` is taken to have happened,
@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeAlias
 
 from ledger.dates import is_qualified, parse_date
@@ -33,6 +33,9 @@ DateBounds: TypeAlias = Callable[[str], Bounds]
 
 AgreementTest: TypeAlias = Callable[[str], bool] | Collection[str]
 """Tells agreement ids from actor ids in a statement's `about`, which mixes both."""
+
+Day: TypeAlias = date
+"""A calendar day, named so inside `Fact`, whose field `date` (the EDTF text) hides the type."""
 
 
 # --- when ----------------------------------------------------------------------------
@@ -63,17 +66,6 @@ def happened(
     return Happened.POSSIBLY
 
 
-def _as_day(value: date | str | None) -> date | None:
-    """Accept the ISO strings the event log stores as well as dates, so callers need not."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
 def edtf_bounds(value: str) -> Bounds:
     """Bounds of a second date in a record, by the ledger's one EDTF parser.
 
@@ -82,20 +74,10 @@ def edtf_bounds(value: str) -> Bounds:
     read exactly as the write side reads dates, hence no parser of our own.
     """
     span = parse_date(str(value))
-    return _as_day(span.earliest), _as_day(span.latest)
+    return span.earliest, span.latest
 
 
 # --- facts ---------------------------------------------------------------------------
-
-
-def source_ids(sources: Sequence[Any] | None) -> tuple[str, ...]:
-    """Source ids of a record's `sources`, where analysts may give bare ids or objects."""
-    ids: list[str] = []
-    for entry in sources or ():
-        ident = entry.get("source") if isinstance(entry, Mapping) else entry
-        if ident is not None:
-            ids.append(str(ident))
-    return tuple(ids)
 
 
 @dataclass(frozen=True)
@@ -111,8 +93,8 @@ class Fact:
     kind: str
     record: dict[str, Any] = field(hash=False)
     date: str
-    earliest: date | None
-    latest: date | None
+    earliest: Day | None
+    latest: Day | None
     position: int
     sources: tuple[str, ...] = ()
 
@@ -121,43 +103,17 @@ class Fact:
         """Whether its date is qualified uncertain or approximate: never certain."""
         return is_qualified(self.date)
 
-    def happened(self, as_of: date) -> Happened:
+    def happened(self, as_of: Day) -> Happened:
         """Whether it had happened by `as_of`, its date's qualification included."""
         return happened(self.earliest, self.latest, as_of, qualified=self.qualified)
 
     @property
-    def sort_key(self) -> tuple[date, int]:
+    def sort_key(self) -> tuple[Day, int]:
         """FORMAT.md: "Sorting uses the earliest day, then the order of recording".
 
         An open earliest end sorts first: "on or before X" may be the oldest of all.
         """
-        return (self.earliest or date.min, self.position)
-
-    @classmethod
-    def from_record(
-        cls,
-        record: Mapping[str, Any],
-        *,
-        position: int,
-        earliest: date | str | None,
-        latest: date | str | None,
-    ) -> Fact:
-        """Build from a normalized record and the bounds stored with its event.
-
-        Bounds are passed in rather than parsed because the event log already carries
-        them, and re-parsing EDTF on every read would be both slower and a second
-        opinion that could disagree with the first.
-        """
-        return cls(
-            occurrence=str(record["id"]),
-            kind=str(record["kind"]),
-            record=dict(record),
-            date=str(record["date"]),
-            earliest=_as_day(earliest),
-            latest=_as_day(latest),
-            position=position,
-            sources=source_ids(record.get("sources")),
-        )
+        return (self.earliest or Day.min, self.position)
 
 
 def _sort_key(fact: Fact) -> tuple[date, int]:
@@ -293,45 +249,6 @@ def endorsement_acts(
     return []
 
 
-def endorsements(
-    facts: Sequence[Fact],
-    agreement_id: str,
-    as_of: date,
-    is_agreement: AgreementTest | None = None,
-) -> list[dict[str, Any]]:
-    """Who endorsed `agreement_id` and when, oldest first, as `endorsements ID --json`.
-
-    Acts that only possibly happened by `as_of` are listed with `certain: false` rather
-    than dropped, so a user sees everything that may have happened. Without
-    `is_agreement`, only `agreement_id` itself is taken for an agreement, which is all
-    that filtering to this one agreement needs. `method` is an extra key (ratifications).
-    """
-    test = _agreement_test(is_agreement if is_agreement is not None else {agreement_id})
-    by_id = {fact.occurrence: fact.record for fact in facts}
-    rows: list[dict[str, Any]] = []
-    for fact in sorted(facts, key=_sort_key):
-        when = fact.happened(as_of)
-        if when is Happened.NO:
-            continue
-        target = by_id.get(str(fact.record.get("target"))) if fact.kind == "revocation" else None
-        for act in endorsement_acts(fact.record, test, target):
-            if act.agreement != agreement_id:
-                continue
-            rows.append(
-                {
-                    "date": fact.date,
-                    "actor": act.actor,
-                    "act": act.act,
-                    "on_behalf_of": act.on_behalf_of,
-                    "method": act.method,
-                    "occurrence": fact.occurrence,
-                    "sources": list(fact.sources),
-                    "certain": when is Happened.YES,
-                }
-            )
-    return rows
-
-
 # --- agreement state -----------------------------------------------------------------
 
 _LADDER = ("registered", "proposed", "approved", "signed", "in_force")
@@ -416,7 +333,12 @@ class _Context:
 
 
 @dataclass(frozen=True)
-class _Projection:
+class _StatusReading:
+    """An agreement's status, signings and participants as one `_Reading` gives them.
+
+    `agreement_state` makes two, the reported and the certain, and compares them.
+    """
+
     status: str
     signings: tuple[Fact, ...]
     participants: tuple[dict[str, Any], ...]
@@ -554,7 +476,7 @@ def _participant(track: _Track, context: _Context) -> dict[str, Any]:
     }
 
 
-def _project(
+def _read_status(
     parties: Sequence[str],
     facts: Sequence[Fact],
     as_of: date,
@@ -562,7 +484,7 @@ def _project(
     bounds: DateBounds,
     actors: Mapping[str, Mapping[str, Any]],
     parents: Sequence[Mapping[str, Any]],
-) -> _Projection:
+) -> _StatusReading:
     """Status, signings and participants under one reading; `facts` are sorted."""
     tracks: dict[str, _Track] = {p: _Track(p) for p in parties}
 
@@ -633,7 +555,7 @@ def _project(
         status = "suspended"
     else:
         status = _LADDER[rank]
-    return _Projection(status, tuple(signings), participants)
+    return _StatusReading(status, tuple(signings), participants)
 
 
 def _signing_json(fact: Fact, as_of: date) -> dict[str, Any]:
@@ -735,8 +657,8 @@ def agreement_state(
     parties = [str(p) for p in agreement.get("parties") or []]
     known = actors or {}
     ordered = _own_facts(facts, agreement_id)
-    reported = _project(parties, ordered, as_of, _REPORTED, bounds, known, parents)
-    certain = _project(parties, ordered, as_of, _CERTAIN, bounds, known, parents)
+    reported = _read_status(parties, ordered, as_of, _REPORTED, bounds, known, parents)
+    certain = _read_status(parties, ordered, as_of, _CERTAIN, bounds, known, parents)
     sure = {p["actor"]: p for p in certain.participants}
     return {
         "id": agreement_id,

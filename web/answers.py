@@ -8,10 +8,18 @@ instead of the query. An answer is kept only when the head did not move while it
 computed, so a cached answer is never one that raced an import. The cache is bounded in
 entries and bytes (least recently used out first), so memory stays flat however many
 requests come.
+
+Right after an import every kept answer is stale, and many clients asking the same
+question at once would each run the same query (32 clients: 32 copies of a 100 ms query
+contending for one interpreter). Instead the first computes it and the others wait for
+its answer: it is of the log at the same head each of them read after arriving, so it
+is as live as their own would have been. If it cannot be kept (an error, too large, the
+log grew meanwhile) each computes its own, as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 from collections import OrderedDict
@@ -51,6 +59,8 @@ class Answers:
         self._kept: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        #: Answers being computed, by question and head: who asks meanwhile waits for it.
+        self._computing: dict[tuple[Any, ...], asyncio.Future[Answer | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -73,6 +83,41 @@ class Answers:
         if kept is not None:
             await self._replay(kept, scope, send)
             return
+        computing = self._computing.get((key, head))
+        if computing is not None:
+            kept = await asyncio.shield(computing)
+            if kept is not None:
+                await self._replay(kept, scope, send)
+                return
+            await self._compute(key, head, scope, receive, send)
+            return
+        computing = asyncio.get_running_loop().create_future()
+        self._computing[(key, head)] = computing
+
+        def known(answer: Answer | None) -> None:
+            if self._computing.get((key, head)) is computing:
+                del self._computing[(key, head)]
+            if not computing.done():
+                computing.set_result(answer)
+
+        try:
+            await self._compute(key, head, scope, receive, send, known)
+        finally:
+            known(None)  # failed or cancelled before its answer was whole
+
+    async def _compute(
+        self,
+        key: tuple[Any, ...],
+        head: int,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        known: Callable[[Answer | None], None] | None = None,
+    ) -> None:
+        """Ask the application, sending its answer on; keep it if it may be given again.
+
+        Whoever waits is told (`known`) as soon as the answer is whole, before its last
+        part is sent: a slow client of the first asker holds up no one else."""
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -81,17 +126,27 @@ class Answers:
                 started.update(message)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    answer = self._keepable(key, head, started, b"".join(chunks))
+                    if known is not None:
+                        known(answer)
             await send(message)
 
         await self.app(scope, receive, capture)
-        body = b"".join(chunks)
+
+    def _keepable(
+        self, key: tuple[Any, ...], head: int, started: dict[str, Any], body: bytes
+    ) -> Answer | None:
+        """The answer, kept, if it may be given again; else None."""
         if started.get("status") != 200 or len(body) > MAX_ANSWER:
-            return
+            return None
         if self.head() != head:
-            return  # an import landed meanwhile: this answer may be of either log
+            return None  # an import landed meanwhile: this answer may be of either log
         headers = [(k, v) for k, v in started.get("headers", []) if k.lower() != b"etag"]
         etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
-        self._keep(key, Answer(head, 200, headers, body, etag))
+        answer = Answer(head, 200, headers, body, etag)
+        self._keep(key, answer)
+        return answer
 
     def _keep(self, key: tuple[Any, ...], answer: Answer) -> None:
         with self._lock:

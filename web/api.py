@@ -195,7 +195,7 @@ def changes(
     and each agreement whose status or participants changed."""
     day = params.parse_when(as_of, None).as_of if as_of else None
     return answer(
-        svc.queries.changes(params.stamp("since", since), params.stamp("until", until), day)
+        svc.queries.changes(params.needed_stamp("since", since), params.stamp("until", until), day)
     )
 
 

@@ -86,6 +86,18 @@ def stamp(name: str, value: str | None) -> str | None:
         raise BadParameter(name, str(error)) from None
 
 
+def needed_stamp(name: str, value: str) -> str:
+    """A record-time parameter the question cannot do without (`since`).
+
+    An empty value is absent, and refused as FastAPI refuses a missing one: read as no
+    stamp, it would answer a question nobody asked.
+    """
+    found = stamp(name, value)
+    if found is None:
+        raise BadParameter(name, f"{name}: Field required")
+    return found
+
+
 def text(value: str | None) -> str | None:
     return value or None
 

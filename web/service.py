@@ -1,9 +1,10 @@
 """What every request shares: one read side, one write side, the tokens, the log's head.
 
 A server answers from many threads at once; they share one `Queries` (so one engine and
-its connection pool per database, no set-up per request) and its one write side, which
-catches up the read models under a lock: one writer at a time in this process, and the
-database's own lock against every other process (a CLI import, another server).
+its connection pool per database, no set-up per request) and one write side, over which
+the read models are caught up (the catch-up this service hands its `Queries`) under a
+lock: one writer at a time in this process, and the database's own lock against every
+other process (a CLI import, another server).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ HEAD_QUERY = f"SELECT max(id) FROM {database.log_table.name}"
 class Service:
     def __init__(self, url: str, *, tokens: Path | None = None) -> None:
         self.url = url
-        self.queries = Queries(url)
+        self.queries = Queries(url, catch_up=self.catch_up)
+        self._ledger: Ledger | None = None
         self.tokens = Tokens(tokens) if tokens is not None else None
         self._head_lock = threading.Lock()
         self._head_connection: Any = None
@@ -37,8 +39,20 @@ class Service:
 
     @property
     def ledger(self) -> Ledger:
-        """The write side, shared (opened once, on first need)."""
-        return self.queries.ledger
+        """The write side, shared (opened once, on first need; it refuses a missing or
+        other schema)."""
+        with self.queries.writing:
+            if self._ledger is None:
+                from ledger.application import Ledger
+
+                self._ledger = Ledger(self.url, create=False)
+        return self._ledger
+
+    def catch_up(self) -> None:
+        """What the read side calls when a question finds the read models behind."""
+        from projections.catchup import catch_up
+
+        catch_up(self.ledger)
 
     def head(self) -> int:
         """The log's last position: one indexed read, made before answers are reused.

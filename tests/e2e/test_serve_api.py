@@ -157,6 +157,8 @@ def test_refusals_carry_the_cli_message_and_a_status_that_says_why(
         ("/api/checkpoint?as_of=2025-01-01", "as_of", "this question takes: known_at"),
         ("/api/log?limit=many", "limit", "limit"),
         ("/api/prove/0", "position", "position"),
+        ("/api/changes", "since", "since: Field required"),
+        ("/api/changes?since=", "since", "since: Field required"),
     ],
 )
 def test_a_bad_parameter_is_422_naming_it(

@@ -50,6 +50,8 @@ COMMANDS: list[tuple[list[str], bool]] = [
     (["source", "peregraf-2025-08-14"], False),
     (["search", "Larijani"], False),
     (["changes", "--since", "2025-01-01"], False),
+    # The server opens the ledger before it listens: a refusal, never a server of nothing.
+    (["serve", "--port", "0"], False),
 ]
 
 

@@ -5,6 +5,7 @@ Issue 2. Every test runs on SQLite and on PostgreSQL (the `ledger` fixture).
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,7 @@ def test_a_refused_record_names_its_field_and_nothing_is_written(
 def test_a_correction_naming_actors_in_another_case_is_stored_with_registered_spelling(
     ledger: Ledger,
 ) -> None:
+    from projections.catchup import catch_up
     from projections.queries import Queries
 
     ledger.import_records(read_records(str(EXAMPLE)), "alice")
@@ -282,7 +284,7 @@ def test_a_correction_naming_actors_in_another_case_is_stored_with_registered_sp
         {"actor": "qasim-al-araji", "on_behalf_of": "IRQ"},
         {"actor": "ali-larijani", "on_behalf_of": "IRN"},
     ]
-    queries = Queries(ledger.url)
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
     assert "larijani-regional-tour-lebanon" in [row["id"] for row in queries.timeline(actor="USA")]
     state = queries.agreement("iq-ir-security-mou-2025")
     assert sorted(p["actor"] for p in state["participants"]) == ["IRN", "IRQ"]

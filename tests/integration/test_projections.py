@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def read_models(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
 @pytest.fixture
 def example(ledger: Ledger) -> Queries:
     ledger.import_records(read_records(str(EXAMPLE)), "alice")
-    return Queries(ledger.url)
+    return Queries(ledger.url, catch_up=partial(catch_up, ledger))
 
 
 # -- the memorandum ------------------------------------------------------------------
@@ -106,6 +107,90 @@ def test_endorsements_come_oldest_first_with_the_cabinet_approval_first(
         ("signed", "ali-larijani"),
         ("oversaw", "mohammed-shia-al-sudani"),
     ]
+    assert rows[0] == {
+        "date": "[..2025-08-13]",
+        "earliest": None,
+        "latest": "2025-08-13",
+        "actor": "iraq-council-of-ministers",
+        "act": "approved",
+        "on_behalf_of": "IRQ",
+        "method": None,
+        "occurrence": "approval-council-of-ministers-2025",
+        "sources": ["peregraf-2025-08-14"],
+        "certain": True,
+    }
+
+
+def test_an_endorsement_that_only_possibly_happened_is_listed_as_uncertain(
+    example: Queries,
+) -> None:
+    """The approval is dated "on or before 13 August": by the 10th it possibly happened."""
+    rows = example.endorsements(MOU, at("2025-08-10"))
+    assert [(r["act"], r["certain"]) for r in rows] == [("approved", False)]
+
+
+def test_a_stance_on_an_agreement_endorses_it_and_a_stance_on_an_actor_does_not(
+    ledger: Ledger,
+) -> None:
+    ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    enter(
+        ledger,
+        {
+            "kind": "statement",
+            "id": "support",
+            "date": "2025-08-20",
+            "by": "IRN",
+            "stance": "support",
+            "about": ["IRQ", MOU],
+        },
+    )
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
+    rows = queries.endorsements(MOU, at("2025-09-01"))
+    assert [(r["act"], r["actor"], r["occurrence"]) for r in rows][-1] == (
+        "supported",
+        "IRN",
+        "support",
+    )
+    assert [r["occurrence"] for r in rows].count("support") == 1, "IRQ is no agreement"
+
+
+def test_treaty_endorsements_carry_each_consents_method_and_an_actorless_termination(
+    ledger: Ledger,
+) -> None:
+    ledger.import_records(read_records(str(MULTILATERAL)), "alice")
+    enter(
+        ledger,
+        {
+            "kind": "statement",
+            "id": "vague",
+            "date": "2024",
+            "by": "ESP",
+            "stance": "support",
+            "about": ["shared-rivers-treaty"],
+        },
+        {
+            "kind": "termination",
+            "id": "ended",
+            "date": "2025-01-01",
+            "agreement": "shared-rivers-treaty",
+        },
+    )
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
+    rows = queries.endorsements("shared-rivers-treaty", at("2025-06-01"))
+    assert [(r["act"], r["actor"], r["on_behalf_of"], r["method"]) for r in rows] == [
+        ("signed", "fra-foreign-minister", "FRA", None),
+        ("signed", "DEU", None, None),
+        ("signed", "ITA", None, None),
+        ("ratified", "FRA", None, "ratification"),
+        ("ratified", "DEU", None, "acceptance"),
+        ("ratified", "ESP", None, "accession"),
+        ("withdrew", "DEU", None, None),
+        ("ratified", "DEU", None, "accession"),
+        ("supported", "ESP", None, None),
+        ("terminated", None, None, None),
+    ]
+    during_the_vague_year = queries.endorsements("shared-rivers-treaty", at("2024-07-01"))
+    assert [(r["act"], r["certain"]) for r in during_the_vague_year][-1] == ("supported", False)
 
 
 def test_ids_are_looked_up_without_regard_to_case(example: Queries) -> None:
@@ -233,7 +318,7 @@ def test_timeline_by_actor_matches_each_role_and_only_its_occurrence(ledger: Led
         for actor in ROLES
     ]
     enter(ledger, *actors, *ROLE_RECORDS)
-    queries = Queries(ledger.url)
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
     found = {actor: ids(queries.timeline(actor=actor)) for actor in ROLES}
     assert found == {actor: [occurrence] for actor, occurrence in ROLES.items()}
     assert ids(queries.timeline(agreement="pact")) == ["o-sign", "o-force", "o-approval"]
@@ -325,7 +410,7 @@ def test_a_multilateral_treaty_tracks_each_participant_through_leaving_and_rejoi
     ledger: Ledger,
 ) -> None:
     ledger.import_records(read_records(str(MULTILATERAL)), "alice")
-    queries = Queries(ledger.url)
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
 
     def statuses(day: str) -> dict[str, str]:
         state = queries.agreement("shared-rivers-treaty", at(day))
@@ -357,7 +442,7 @@ def test_a_withdrawal_whose_effective_date_is_uncertain_leaves_that_row_uncertai
             "by": "FRA",
         },
     )
-    queries = Queries(ledger.url)
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
 
     def fra(day: str) -> tuple[str, bool]:
         state = queries.agreement("shared-rivers-treaty", at(day))
@@ -395,7 +480,7 @@ def test_a_suspension_lasts_until_its_end_and_a_termination_is_final(ledger: Led
             "agreement": "shared-rivers-treaty",
         },
     )
-    queries = Queries(ledger.url)
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
 
     def status(day: str) -> str:
         return queries.agreement("shared-rivers-treaty", at(day))["status"]
@@ -430,7 +515,9 @@ def test_replay_gives_the_same_rows_as_incremental_catch_up_in_small_pages(
 
     replay(ledger, upto=head // 3)
     assert positions(ledger) == dict.fromkeys(("registry", "occurrences", "lookups"), head // 3)
-    Queries(ledger.url).timeline()  # every query catches up first
+    Queries(
+        ledger.url, catch_up=partial(catch_up, ledger)
+    ).timeline()  # every query catches up first
     assert positions(ledger) == dict.fromkeys(("registry", "occurrences", "lookups"), head)
     assert read_models(ledger) == incremental
 
@@ -462,7 +549,7 @@ def test_replay_of_the_example_gives_the_same_rows_and_answers(
 def test_a_query_sees_what_another_ledger_instance_imported_since(
     ledger: Ledger, db_url: str
 ) -> None:
-    queries = Queries(ledger.url)
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
     ledger.import_records(read_records(str(MULTILATERAL)), "alice")
     assert ids(queries.agreements()) == ["shared-rivers-treaty"]
 
@@ -533,23 +620,46 @@ def test_a_query_of_fresh_read_models_loads_no_write_side_code(ledger: Ledger) -
     catch_up(ledger)
     program = (
         "import sys\n"
-        "from projections.queries import Queries\n"
-        f"state = Queries({ledger.url!r}).agreement({MOU!r})\n"
-        "assert state['status'] == 'signed', state\n"
+        "from projections.queries import Queries, StaleReadModels\n"
+        "try:\n"
+        f"    state = Queries({ledger.url!r}).agreement({MOU!r})\n"
+        "    assert state['status'] == 'signed', state\n"
+        "except StaleReadModels as refusal:\n"
+        "    print('refused:', refusal)\n"
         "heavy = ('eventsourcing', 'eventsourcing_sqlalchemy', 'sqlalchemy.orm', 'pydantic',"
-        " 'alembic', 'edtf')\n"
-        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+        " 'alembic', 'edtf', 'ledger.application', 'projections.catchup')\n"
+        "print('loaded:', ' '.join(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, cwd=REPO, check=True
     )
-    assert done.stdout.strip() == ""
+    assert done.stdout.rstrip() == "loaded:"
 
+    # Behind the log, handed no catch-up: it says so, still without the write side.
     enter(ledger, {"kind": "source", "id": "late-source", "title": "Late", "type": "other"})
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, cwd=REPO, check=True
     )
-    assert "eventsourcing" in done.stdout.split()  # behind the log: it caught up itself
+    head = ledger.recorder.max_notification_id()
+    assert [line.rstrip() for line in done.stdout.splitlines()] == [
+        f"refused: the read models are behind the log (at position {head - 1} of {head}): "
+        "run `ledger replay`, or ask through `ledger`, which catches them up",
+        "loaded:",
+    ]
+
+
+def test_a_query_behind_the_log_calls_the_catch_up_it_was_handed(ledger: Ledger) -> None:
+    ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    calls: list[int] = []
+
+    def counted() -> None:
+        calls.append(1)
+        catch_up(ledger)
+
+    queries = Queries(ledger.url, catch_up=counted)
+    assert queries.agreement(MOU)["status"] == "signed"
+    assert queries.agreement(MOU)["status"] == "signed"  # up to date now: no second call
+    assert calls == [1]
 
 
 def test_a_large_catch_up_refreshes_postgresqls_planner_statistics(
@@ -609,7 +719,7 @@ def test_filtered_questions_and_amendment_lookups_start_from_their_selective_ind
                 statements.append((statement, parameters))
 
         event.listen(ledger.engine, "before_cursor_execute", capture)
-        queries = Queries(ledger.url)
+        queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
         queries.timeline(agreement=MOU)
         queries.timeline(actor="ali-larijani")
         queries.endorsements(MOU)

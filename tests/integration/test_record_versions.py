@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -91,7 +92,7 @@ def test_a_ledger_from_before_registry_corrections_keeps_answering(db_url: str) 
     app = Ledger(db_url)
     try:
         assert set(positions(app).values()) == {0}  # rebuilt from the log on first need
-        queries = Queries(db_url)
+        queries = Queries(db_url, catch_up=partial(catch_up, app))
         assert [row["id"] for row in queries.timeline()] == ["talks"]
         assert queries.timeline()[0]["place"] == "Baghdad"
         assert queries.agreement("PACT")["parties"] == ["IRQ"]
@@ -127,7 +128,7 @@ def test_registry_versions_close_and_open_within_one_page_and_across_pages(
     second = {**first, "id": "pact-2", "set": {"parties": ["IRQ", "IRN"]}}
     _enter(ledger, first, second)  # two versions in one page
     catch_up(ledger)
-    queries = Queries(ledger.url)
+    queries = Queries(ledger.url, catch_up=partial(catch_up, ledger))
     agreement = queries.agreement("pact")
     assert (agreement["title"], agreement["parties"]) == ("The pact", ["IRQ", "IRN"])
     with ledger.engine.connect() as connection:
@@ -142,8 +143,13 @@ def test_registry_versions_close_and_open_within_one_page_and_across_pages(
     assert rows[2].known_until is None
     incremental = queries.agreements(When(known_at=rows[1].known_from))
     replay(ledger)
-    assert Queries(ledger.url).agreement("pact") == agreement
-    assert Queries(ledger.url).agreements(When(known_at=rows[1].known_from)) == incremental
+    assert Queries(ledger.url, catch_up=partial(catch_up, ledger)).agreement("pact") == agreement
+    assert (
+        Queries(ledger.url, catch_up=partial(catch_up, ledger)).agreements(
+            When(known_at=rows[1].known_from)
+        )
+        == incremental
+    )
 
 
 def test_the_fast_schema_check_finds_the_head_alembic_finds() -> None:

@@ -69,9 +69,14 @@ def read_log(app: Any, spec: dict[str, Any]) -> list[str]:
 
 
 def read_queries(app: Any, spec: dict[str, Any]) -> list[str]:
+    from functools import partial
+
+    from projections.catchup import catch_up
     from projections.queries import Queries, When
 
-    rows = Queries(app.url).timeline(When(as_of=date(9999, 12, 31)))
+    rows = Queries(app.url, catch_up=partial(catch_up, app)).timeline(
+        When(as_of=date(9999, 12, 31))
+    )
     shown = {row["id"]: row for row in rows}
     problems = []
     # The timeline shows occurrences: a file is visible if any of its own occurrences is.

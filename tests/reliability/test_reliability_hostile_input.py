@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -762,7 +763,7 @@ def test_extreme_and_invalid_edtf_is_refused_or_answers_queries(tmp_path: Path) 
         app.import_records(items, "reliability")
         assert app.recorder.max_notification_id() == size + 1
         catch_up(app)
-        queries = Queries(app.url)
+        queries = Queries(app.url, catch_up=partial(catch_up, app))
         queries.timeline()
         queries.agreement("agr-0")
         queries.endorsements("agr-0")
@@ -829,7 +830,7 @@ def _sql_property(url: str, examples: int) -> None:
                 if key not in ("participants", "sources"):
                     assert record[key] == value
         catch_up(app)
-        shown = Queries(app.url).actor(f"{slug}-actor-{n}")
+        shown = Queries(app.url, catch_up=partial(catch_up, app)).actor(f"{slug}-actor-{n}")
         assert shown["name"] == texts[2]
         assert [o["summary"] for o in shown["occurrences"]] == [texts[5]]
         with app.recorder.transaction(commit=False) as session:

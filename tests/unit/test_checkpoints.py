@@ -25,9 +25,16 @@ from ledger.checkpoints import (
     open_signed_note,
     sign_checkpoint,
     sign_note,
-    verify_note,
 )
 from ledger.merkle import EMPTY_ROOT, leaf_hash, root_hash
+from ledger.origin import check_origin
+
+
+def signed(text: str, verifier_key: str) -> Checkpoint:
+    """The checkpoint in a note, read as `verify --checkpoint F --pubkey K` reads it."""
+    checkpoint, _ = open_checkpoint(text, verifier_key)
+    return checkpoint
+
 
 # The example in the documentation of golang.org/x/mod/sumdb/note (also its note_test.go).
 GO_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
@@ -158,17 +165,21 @@ def test_a_signed_checkpoint_verifies_and_loses_only_its_timestamp(
 ) -> None:
     signer_text, verifier_text = keys
     note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
-    assert verify_note(note, verifier_text) == Checkpoint(3, ROOT, "")
-    assert verify_note(note, verifier_text, origin=ORIGIN).root == ROOT
+    assert open_checkpoint(note, verifier_text) == (Checkpoint(3, ROOT, ""), ORIGIN)
 
 
-def test_a_checkpoint_for_another_origin_is_refused_when_the_origin_is_given(
-    keys: tuple[str, str],
-) -> None:
+def test_a_checkpoint_for_another_log_is_refused_by_its_origin(keys: tuple[str, str]) -> None:
     signer_text, verifier_text = keys
     note = sign_checkpoint(CHECKPOINT, "other.example/log", signer_text)
-    with pytest.raises(CheckpointError, match="origin"):
-        verify_note(note, verifier_text, origin=ORIGIN)
+    _, found = open_checkpoint(note, verifier_text)
+    assert found == "other.example/log"
+    with pytest.raises(CheckpointError) as refusal:
+        check_origin(found, ORIGIN, "the checkpoint")
+    assert str(refusal.value) == (
+        f"the checkpoint is for the log 'other.example/log', but this ledger's origin is {ORIGIN!r}"
+    )
+    check_origin(found, "other.example/log", "the checkpoint")
+    check_origin(None, ORIGIN, "the checkpoint")  # a JSON checkpoint of old names none
 
 
 def test_a_flipped_byte_anywhere_in_the_body_or_signature_is_refused(
@@ -185,14 +196,14 @@ def test_a_flipped_byte_anywhere_in_the_body_or_signature_is_refused(
                 continue
             tampered = note[:position] + replacement + note[position + 1 :]
             with pytest.raises(CheckpointError):
-                verify_note(tampered, verifier_text)
+                signed(tampered, verifier_text)
 
 
 def test_a_note_signed_by_another_key_is_refused(keys: tuple[str, str]) -> None:
     signer_text, _ = keys
     note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
     with pytest.raises(CheckpointError, match="not signed by key PeterNeumann"):
-        verify_note(note, GO_VERIFIER)
+        signed(note, GO_VERIFIER)
 
 
 def test_a_different_key_under_the_same_name_is_refused(keys: tuple[str, str]) -> None:
@@ -200,7 +211,7 @@ def test_a_different_key_under_the_same_name_is_refused(keys: tuple[str, str]) -
     _, impostor = generate_key("example.org-ledger")
     note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
     with pytest.raises(CheckpointError, match="not signed by key"):
-        verify_note(note, impostor)
+        signed(note, impostor)
 
 
 def test_a_bad_signature_that_claims_our_key_hash_is_refused(keys: tuple[str, str]) -> None:
@@ -209,7 +220,7 @@ def test_a_bad_signature_that_claims_our_key_hash_is_refused(keys: tuple[str, st
     other = sign_checkpoint(Checkpoint(4, ROOT, ""), ORIGIN, signer_text)
     forged = note.split("\n\n")[0] + "\n\n" + other.split("\n\n")[1]
     with pytest.raises(CheckpointError, match="does not verify"):
-        verify_note(forged, verifier_text)
+        signed(forged, verifier_text)
 
 
 def test_signatures_by_other_keys_beside_ours_are_ignored(keys: tuple[str, str]) -> None:
@@ -217,8 +228,8 @@ def test_signatures_by_other_keys_beside_ours_are_ignored(keys: tuple[str, str])
     note = sign_checkpoint(CHECKPOINT, ORIGIN, signer_text)
     witness = sign_note(checkpoint_body(CHECKPOINT, ORIGIN), GO_SIGNER).split("\n\n")[1]
     cosigned = note + witness
-    assert verify_note(cosigned, verifier_text).size == 3
-    assert verify_note(cosigned, GO_VERIFIER).size == 3
+    assert signed(cosigned, verifier_text).size == 3
+    assert signed(cosigned, GO_VERIFIER).size == 3
 
 
 @pytest.mark.parametrize(
@@ -236,7 +247,7 @@ def test_signatures_by_other_keys_beside_ours_are_ignored(keys: tuple[str, str])
 )
 def test_malformed_notes_are_refused_with_a_checkpoint_error(text: str) -> None:
     with pytest.raises(CheckpointError):
-        verify_note(text, GO_VERIFIER)
+        signed(text, GO_VERIFIER)
 
 
 @pytest.mark.parametrize(
@@ -265,7 +276,7 @@ def test_a_signed_note_that_is_not_a_checkpoint_is_refused_saying_why(
 ) -> None:
     note = sign_note(body.format(root=base64.b64encode(ROOT).decode()), GO_SIGNER)
     with pytest.raises(CheckpointError) as refused:
-        verify_note(note, GO_VERIFIER)
+        signed(note, GO_VERIFIER)
     assert str(refused.value) == reason
 
 
@@ -273,14 +284,14 @@ def test_a_signed_note_that_is_not_a_checkpoint_is_refused_saying_why(
 def test_a_note_carries_any_tree_size_from_the_empty_log_to_the_largest(size: int) -> None:
     root = EMPTY_ROOT if size == 0 else ROOT
     note = sign_checkpoint(Checkpoint(size, root, "not in the note"), ORIGIN, GO_SIGNER)
-    checkpoint = verify_note(note, GO_VERIFIER, origin=ORIGIN)
+    checkpoint = signed(note, GO_VERIFIER)
     assert checkpoint == Checkpoint(size, root, "")
     assert open_checkpoint(note) == (Checkpoint(size, root, ""), ORIGIN)
 
 
 def test_extension_lines_after_the_root_are_accepted_and_ignored() -> None:
     body = checkpoint_body(CHECKPOINT, ORIGIN) + "extension one\n"
-    assert verify_note(sign_note(body, GO_SIGNER), GO_VERIFIER).size == 3
+    assert signed(sign_note(body, GO_SIGNER), GO_VERIFIER).size == 3
 
 
 SIGNATURE_LINE = GO_NOTE[len(GO_TEXT) + 1 :]
@@ -300,15 +311,15 @@ SIGNATURE_LINE = GO_NOTE[len(GO_TEXT) + 1 :]
             "note text: control characters other than newline",
         ),
         (
-            lambda: verify_note("no blank line\n" + SIGNATURE_LINE, GO_VERIFIER),
+            lambda: signed("no blank line\n" + SIGNATURE_LINE, GO_VERIFIER),
             "malformed note: no blank line before the signatures",
         ),
         (
-            lambda: verify_note("a bell \x07\n\n" + SIGNATURE_LINE, GO_VERIFIER),
+            lambda: signed("a bell \x07\n\n" + SIGNATURE_LINE, GO_VERIFIER),
             "malformed note: control characters other than newline",
         ),
         (
-            lambda: verify_note(GO_NOTE.rstrip("\n"), GO_VERIFIER),
+            lambda: signed(GO_NOTE.rstrip("\n"), GO_VERIFIER),
             "malformed note: no signature lines after the blank line",
         ),
         (

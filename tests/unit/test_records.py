@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from ledger import records
+from ledger import reference_notes as notes
 from ledger.dates import DateSpan
 from ledger.errors import RecordError
 from ledger.records import (
@@ -786,3 +788,133 @@ def test_a_revocation_names_its_target_and_who_revokes() -> None:
     with pytest.raises(RecordError) as refused:
         validate_record({"kind": "revocation", "date": "2017-03-07", "target": "w"})
     assert refused.value.field == "by"
+
+
+# --- the fast check (msgspec) and the precise check agree -------------------------------
+
+
+def _written_out(kind: str) -> dict[str, Any]:
+    """A kind's example as the precise check normalises it: every field in its long form."""
+    return validate_record(notes.EXAMPLES[kind]).data
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_record_in_normal_form_passes_the_fast_check_unchanged(kind: str) -> None:
+    data = _written_out(kind)
+    assert records._fast(data) == data
+    assert records._precise(data) == data
+
+
+@pytest.mark.parametrize(
+    ("record", "why"),
+    [
+        ({"kind": "meeting", "date": "2020", "participants": "IRQ"}, "a lone value"),
+        (
+            {"kind": "meeting", "date": "2020", "participants": ["IRQ"], "place": " Erbil "},
+            "spaces",
+        ),
+        ({"kind": "meeting", "date": 2020, "participants": ["IRQ"]}, "a YAML year"),
+        ({"kind": "meeting", "date": "2020", "participants": ["IRQ", "irq"]}, "twice"),
+        ({"kind": "meeting", "date": "2020-02-30", "participants": ["IRQ"]}, "no such day"),
+        ({"kind": "source", "id": "s", "title": "T", "reliability": "b"}, "lower case"),
+        ({"kind": "meeting", "date": "2020", "participants": ["IRQ"], "summary": "a\r\nb"}, "CR"),
+    ],
+)
+def test_what_the_fast_check_cannot_settle_goes_to_the_precise_check(
+    record: dict[str, Any], why: str
+) -> None:
+    assert records._fast(record) is None, why
+
+
+def test_a_ratification_without_a_method_gets_the_declared_default_on_both_paths() -> None:
+    record = {"kind": "ratification", "date": "2020", "agreement": "a", "by": "IRQ"}
+    assert records._fast(record) == records._precise(record)
+    assert validate_record(record).data["method"] == "ratification"
+
+
+def test_the_normal_form_lists_fields_in_declared_order_whatever_the_input_order() -> None:
+    record = {
+        "kind": "signing",
+        "agreement": "a",
+        "signatories": ["IRQ"],
+        "date": "2020",
+        "id": "s",
+    }
+    data = validate_record(record).data
+    assert list(data) == ["kind", "id", "date", "agreement", "signatories"]
+    assert data["signatories"] == [{"actor": "IRQ"}]
+
+
+_ODD_VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    2020,
+    1.5,
+    "",
+    " x ",
+    "x",
+    "IRQ",
+    "irq",
+    "a\tb",
+    "a\nb",
+    "a\r\nb",
+    "\u202ex",
+    "x\x00",
+    "\xa0x",
+    "-x",
+    "x y",
+    "A" * 201,
+    "2020-02-30",
+    "2020-01~",
+    "[2020..2021]",
+    "0000",
+    "https://x.org",
+    "http:// x",
+    "b",
+    "F",
+    "state",
+    "treaty",
+    "support",
+    "complete",
+    "amends",
+    "ratification",
+    [],
+    ["x"],
+    ["x", "X"],
+    [None],
+    [5],
+    ["  y "],
+    [{"source": "s"}],
+    [{"actor": "a", "zz": 1}],
+    {"source": "s"},
+    {},
+    {"x": 1},
+    dt.date(2020, 1, 2),
+    [{"type": "amends", "target": "x"}],
+    {"place": " x "},
+]
+
+
+def test_whatever_the_fast_check_accepts_the_precise_check_accepts_alike() -> None:
+    """The fast check may only shortcut the precise one: on every record it accepts, the
+    two give the same normal form (deterministic mutants of every kind's example)."""
+    import random
+
+    chance = random.Random(13)
+    accepted = 0
+    for _ in range(3000):
+        kind = chance.choice(KINDS)
+        record = dict(_written_out(kind))
+        for _ in range(chance.randint(1, 3)):
+            name = chance.choice([*field_names(kind), "extra"])
+            if chance.random() < 0.15:
+                record.pop(name, None)
+            else:
+                record[name] = chance.choice(_ODD_VALUES)
+        fast = records._fast(record)
+        if fast is None:
+            continue
+        accepted += 1
+        assert fast == records._precise(record), record
+    assert accepted > 100  # the mutants do reach the fast check

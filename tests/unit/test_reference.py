@@ -9,13 +9,12 @@ example passes the validator, and every value an enumeration lists is one it acc
 from __future__ import annotations
 
 import pytest
-from pydantic import create_model
 
-from ledger import reference
+from ledger import records, reference
 from ledger import reference_notes as notes
 from ledger.dates import parse_date
 from ledger.errors import RecordError
-from ledger.records import field_names, model_of, required_field_names, validate_record
+from ledger.records import field_names, required_field_names, struct_of, validate_record
 from ledger.reference import FieldDoc, UndocumentedError, kind_doc, render
 from ledger.vocabulary import KINDS
 
@@ -105,11 +104,13 @@ def test_every_date_form_is_accepted_and_shown_with_the_bounds_the_ledger_comput
 def test_a_field_added_to_the_validator_without_a_meaning_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """What happens when someone adds a field to a model and forgets the reference."""
-    grown = create_model("GrownSigning", __base__=model_of("signing"), mood=(str | None, None))
-    grown.model_fields["mood"].metadata.extend(model_of("source").model_fields["url"].metadata)
+    """What happens when someone adds a field to a struct and forgets the reference."""
+
+    class GrownSigning(records.SigningRecord, tag="signing", kw_only=True):
+        mood: records.Url | None = None
+
     monkeypatch.setattr(
-        reference, "model_of", lambda kind: grown if kind == "signing" else model_of(kind)
+        reference, "struct_of", lambda kind: GrownSigning if kind == "signing" else struct_of(kind)
     )
     with pytest.raises(UndocumentedError, match=r"signing\.mood"):
         kind_doc("signing")

@@ -12,8 +12,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from facts_support import fact
+
 from ledger.dates import parse_date
-from projections.state import Fact, Happened, agreement_state, endorsements, happened
+from projections.state import Fact, Happened, agreement_state, happened
 
 D = date.fromisoformat
 
@@ -25,11 +27,11 @@ def facts(agreement: str, *records: dict[str, Any], first: int = 1) -> list[Fact
     for position, record in enumerate(records, start=first):
         span = parse_date(record["date"])
         made.append(
-            Fact.from_record(
+            fact(
                 {"agreement": agreement, "id": f"{agreement}-{position}", **record},
-                position=position,
-                earliest=span.earliest,
-                latest=span.latest,
+                position,
+                span.earliest,
+                span.latest,
             )
         )
     return made
@@ -132,11 +134,6 @@ def test_a_qualified_date_is_never_certain_even_long_after_its_latest_day() -> N
     assert (sun_ratifies.earliest, sun_ratifies.latest) == (D("1988-05-27"), D("1988-05-29"))
     assert sun_ratifies.happened(D("2000-01-01")) is Happened.POSSIBLY
     assert happened(D("1988-05-27"), D("1988-05-29"), D("2000-01-01")) is Happened.YES
-    acts = endorsements(INF_FACTS, "inf-treaty", D("2000-01-01"))
-    assert [(a["actor"], a["certain"]) for a in acts if a["act"] == "ratified"][:2] == [
-        ("SUN", False),
-        ("USA", True),
-    ]
 
 
 def test_the_status_is_certain_when_only_a_participant_is_uncertain() -> None:
@@ -183,8 +180,6 @@ def test_russias_suspension_leaves_new_start_in_force_and_russia_suspended() -> 
     state = agreement_state(NEW_START, NEW_START_FACTS, D("2023-03-01"))
     assert state["status"] == "in_force"
     assert statuses(state) == {"USA": "party", "RUS": "suspended"}
-    acts = endorsements(NEW_START_FACTS, "new-start", D("2023-03-01"))
-    assert ("RUS", "suspended") in [(a["actor"], a["act"]) for a in acts]
 
 
 def test_only_a_suspension_without_a_suspending_party_suspends_the_agreement() -> None:
@@ -270,13 +265,6 @@ def test_a_withdrawal_revoked_before_it_takes_effect_never_takes_effect() -> Non
     for as_of in ("2017-03-07", "2017-10-19", "2025-01-01"):
         south_africa = row(rome(as_of), "ZAF")
         assert (south_africa["status"], south_africa["withdrawal"]) == ("party", None), as_of
-    acts = endorsements(ROME_FACTS, "rome-statute", D("2025-01-01"))
-    assert [a["act"] for a in acts if a["actor"] == "ZAF"] == [
-        "signed",
-        "ratified",
-        "withdrew",
-        "revoked",
-    ]
 
 
 def test_a_revocation_after_the_withdrawal_took_effect_changes_nothing() -> None:

@@ -1,0 +1,120 @@
+"""A large JSON Lines file read and checked by worker processes, handed back in file order.
+
+Parsing and validating a record needs nothing but the record, so those stages run in a
+pool while the importing process decides and appends, one writer in log order. The file
+is cut into blocks of lines; each block is read, parsed and validated by one worker, and
+the results are taken strictly in file order, so the first refusal in the file is the
+one reported, with the same file, record index, line and field as without the pool, and
+the import (one transaction) writes nothing. At most a few blocks are in flight, so a
+million-record file never sits in memory. Workers ignore Ctrl-C: the importing process
+takes it, and stopping the pool is its `finally`, so no worker outlives the import; a
+worker that dies (killed, out of memory) fails the import rather than hanging it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from ledger.errors import RecordError
+from ledger.reading import RawRecord, _jsonl_records, _open, _validated
+from ledger.vocabulary import Record
+
+__all__ = ["BLOCK_BYTES", "pooled_jsonl"]
+
+#: About this much of the file per task: a few thousand records, enough to make the
+#: hand-over cheap against the work, small enough to keep every worker busy.
+BLOCK_BYTES = 1 << 20
+
+#: What a worker sends back: the records of its block (index within the block, line,
+#: the record as read, its kind, id and normal form), and the refusal that ended it.
+_Checked = tuple[int, int | None, Any, str, str, dict[str, Any]]
+_Refusal = tuple[str, str | None, str | None, int | None, int | None]
+_Outcome = tuple[list[_Checked], _Refusal | None]
+
+
+def pooled_jsonl(path: str, workers: int) -> Iterator[tuple[RawRecord, Record]]:
+    """`path`'s records, read and validated by `workers` processes, in file order."""
+    with _open(path) as handle:
+        blocks = _blocks(handle)
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["ledger.parallel_reading"])
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+        try:
+            pending: deque[Future[_Outcome]] = deque()
+
+            def submit() -> None:
+                block = next(blocks, None)
+                if block is not None:
+                    pending.append(pool.submit(_check_block, path, *block))
+
+            for _ in range(2 * workers + 1):
+                submit()
+            before = 0  # records in the blocks already handed on
+            while pending:
+                try:
+                    checked, refusal = pending.popleft().result()
+                except BrokenProcessPool:
+                    raise RecordError(
+                        "a worker checking this file stopped unexpectedly; nothing was written",
+                        file=path,
+                    ) from None
+                submit()
+                for index, line, data, kind, ident, normal in checked:
+                    yield RawRecord(path, before + index, line, data), Record(kind, ident, normal)
+                if refusal is not None:
+                    message, field, file, at, line = refusal
+                    where = None if at is None else before + at
+                    raise RecordError(message, field=field, file=file, index=where, line=line)
+                before += len(checked)
+        finally:
+            _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now, whatever they are doing: after a refusal or Ctrl-C their
+    blocks are of no use. The executor has no public way to end a running task, so its
+    worker processes are terminated through its private table, here and nowhere else."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
+
+
+def _blocks(handle: Any) -> Iterator[tuple[int, bytes]]:
+    """(first line's number, the lines) of about BLOCK_BYTES each, whole lines only."""
+    number = 1
+    while True:
+        lines = handle.readlines(BLOCK_BYTES)
+        if not lines:
+            return
+        if number == 1:
+            lines[0] = lines[0].removeprefix(b"\xef\xbb\xbf")
+        yield number, b"".join(lines)
+        number += len(lines)
+
+
+def _check_block(path: str, first: int, block: bytes) -> _Outcome:
+    """In a worker: one block parsed and validated exactly as the unpooled reader does."""
+    lines = block.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    checked: list[_Checked] = []
+    try:
+        numbered = enumerate(lines, start=first)
+        for raw, record in _validated(_jsonl_records(numbered, path)):
+            checked.append((raw.index, raw.line, raw.data, record.kind, record.id, record.data))
+    except RecordError as error:
+        return checked, (error.message, error.field, error.file, error.index, error.line)
+    return checked, None
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,0 +1,128 @@
+"""Kept answers (`web.answers`): one computation for many clients, never a stale answer.
+
+Issue 14. The middleware is driven here as uvicorn drives it, by ASGI calls on one event
+loop, over a counting application that answers only when the test lets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from web.answers import Answers
+
+
+class Application:
+    """An ASGI app that counts what it is asked and answers when `release` is set."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.computed = 0
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.computed += 1
+        number = self.computed
+        await self.release.wait()
+        await send({"type": "http.response.start", "status": self.status, "headers": []})
+        await send({"type": "http.response.body", "body": f"answer {number}".encode()})
+
+
+async def ask(
+    answers: Answers, path: str = "/api/agreements/x", slow: asyncio.Event | None = None
+) -> tuple[int, bytes]:
+    """One GET; with `slow`, a client that takes the answer's body only once it is set."""
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+    reply: dict[str, Any] = {}
+
+    async def send(message: Any) -> None:
+        if slow is not None and message["type"] == "http.response.body":
+            await slow.wait()
+        if message["type"] == "http.response.start":
+            reply["status"] = message["status"]
+        else:
+            reply["body"] = reply.get("body", b"") + message.get("body", b"")
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b""}
+
+    await answers(scope, receive, send)
+    return reply["status"], reply["body"]
+
+
+async def many(answers: Answers, app: Application, count: int) -> list[tuple[int, bytes]]:
+    asked = [asyncio.create_task(ask(answers)) for _ in range(count)]
+    await asyncio.sleep(0)  # every request is in before the first answer comes
+    app.release.set()
+    return list(await asyncio.gather(*asked))
+
+
+def test_clients_asking_the_same_question_at_once_share_one_computation() -> None:
+    async def scenario() -> None:
+        app = Application()
+        answers = Answers(app, head=lambda: 7)
+        replies = await many(answers, app, 32)
+        assert app.computed == 1
+        assert replies == [(200, b"answer 1")] * 32
+
+    asyncio.run(scenario())
+
+
+def test_a_slow_first_client_holds_up_no_one_who_waits_for_its_answer() -> None:
+    async def scenario() -> None:
+        app = Application()
+        answers = Answers(app, head=lambda: 7)
+        reading = asyncio.Event()  # the first client's connection is slow: never read here
+        first = asyncio.create_task(ask(answers, slow=reading))
+        await asyncio.sleep(0)
+        others = [asyncio.create_task(ask(answers)) for _ in range(3)]
+        await asyncio.sleep(0)
+        app.release.set()
+        for _ in range(100):  # turns of the event loop, not time: ample for three replays
+            await asyncio.sleep(0)
+        answered = [task.done() for task in others]
+        reading.set()  # let everyone finish either way, then judge
+        replies = await asyncio.gather(first, *others)
+        assert answered == [True] * 3
+        assert replies == [(200, b"answer 1")] * 4
+        assert app.computed == 1
+
+    asyncio.run(scenario())
+
+
+def test_after_the_log_grows_the_next_question_is_computed_again() -> None:
+    async def scenario() -> None:
+        app = Application()
+        app.release.set()
+        head = [7]
+        answers = Answers(app, head=lambda: head[0])
+        assert await ask(answers) == (200, b"answer 1")
+        assert await ask(answers) == (200, b"answer 1")  # kept
+        head[0] = 8  # an import from the CLI
+        assert await ask(answers) == (200, b"answer 2")
+        assert app.computed == 2
+
+    asyncio.run(scenario())
+
+
+def test_an_answer_that_cannot_be_kept_is_computed_by_each_who_waited() -> None:
+    async def scenario() -> None:
+        app = Application(status=503)
+        answers = Answers(app, head=lambda: 7)
+        replies = await many(answers, app, 4)
+        assert app.computed == 4
+        assert sorted(replies) == [(503, f"answer {n}".encode()) for n in range(1, 5)]
+
+    asyncio.run(scenario())
+
+
+def test_an_answer_computed_while_the_log_grew_is_not_given_to_those_who_waited() -> None:
+    async def scenario() -> None:
+        app = Application()
+        heads = iter([7, 7, 7, 8, 8, 8, 8, 8])  # the first answer is done after an import
+        answers = Answers(app, head=lambda: next(heads))
+        replies = await many(answers, app, 3)
+        assert app.computed == 3  # 2 and 3 waited for 1, whose answer may predate 8
+        assert replies[0] == (200, b"answer 1")
+
+    asyncio.run(scenario())
