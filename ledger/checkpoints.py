@@ -226,7 +226,7 @@ def sign_note(text: str, signer_key: str) -> str:
     if not text.endswith("\n"):
         raise CheckpointError("note text must end with a newline")
     _check_note_text(text, "note text")
-    signature = signer.private_key.sign(text.encode("utf-8"))
+    signature = signer.private_key.sign(text.encode("utf-8"))  # codec names ignore case
     line = f"{SIGNATURE_PREFIX}{signer.name} {_b64encode(signer.key_hash + signature)}\n"
     return f"{text}\n{line}"
 
@@ -304,9 +304,10 @@ def _parse_body(body: str) -> tuple[Checkpoint, str]:
     if not origin:
         raise CheckpointError("checkpoint origin line is empty")
     if (
-        len(size_text) > 20  # past any tree size, and past what int() will parse
-        or not _DECIMAL.fullmatch(size_text)
-        or int(size_text) > _MAX_TREE_SIZE
+        # Past any tree size (20 digits), and past what int() will parse. Any bound from 20
+        # to 4300 digits refuses the same texts (a mutant of it is equivalent): it only
+        # keeps int() from reading long ones.
+        len(size_text) > 20 or not _DECIMAL.fullmatch(size_text) or int(size_text) > _MAX_TREE_SIZE
     ):
         raise CheckpointError(f"checkpoint size {size_text!r} is not a decimal tree size")
     root = _b64decode(root_text, "checkpoint root")
@@ -314,7 +315,7 @@ def _parse_body(body: str) -> tuple[Checkpoint, str]:
         raise CheckpointError(f"checkpoint root is {len(root)} bytes, not {HASH_SIZE}")
     if any(not line for line in extensions):
         raise CheckpointError("checkpoint note has an empty extension line")
-    return Checkpoint(int(size_text), root, ""), origin
+    return Checkpoint(int(size_text), root, ""), origin  # "" is the default: said for the reader
 
 
 def sign_checkpoint(checkpoint: Checkpoint, origin: str, signer_key: str) -> str:

@@ -207,7 +207,7 @@ def _subproof_ranges(size1: int, size2: int) -> Iterator[tuple[int, int]]:
         else:
             ranges.append((low, middle))
             low = middle
-            complete = False
+            complete = False  # tested only for truth: a falsy mutant (None) is equivalent
     if not complete:
         ranges.append((low, high))
     return reversed(ranges)

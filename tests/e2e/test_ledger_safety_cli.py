@@ -172,13 +172,15 @@ def test_keygen_never_replaces_either_key_file(tmp_path: Path) -> None:
     assert not Path(f"{lone}.key").exists()
     assert Path(f"{lone}.pub").read_text() == "someone else's key\n"
 
-    # A link where the secret key would go is never followed.
+    # A link where the secret key would go is never followed. A link to a file that exists
+    # would be refused as an existing file anyway: the link leads nowhere yet, so only the
+    # refusal to follow it keeps the secret key from being written at its target.
     victim = tmp_path / "victim"
-    victim.write_text("precious\n")
     linked = tmp_path / "linked"
     Path(f"{linked}.key").symlink_to(victim)
     result = runner.invoke(cli_module.main, ["keygen", "x", "--out", str(linked)])
-    assert result.exit_code == 1 and victim.read_text() == "precious\n"
+    assert result.exit_code == 1 and f"{linked}.key exists" in result.stderr
+    assert not victim.exists() and not Path(f"{linked}.pub").exists()
 
 
 # -- Ctrl-C ------------------------------------------------------------------------------

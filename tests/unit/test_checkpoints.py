@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -250,26 +251,98 @@ def test_malformed_notes_are_refused_with_a_checkpoint_error(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        "origin\n03\n{root}\n",
-        "origin\n-3\n{root}\n",
-        "origin\n18446744073709551616\n{root}\n",
-        "\n3\n{root}\n",
-        "origin\n3\nAAAA\n",
-        "origin\n3\n",
-        "origin\n3\n{root}\n\n",
+        ("origin\n03\n{root}\n", "checkpoint size '03' is not a decimal tree size"),
+        ("origin\n-3\n{root}\n", "checkpoint size '-3' is not a decimal tree size"),
+        # 2**64: one past the largest tree size, and 21 digits, one more than it has.
+        (
+            "origin\n18446744073709551616\n{root}\n",
+            "checkpoint size '18446744073709551616' is not a decimal tree size",
+        ),
+        (
+            "origin\n000000000000000000001\n{root}\n",
+            "checkpoint size '000000000000000000001' is not a decimal tree size",
+        ),
+        ("\n3\n{root}\n", "checkpoint origin line is empty"),
+        ("origin\n3\nAAAA\n", "checkpoint root is 3 bytes, not 32"),
+        ("origin\n3\nAA=A\n", "checkpoint root is not standard base64"),
+        ("origin\n3\n", "checkpoint note body needs origin, size and root lines"),
+        ("origin\n3\n{root}\n\n", "checkpoint note has an empty extension line"),
     ],
 )
-def test_a_signed_note_that_is_not_a_checkpoint_is_refused(body: str) -> None:
+def test_a_signed_note_that_is_not_a_checkpoint_is_refused_saying_why(
+    body: str, reason: str
+) -> None:
     note = sign_note(body.format(root=base64.b64encode(ROOT).decode()), GO_SIGNER)
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError) as refused:
         signed(note, GO_VERIFIER)
+    assert str(refused.value) == reason
+
+
+@pytest.mark.parametrize("size", [0, 2**64 - 1])
+def test_a_note_carries_any_tree_size_from_the_empty_log_to_the_largest(size: int) -> None:
+    root = EMPTY_ROOT if size == 0 else ROOT
+    note = sign_checkpoint(Checkpoint(size, root, "not in the note"), ORIGIN, GO_SIGNER)
+    checkpoint = signed(note, GO_VERIFIER)
+    assert checkpoint == Checkpoint(size, root, "")
+    assert open_checkpoint(note) == (Checkpoint(size, root, ""), ORIGIN)
 
 
 def test_extension_lines_after_the_root_are_accepted_and_ignored() -> None:
     body = checkpoint_body(CHECKPOINT, ORIGIN) + "extension one\n"
     assert signed(sign_note(body, GO_SIGNER), GO_VERIFIER).size == 3
+
+
+SIGNATURE_LINE = GO_NOTE[len(GO_TEXT) + 1 :]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "reason"),
+    [
+        (lambda: SignerKey.parse("PRIVATE+KEY+name"), "signer key is not <name>+<hash>+<key>"),
+        (
+            lambda: SignerKey.parse("PRIVATE+KEY+name+c74f20a3+AAAA"),
+            "signer key: only Ed25519 keys (type 0x01) are supported",
+        ),
+        (lambda: sign_note("no newline", GO_SIGNER), "note text must end with a newline"),
+        (
+            lambda: sign_note("a bell \x07\n", GO_SIGNER),
+            "note text: control characters other than newline",
+        ),
+        (
+            lambda: signed("no blank line\n" + SIGNATURE_LINE, GO_VERIFIER),
+            "malformed note: no blank line before the signatures",
+        ),
+        (
+            lambda: signed("a bell \x07\n\n" + SIGNATURE_LINE, GO_VERIFIER),
+            "malformed note: control characters other than newline",
+        ),
+        (
+            lambda: signed(GO_NOTE.rstrip("\n"), GO_VERIFIER),
+            "malformed note: no signature lines after the blank line",
+        ),
+        (
+            lambda: checkpoint_body(CHECKPOINT, "two\nlines"),
+            "checkpoint origin must be one non-empty line",
+        ),
+        (
+            lambda: checkpoint_body(CHECKPOINT, "a bell \x07"),
+            "checkpoint origin: control characters other than newline",
+        ),
+    ],
+)
+def test_keys_and_notes_are_refused_saying_which_and_why(
+    attempt: Callable[[], object], reason: str
+) -> None:
+    with pytest.raises(CheckpointError) as refused:
+        attempt()
+    assert str(refused.value) == reason
+
+
+def test_a_note_text_may_hold_blank_lines_the_signatures_follow_the_last() -> None:
+    text = "first paragraph\n\nsecond paragraph\n"
+    assert open_signed_note(sign_note(text, GO_SIGNER), GO_VERIFIER) == text
 
 
 def test_note_text_without_a_final_newline_cannot_be_signed() -> None:
@@ -297,20 +370,47 @@ def test_json_with_extra_keys_or_no_timestamp_is_read() -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "reason"),
     [
-        {"root": ROOT.hex(), "timestamp": ""},
-        {"size": "3", "root": ROOT.hex(), "timestamp": ""},
-        {"size": True, "root": ROOT.hex(), "timestamp": ""},
-        {"size": -1, "root": ROOT.hex(), "timestamp": ""},
-        {"size": 3, "root": ROOT.hex()[:-2], "timestamp": ""},
-        {"size": 3, "root": "zz" * 32, "timestamp": ""},
-        {"size": 3, "root": ROOT.hex(), "timestamp": 12},
+        ({"root": ROOT.hex(), "timestamp": ""}, "checkpoint 'size' must be an integer, got None"),
+        (
+            {"size": "3", "root": ROOT.hex(), "timestamp": ""},
+            "checkpoint 'size' must be an integer, got '3'",
+        ),
+        (
+            {"size": True, "root": ROOT.hex(), "timestamp": ""},
+            "checkpoint 'size' must be an integer, got True",
+        ),
+        ({"size": -1, "root": ROOT.hex(), "timestamp": ""}, "checkpoint size -1 is out of range"),
+        (
+            {"size": 2**64, "root": ROOT.hex(), "timestamp": ""},
+            f"checkpoint size {2**64} is out of range",
+        ),
+        (
+            {"size": 3, "root": ROOT.hex()[:-2], "timestamp": ""},
+            "checkpoint 'root' must be 64 hex digits",
+        ),
+        (
+            {"size": 3, "root": "zz" * 32, "timestamp": ""},
+            "checkpoint 'root' must be 64 hex digits",
+        ),
+        ({"size": 3, "root": ROOT, "timestamp": ""}, "checkpoint 'root' must be 64 hex digits"),
+        (
+            {"size": 3, "root": ROOT.hex(), "timestamp": 12},
+            "checkpoint 'timestamp' must be a string",
+        ),
+        ([3, ROOT.hex(), ""], "a JSON checkpoint is an object with size, root, timestamp"),
     ],
 )
-def test_malformed_json_checkpoints_are_refused(data: dict[str, Any]) -> None:
-    with pytest.raises(CheckpointError):
+def test_malformed_json_checkpoints_are_refused_saying_why(data: Any, reason: str) -> None:
+    with pytest.raises(CheckpointError) as refused:
         Checkpoint.from_json(data)
+    assert str(refused.value) == reason
+
+
+def test_a_json_root_may_be_written_in_capitals() -> None:
+    data = {"size": 3, "root": ROOT.hex().upper(), "timestamp": ""}
+    assert Checkpoint.from_json(data) == Checkpoint(3, ROOT, "")
 
 
 def test_a_checkpoint_file_is_read_in_either_form(keys: tuple[str, str]) -> None:
@@ -331,14 +431,70 @@ def test_with_a_key_only_a_note_signed_by_it_is_read(keys: tuple[str, str]) -> N
         open_checkpoint(sign_checkpoint(CHECKPOINT, ORIGIN, GO_SIGNER), verifier_text)
 
 
-@pytest.mark.parametrize("text", ["{", "[1, 2]", "{}", "not a checkpoint", "\n"])
-def test_unreadable_checkpoint_files_are_refused(text: str) -> None:
-    with pytest.raises(CheckpointError):
+def test_a_json_checkpoint_file_may_start_with_a_byte_order_mark_or_blank_lines() -> None:
+    data = {**CHECKPOINT.to_json(), "origin": ORIGIN}
+    assert open_checkpoint("\ufeff" + json.dumps(data)) == (CHECKPOINT, ORIGIN)
+    assert open_checkpoint("\n  " + json.dumps(data)) == (CHECKPOINT, ORIGIN)
+
+
+def test_a_json_checkpoint_is_refused_with_a_key_saying_a_signed_note_is_needed(
+    keys: tuple[str, str],
+) -> None:
+    with pytest.raises(CheckpointError) as refused:
+        open_checkpoint(json.dumps(CHECKPOINT.to_json()), keys[1])
+    assert str(refused.value) == ("a JSON checkpoint carries no signature; a signed note is needed")
+
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{", "checkpoint is not valid JSON: Expecting property name enclosed in double quotes"),
+        ('{"a":' + "[" * 100_000 + "]" * 100_000 + "}", "checkpoint is not valid JSON: nested"),
+        (
+            '{"size": ' + HUGE + "}",
+            # Not Python's advice on raising the limit: only what is wrong with the file.
+            "checkpoint is not valid JSON: Exceeds the limit (4300 digits) for integer string "
+            "conversion",
+        ),
+        ("{}", "checkpoint 'size' must be an integer, got None"),
+        (
+            json.dumps({**CHECKPOINT.to_json(), "origin": 7}),
+            "checkpoint 'origin' must be a string",
+        ),
+        ("not a checkpoint", "checkpoint note body needs origin, size and root lines"),
+        ("\n", "checkpoint note body needs origin, size and root lines"),
+        (f"{ORIGIN}\x07\n3\nAAAA\n", "malformed note: control characters other than newline"),
+    ],
+)
+def test_unreadable_checkpoint_files_are_refused_saying_why(text: str, reason: str) -> None:
+    with pytest.raises(CheckpointError) as refused:
         open_checkpoint(text)
+    assert str(refused.value).startswith(reason), str(refused.value)
+    assert "set_int_max_str_digits" not in str(refused.value)
 
 
-def test_a_checkpoint_refuses_a_root_that_is_not_a_sha256_hash() -> None:
-    with pytest.raises(CheckpointError):
-        Checkpoint(1, b"short", "")
-    with pytest.raises(CheckpointError):
-        Checkpoint(-1, ROOT, "")
+@pytest.mark.parametrize(
+    ("size", "root", "timestamp", "reason"),
+    [
+        (1, b"short", "", "checkpoint root must be 32 bytes"),
+        (1, ROOT.hex(), "", "checkpoint root must be 32 bytes"),
+        (-1, ROOT, "", "checkpoint size -1 is out of range"),
+        (2**64, ROOT, "", f"checkpoint size {2**64} is out of range"),
+        ("1", ROOT, "", "checkpoint size must be an integer, got '1'"),
+        (True, ROOT, "", "checkpoint size must be an integer, got True"),
+        (1, ROOT, None, "checkpoint timestamp must be a string"),
+    ],
+)
+def test_a_checkpoint_refuses_what_is_not_a_tree_head_saying_why(
+    size: Any, root: Any, timestamp: Any, reason: str
+) -> None:
+    with pytest.raises(CheckpointError) as refused:
+        Checkpoint(size, root, timestamp)
+    assert str(refused.value) == reason
+
+
+def test_the_largest_tree_size_is_a_checkpoint() -> None:
+    assert Checkpoint(2**64 - 1, ROOT).size == 2**64 - 1

@@ -82,6 +82,58 @@ def test_a_qualified_date_widens_by_one_unit_of_its_precision_on_each_qualified_
     assert span.qualified
 
 
+def test_a_qualified_decade_widens_by_a_year_on_each_side() -> None:
+    assert parse_date("156X~") == DateSpan("156X~", D(1559, 1, 1), D(1570, 12, 31))
+
+
+def test_widening_past_the_first_or_last_day_a_calendar_holds_stops_there() -> None:
+    assert parse_date("0001?") == DateSpan("0001?", D(1, 1, 1), D(2, 12, 31))
+    assert parse_date("9999~") == DateSpan("9999~", D(9998, 1, 1), D(9999, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "earliest", "latest"),
+    [
+        ("{0001-01-01,0001-01-03}", D(1, 1, 1), D(1, 1, 3)),
+        ("{9999-12-29,9999-12-31}", D(9999, 12, 29), D(9999, 12, 31)),
+    ],
+)
+def test_the_first_and_last_years_a_calendar_holds_are_dates(
+    text: str, earliest: dt.date, latest: dt.date
+) -> None:
+    assert parse_date(text) == DateSpan(text, earliest, latest)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0000", "'0000' is not a valid EDTF date: year 0 is outside the years 1 to 9999"),
+        ("Y10000", "'Y10000' is not a valid EDTF date: year 10000 is outside the years 1 to 9999"),
+        (
+            "{2025-08-01,2025-08-25..2025-08-20,2025-08-30}",
+            "'2025-08-25..2025-08-20' ends before it begins",  # a set's middle item too
+        ),
+        (12, "12 is not a valid EDTF date: expected text such as 2025-08"),
+        ("  ", "an empty date is not a valid EDTF date"),
+        (
+            "x" * 201,
+            f"{'x' * 40!r}... is not a valid EDTF date: longer than 200 characters",
+        ),
+    ],
+)
+def test_a_refused_date_says_why(text: object, reason: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_date(text)  # type: ignore[arg-type]
+    assert reason in str(refused.value)
+
+
+def test_a_date_of_two_hundred_characters_is_still_read() -> None:
+    days = [f"2025-08-{day:02d}" for day in range(1, 19)]
+    text = "{" + ",".join(days[:17]) + ", " + days[17] + "}"
+    assert len(text) == 200
+    assert parse_date(text) == DateSpan(text, D(2025, 8, 1), D(2025, 8, 18))
+
+
 def test_an_unqualified_date_is_not_qualified_and_keeps_its_strict_days() -> None:
     span = parse_date("1988-05-28")
     assert (span.earliest, span.latest, span.qualified) == (D(1988, 5, 28), D(1988, 5, 28), False)
@@ -143,7 +195,7 @@ def test_an_impossible_day_is_named_in_the_message() -> None:
         parse_date("2021-02-30")
 
 
-@pytest.mark.parametrize("text", ["[2022..2025-08-14]", "[2022-01..2025-08-14]"])
+@pytest.mark.parametrize("text", ["[2022..2025-08-14]", "[2022-01..2025-08-14]", "[2022..2025-08]"])
 def test_the_ends_of_a_range_must_share_one_precision(text: str) -> None:
     with pytest.raises(ValueError, match="different precisions"):
         parse_date(text)
@@ -170,6 +222,16 @@ def test_as_of_takes_an_iso_day() -> None:
 def test_as_of_refuses_anything_but_a_day(text: str) -> None:
     with pytest.raises(ValueError, match="not a valid day"):
         parse_as_of(text)
+
+
+def test_as_of_takes_a_day_with_surrounding_whitespace() -> None:
+    assert parse_as_of(" 2025-08-14\n") == D(2025, 8, 14)
+
+
+@pytest.mark.parametrize("value", ["2025-08", "14/08/2025", 20250814])
+def test_as_of_says_which_form_it_expects(value: object) -> None:
+    with pytest.raises(ValueError, match="is not a valid day: expected YYYY-MM-DD"):
+        parse_as_of(value)  # type: ignore[arg-type]
 
 
 def test_known_at_a_day_means_the_end_of_that_day_in_utc() -> None:
@@ -201,16 +263,52 @@ def test_known_at_takes_a_datetime_naive_meaning_utc(text: str, expected: dt.dat
     assert result.utcoffset() == dt.timedelta(0)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2025-08-14T25:00", "2025-02-30", "", "2025"])
-def test_known_at_refuses_what_is_not_a_timestamp(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_known_at(text)
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("yesterday", "expected an ISO day (2025-08-14) or date and time (2025-08-14T10:21:00Z"),
+        ("", "expected an ISO day"),
+        ("2025", "expected an ISO day"),
+        (20250814, "expected an ISO day"),
+        ("2025-08-14T25:00", "'2025-08-14T25:00' is not a valid timestamp: hour must be in"),
+        ("2025-02-30", "'2025-02-30' is not a valid day: day is out of range"),
+    ],
+)
+def test_known_at_refuses_what_is_not_a_timestamp_saying_why(value: object, reason: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_known_at(value)  # type: ignore[arg-type]
+    assert reason in str(refused.value)
+
+
+def test_known_at_given_a_datetime_is_the_same_moment_in_utc() -> None:
+    paris_summer = dt.timezone(dt.timedelta(hours=2))
+    known = parse_known_at(dt.datetime(2025, 8, 14, 12, 21, tzinfo=paris_summer))
+    assert known == dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)
+    assert known.utcoffset() == dt.timedelta(0)
 
 
 def test_stored_timestamps_are_fixed_width_utc() -> None:
     moment = dt.datetime(2025, 8, 14, 12, 21, 5, 42, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     assert format_timestamp(moment) == "2025-08-14T10:21:05.000042Z"
     assert format_timestamp(dt.datetime(5, 1, 2)) == "0005-01-02T00:00:00.000000Z"
+
+
+def test_stored_timestamps_are_utc_whatever_the_zone_of_the_machine_or_the_moment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        # A zone whose offset depends on the day (summer time), not a fixed offset.
+        moment = dt.datetime(2025, 8, 14, 12, 21, tzinfo=ZoneInfo("Europe/Paris"))
+        assert format_timestamp(moment) == "2025-08-14T10:21:00.000000Z"
+        assert parse_known_at(moment) == dt.datetime(2025, 8, 14, 10, 21, tzinfo=dt.UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_stored_timestamps_sort_as_text_in_time_order() -> None:
@@ -236,6 +334,14 @@ def test_a_stored_timestamp_reads_back_as_the_same_moment() -> None:
 def test_only_the_stored_timestamp_shape_reads_back(text: str) -> None:
     with pytest.raises(ValueError, match="not a stored timestamp"):
         parse_timestamp(text)
+
+
+def test_a_stored_timestamp_of_the_right_shape_but_no_real_moment_says_why() -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_timestamp("2025-13-14T10:21:05.000042Z")
+    assert "'2025-13-14T10:21:05.000042Z' is not a stored timestamp: month must be in" in str(
+        refused.value
+    )
 
 
 FAST_FORMS = [

@@ -215,19 +215,35 @@ def test_compact_range_json_is_size_and_hex_hashes_largest_subtree_first() -> No
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "reason"),
     [
-        {"size": 3, "hashes": [LEAVES[0].hex()]},
-        {"size": 1, "hashes": ["zz" * 32]},
-        {"size": 1, "hashes": [LEAVES[0].hex()[:-2]]},
-        {"size": -1, "hashes": []},
-        {"size": True, "hashes": [LEAVES[0].hex()]},
-        {"size": 0},
+        ({"size": 3, "hashes": [LEAVES[0].hex()]}, "of size 3 holds 2 hashes, got 1"),
+        ({"size": 1, "hashes": ["zz" * 32]}, "hashes[0] is not 64 hex digits"),
+        ({"size": 1, "hashes": [LEAVES[0].hex()[:-2]]}, "hashes[0] is not 64 hex digits"),
+        ({"size": 1, "hashes": [7]}, "hashes[0] is not 64 hex digits"),
+        ({"size": -1, "hashes": []}, "non-negative integer, got -1"),
+        ({"size": True, "hashes": [LEAVES[0].hex()]}, "'size' must be an integer, got True"),
+        ({"size": "1", "hashes": [LEAVES[0].hex()]}, "'size' must be an integer, got '1'"),
+        ({"size": 0}, "'hashes' must be a list, got None"),
     ],
 )
-def test_a_compact_range_that_is_not_what_to_json_wrote_is_refused(data: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+def test_a_compact_range_that_is_not_what_to_json_wrote_is_refused_saying_why(
+    data: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ValueError) as refused:
         CompactRange.from_json(data)
+    assert reason in str(refused.value)
+
+
+def test_compact_ranges_are_equal_only_with_the_same_size_and_the_same_subtrees() -> None:
+    one, other = CompactRange(), CompactRange()
+    one.append(LEAVES[0])
+    other.append(LEAVES[1])
+    assert one != other  # the same size, another leaf: another log
+    other = CompactRange()
+    other.extend(LEAVES[:2])
+    assert one != other
+    assert one == CompactRange.from_json(one.to_json())
 
 
 def test_raw_entries_passed_instead_of_leaf_hashes_are_refused() -> None:
@@ -341,6 +357,82 @@ def test_tampered_consistency_proofs_roots_and_sizes_are_refused() -> None:
                     verify_consistency(*case)
 
 
+def test_a_consistency_check_says_which_sizes_it_refuses() -> None:
+    root3, root5 = root_hash(LEAVES[:3]), root_hash(LEAVES[:5])
+    with pytest.raises(ProofError, match="size1 5 is not between 0 and size2 3"):
+        verify_consistency(5, 3, root5, root3, consistency_proof(3, LEAVES[:5]))
+    with pytest.raises(ProofError, match="size1 -1 is not between 0 and size2 3"):
+        verify_consistency(-1, 3, root3, root3, [])
+    with pytest.raises(ValueError, match="needs 0 < size1 <= 4, got size1=0"):
+        consistency_proof(0, LEAVES[:4])
+
+
+def _refusals() -> list[tuple[Any, str]]:
+    leaves = LEAVES[:5]
+    root3, root5 = root_hash(leaves[:3]), root_hash(leaves)
+    path = inclusion_proof(0, leaves)
+    proof = consistency_proof(3, leaves)
+    return [
+        (
+            lambda: verify_inclusion(5, 5, leaves[0], path, root5),
+            "leaf index 5 is not in a tree of size 5",
+        ),
+        (lambda: verify_inclusion(0, 5, b"abc", path, root5), "the leaf hash is 3 bytes, not 32"),
+        (
+            lambda: verify_inclusion(0, 5, leaves[0], [path[0], b"abc"], root5),
+            "proof[1] is 3 bytes, not a 32-byte hash",
+        ),
+        (
+            lambda: verify_inclusion(0, 5, leaves[0], [*path, root5], root5),
+            "the proof has more hashes than a tree of size 5 needs",
+        ),
+        (
+            lambda: verify_inclusion(0, 5, leaves[0], path[:-1], root5),
+            "the proof has fewer hashes than a tree of size 5 needs",
+        ),
+        (
+            lambda: verify_inclusion(0, 5, leaves[1], path, root5),
+            "the proof does not lead to the root: leaf 0 is not in this tree (computed ",
+        ),
+        (
+            lambda: verify_consistency(5, 5, root5, root5, [root5]),
+            "the trees have the same size, so the proof must be empty",
+        ),
+        (
+            lambda: verify_consistency(5, 5, root5, root3, []),
+            "two different roots for the same tree size 5",
+        ),
+        (
+            lambda: verify_consistency(3, 5, root3, root5, []),
+            "the proof is empty but the tree sizes differ",
+        ),
+        (
+            lambda: verify_consistency(3, 5, root3, root5, [*proof, root5]),
+            "the proof has more hashes than sizes 3 -> 5 need",
+        ),
+        (
+            lambda: verify_consistency(3, 5, root3, root5, proof[:-1]),
+            "the proof has fewer hashes than sizes 3 -> 5 need",
+        ),
+        (
+            lambda: verify_consistency(3, 5, flip(root3), root5, proof),
+            "the proof does not lead to root1 of the tree of size 3",
+        ),
+        (
+            lambda: verify_consistency(3, 5, root3, flip(root5), proof),
+            "the proof does not lead to root2 of the tree of size 5",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_refusals())))
+def test_a_refused_proof_says_what_is_wrong_with_it(case: int) -> None:
+    attempt, reason = _refusals()[case]
+    with pytest.raises(ProofError) as refused:
+        attempt()
+    assert str(refused.value).startswith(reason), str(refused.value)
+
+
 def test_equal_sizes_need_equal_roots_and_an_empty_proof() -> None:
     root = root_hash(LEAVES[:5])
     verify_consistency(5, 5, root, root, [])
@@ -354,8 +446,9 @@ def test_equal_sizes_need_equal_roots_and_an_empty_proof() -> None:
 def test_a_consistency_proof_from_the_empty_tree_is_neither_made_nor_accepted() -> None:
     with pytest.raises(ValueError):
         consistency_proof(0, LEAVES[:4])
-    with pytest.raises(ProofError):
-        verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])
+    for size2 in (0, 4):
+        with pytest.raises(ProofError, match=r"from the empty tree proves nothing"):
+            verify_consistency(0, size2, EMPTY_ROOT, root_hash(LEAVES[:size2]), [])
     with pytest.raises(ValueError):
         consistency_proof(5, LEAVES[:4])
 
