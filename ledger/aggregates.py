@@ -240,49 +240,24 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
             f"(entered by {existing.recorded_by}); send a correction instead",
             field="id",
         )
-    # Every `event_class(...)` below needs `type: ignore[call-arg]`: the library's
-    # metaclass makes each event class a dataclass of its annotated fields, and mypy
-    # sees only the constructor of `Aggregate.Created`.
     event_class = EVENT_CLASSES[kind]
-    originator_id = stream_id(namespace, record.id)
-    timestamp = event_class.create_timestamp()
+    fields: dict[str, Any] = {
+        "originator_id": stream_id(namespace, record.id),
+        "originator_version": 1,
+        "timestamp": event_class.create_timestamp(),
+        "originator_topic": _ENTRY_TOPIC,
+        "record": data,
+        "recorded_by": recorded_by,
+        "digest": digest,
+    }
+    if target_namespace is not None or issubclass(event_class, Occurred):
+        fields["earliest"], fields["latest"] = bounds(data["date"])
+        fields["originator_topic"] = _OCCURRENCE_TOPIC
     if target_namespace is not None:
-        earliest, latest = bounds(data["date"])
-        return event_class(  # type: ignore[call-arg]
-            originator_id=originator_id,
-            originator_version=1,
-            timestamp=timestamp,
-            originator_topic=_AMENDMENT_TOPIC,
-            record=data,
-            recorded_by=recorded_by,
-            digest=digest,
-            earliest=earliest,
-            latest=latest,
-            target_namespace=target_namespace,
-            result=result,
-        )
-    if issubclass(event_class, Occurred):
-        earliest, latest = bounds(data["date"])
-        return event_class(  # type: ignore[call-arg]
-            originator_id=originator_id,
-            originator_version=1,
-            timestamp=timestamp,
-            originator_topic=_OCCURRENCE_TOPIC,
-            record=data,
-            recorded_by=recorded_by,
-            digest=digest,
-            earliest=earliest,
-            latest=latest,
-        )
-    return event_class(  # type: ignore[call-arg]
-        originator_id=originator_id,
-        originator_version=1,
-        timestamp=timestamp,
-        originator_topic=_ENTRY_TOPIC,
-        record=data,
-        recorded_by=recorded_by,
-        digest=digest,
-    )
+        fields["originator_topic"] = _AMENDMENT_TOPIC
+        fields["target_namespace"] = target_namespace
+        fields["result"] = result
+    return event_class(**fields)
 
 
 def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:
