@@ -490,15 +490,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
     ) -> list[LogEntry]:
         """Stored rows after a position, in log order, with record time and leaf hash."""
         t = self.events_table
-        query = select(
-            t.c.id,
-            t.c.originator_id,
-            t.c.originator_version,
-            t.c.topic,
-            t.c.state,
-            t.c.recorded_at,
-            t.c.leaf_hash,
-        ).where(t.c.id > after)
+        query = select(*self._columns()).where(t.c.id > after)
         if upto is not None:
             query = query.where(t.c.id <= upto)
         query = query.order_by(t.c.id)

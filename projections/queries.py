@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Table, and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -200,15 +200,7 @@ class Queries:
     @staticmethod
     def _current(when: When) -> ColumnElement[bool]:
         """The version of each occurrence that was current at `known_at` (or now)."""
-        t = models.occurrences
-        if when.known_at is None:
-            known: ColumnElement[bool] = t.c.known_until.is_(None)
-        else:
-            known = and_(
-                t.c.known_from <= when.known_at,
-                or_(t.c.known_until.is_(None), t.c.known_until > when.known_at),
-            )
-        return and_(known, t.c.retracted.is_(False))
+        return _live_version(models.occurrences, when)
 
     @staticmethod
     def _begun(when: When) -> ColumnElement[bool]:
@@ -219,15 +211,7 @@ class Queries:
     @staticmethod
     def _registered(when: When) -> ColumnElement[bool]:
         """The version of each registry record current at `known_at` (or now), unless retracted."""
-        r = models.registry
-        if when.known_at is None:
-            known: ColumnElement[bool] = r.c.known_until.is_(None)
-        else:
-            known = and_(
-                r.c.known_from <= when.known_at,
-                or_(r.c.known_until.is_(None), r.c.known_until > when.known_at),
-            )
-        return and_(known, r.c.retracted.is_(False))
+        return _live_version(models.registry, when)
 
     def _lookup(self, session: Connection, namespace: str, key: str, when: When) -> dict[str, Any]:
         """The record `key` names: its id (any case), else its name, title or an alias.
@@ -793,3 +777,16 @@ class Queries:
         from projections.changes import learned
 
         return learned(self, since, until, as_of or When().as_of)
+
+
+def _live_version(table: Table, when: When) -> ColumnElement[bool]:
+    """Occurrences and registry records keep their versions alike on the record-time
+    axis: the one current at `known_at` (or now), unless it was retracted."""
+    if when.known_at is None:
+        known: ColumnElement[bool] = table.c.known_until.is_(None)
+    else:
+        known = and_(
+            table.c.known_from <= when.known_at,
+            or_(table.c.known_until.is_(None), table.c.known_until > when.known_at),
+        )
+    return and_(known, table.c.retracted.is_(False))
