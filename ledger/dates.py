@@ -126,9 +126,9 @@ def _step(day: datetime.date, dashes: int, direction: int) -> datetime.date:
 
     An earliest bound is the first day of its month or year, a latest bound the last, so
     the result is again the first (or last) day of the unit before (or after) it.
-    `direction` is -1 or +1, so a test of its sign written `< 0`, `<= 0` or `< 1` is the
-    same test (mutants of it are equivalent).
+    `direction` is -1 (back) or +1 (on).
     """
+    backwards = direction == -1
     try:
         if dashes >= 2:
             return day + datetime.timedelta(days=direction)
@@ -136,12 +136,12 @@ def _step(day: datetime.date, dashes: int, direction: int) -> datetime.date:
             month = day.year * 12 + day.month - 1 + direction
             year, month = divmod(month, 12)
             last = calendar.monthrange(year, month + 1)[1]
-            return datetime.date(year, month + 1, 1 if direction < 0 else last)
-        if direction < 0:
+            return datetime.date(year, month + 1, 1 if backwards else last)
+        if backwards:
             return datetime.date(day.year - 1, 1, 1)
         return datetime.date(day.year + 1, 12, 31)
     except (ValueError, OverflowError):
-        return datetime.date.min if direction < 0 else datetime.date.max
+        return datetime.date.min if backwards else datetime.date.max
 
 
 def _edtf_span(text: str) -> DateSpan:
@@ -157,8 +157,7 @@ def _edtf_span(text: str) -> DateSpan:
             f"{text!r} is not a valid EDTF date: its earliest and latest days cannot be "
             f"worked out{_HINT}"
         ) from None
-    if earliest is not None and latest is not None and earliest > latest:
-        raise ValueError(f"{text!r} is not a valid EDTF date: it ends before it begins")
+    # The whole is one of the nodes checked above: its days are real and in order.
     return DateSpan(text, earliest, latest)
 
 
@@ -187,23 +186,21 @@ def _fast_span(text: str) -> DateSpan | None:
 def _days(token: str) -> _Days | None:
     """First day, last day and precision (number of parts) of YYYY, YYYY-MM or YYYY-MM-DD.
 
-    The precisions are only compared with each other (a range's ends must share one), so
-    any three distinct numbers would do; and a year the shortcut declines goes to edtf,
-    which gives the same days (`year <= 1` here would be an equivalent mutant).
+    The precisions are only compared with each other: a range's ends must share one.
     """
     parts = [int(part) for part in token.split("-")]
-    year = parts[0]
+    year, precision = parts[0], len(parts)
     if year < 1:
         return None
     try:
-        if len(parts) == 1:
-            return datetime.date(year, 1, 1), datetime.date(year, 12, 31), 1
-        if len(parts) == 2:
+        if precision == 1:
+            return datetime.date(year, 1, 1), datetime.date(year, 12, 31), precision
+        if precision == 2:
             first = datetime.date(year, parts[1], 1)
             last_day = calendar.monthrange(year, parts[1])[1]
-            return first, first.replace(day=last_day), 2
+            return first, first.replace(day=last_day), precision
         day = datetime.date(year, parts[1], parts[2])
-        return day, day, 3
+        return day, day, precision
     except ValueError:
         return None
 
@@ -232,7 +229,9 @@ def parse_known_at(value: str | datetime.datetime) -> datetime.datetime:
     """
     if isinstance(value, datetime.datetime):
         return _to_utc(value)
-    text = value.strip() if isinstance(value, str) else ""  # refused below, as any non-date
+    # Not text: refused below, as any non-date. (Any other text that is no date, "XXXX" say,
+    # in place of "" is refused the same way: that mutant is equivalent.)
+    text = value.strip() if isinstance(value, str) else ""
     if _ISO_DAY.fullmatch(text):
         try:
             day = datetime.date.fromisoformat(text)
@@ -307,8 +306,9 @@ def _precheck(text: str) -> None:
                 f"{text!r} is not a valid EDTF date: {match.group()} is not a calendar day "
                 f"({error})"
             ) from None
+    # Both ends hold a digit (the pattern says so); a year's minus sign is not a part.
     for lower, upper in _RANGE.findall(text):
-        if lower and upper and lower.count("-") != upper.count("-"):
+        if lower.lstrip("-").count("-") != upper.lstrip("-").count("-"):
             raise ValueError(
                 f"{text!r} is not a valid EDTF date: the ends of '{lower}..{upper}' have "
                 "different precisions; write both as days, months or years, e.g. "
@@ -329,34 +329,42 @@ def _edtf() -> ModuleType:
 
 def _parse_edtf(text: str) -> EDTFObject:
     import edtf
-    from edtf.parser import parser_classes
     from edtf.parser.edtf_exceptions import EDTFParseException
 
     _precheck(text)
     # edtf prints a diagnostic to standard output for some invalid input; that would
-    # corrupt `--json` output, so its stdout is swallowed here.
+    # corrupt `--json` output, so its stdout is swallowed here. (With None in place of the
+    # StringIO, print writes nothing either: that mutant is equivalent.)
     with contextlib.redirect_stdout(io.StringIO()):
         try:
-            parsed = edtf.parse_edtf(text)
+            # Never None: parse_edtf parses all of the text or raises. Anything else that
+            # goes wrong with what it returns is refused by _edtf_span's catch-all.
+            parsed: EDTFObject = edtf.parse_edtf(text)
         except Exception as error:
-            # edtf quotes the raw input ("near '0\ud800'"); the text is already shown
-            # escaped by repr, and a raw lone surrogate would make the message unprintable.
+            # edtf quotes the raw input ("... format near '0\ud800'. Please provide ..."); the
+            # text is already shown escaped by repr, and a raw lone surrogate would make the
+            # message unprintable.
             reason = (
-                str(error).split(". Please provide", 1)[0].split(" near ", 1)[0]
+                str(error).partition(" near ")[0]
                 if isinstance(error, EDTFParseException)
                 else "edtf cannot read it"
             )
             raise ValueError(f"{text!r} is not a valid EDTF date: {reason}{_HINT}") from None
-    if not isinstance(parsed, parser_classes.EDTFObject):
-        raise ValueError(f"{text!r} is not a valid EDTF date")
     return parsed
 
 
 def _nodes(obj: EDTFObject) -> list[EDTFObject]:
-    """Every part of a parsed date, since a set's bounds never look at its middle items."""
+    """Every part of a parsed date, since a set's bounds never look at its middle items, nor
+    an interval's at the first day of its last end (``2025-08-11/XXXX-08``: year 0).
+
+    An interval's first end shares its earliest day with the interval, checked with it, and
+    a year, month or day that has a real first day has a real last one: visiting it finds
+    nothing more, and "lower" misspelt below is an equivalent mutant. (A qualified date's
+    inner `date` has the date's own days: not visited.)
+    """
     found = [obj]
-    children: list[Any] = list(getattr(obj, "objects", ()) or ())
-    children += [getattr(obj, name, None) for name in ("lower", "upper", "date")]
+    children: list[Any] = list(getattr(obj, "objects", None) or ())
+    children += [getattr(obj, name, None) for name in ("lower", "upper")]
     for child in children:
         if isinstance(child, _edtf().EDTFObject):
             found.extend(_nodes(child))
@@ -364,17 +372,10 @@ def _nodes(obj: EDTFObject) -> list[EDTFObject]:
 
 
 def _check_node(node: EDTFObject) -> None:
-    classes = _edtf()
-    if isinstance(node, classes.UnspecifiedIntervalSection):
+    """Each node's days are real and in order. (A range's ends of different precisions
+    never get here: `_precheck` explains them, and edtf's grammar refuses them.)"""
+    if isinstance(node, _edtf().UnspecifiedIntervalSection):
         return  # an open or unknown end has no day of its own
-    if isinstance(node, classes.Consecutives) and node.lower is not None and node.upper is not None:
-        lower_precision = getattr(node.lower, "precision", None)
-        upper_precision = getattr(node.upper, "precision", None)
-        if lower_precision != upper_precision:
-            raise _Refused(
-                f"the ends of '{node}' have different precisions ({lower_precision}, "
-                f"{upper_precision}); write both as days, months or years"
-            )
     earliest, latest = _node_bounds(node)
     if earliest is not None and latest is not None and earliest > latest:
         raise _Refused(f"'{node}' ends before it begins")
@@ -398,10 +399,12 @@ def _node_bounds(node: EDTFObject) -> tuple[datetime.date | None, datetime.date 
     return earliest, latest
 
 
-def _bound(value: time.struct_time | float | None) -> datetime.date | None:
-    if value is None or (isinstance(value, float) and math.isinf(value)):
-        return None
-    if not isinstance(value, time.struct_time):  # edtf gives nothing else: a safety net
+def _bound(value: time.struct_time | float) -> datetime.date | None:
+    if isinstance(value, float) and math.isinf(value):
+        return None  # an open end ([..2025-08-13, 2025-09-01])
+    if not isinstance(value, time.struct_time):
+        # edtf gives nothing else: a safety net, never reached, so that its message
+        # emptied (None) is an equivalent mutant.
         raise _Refused(f"unexpected bound {value!r}")
     year, month, day = value.tm_year, value.tm_mon, value.tm_mday
     if not 1 <= year <= 9999:
