@@ -358,6 +358,9 @@ def _withdrawal_json(fact: Fact | None) -> dict[str, str] | None:
 
 
 def _later(first: Fact, second: Fact) -> Fact:
+    # Two facts never share a sort key (each has its own position in the log), so `>=`
+    # here is an equivalent mutant; as are `>=` and `<=` for the comparisons of sort keys
+    # in _participant, which all compare a withdrawal with a fact of another kind.
     return second if second.sort_key > first.sort_key else first
 
 
@@ -508,9 +511,9 @@ def _read_status(
         if fact.kind == "signing":
             signings.append(fact)
             for signatory in record.get("signatories") or []:
-                participant = track(signatory.get("on_behalf_of") or signatory["actor"])
-                if not participant.signings or participant.signings[-1] is not fact:
-                    participant.signings.append(fact)
+                # Two signatories for one state put the signing twice in its track: harmless,
+                # since a track's signings are read for their first, their last and any.
+                track(signatory.get("on_behalf_of") or signatory["actor"]).signings.append(fact)
         elif fact.kind == "ratification":
             track(record["by"]).consents.append(fact)
         elif fact.kind == "entry_into_force":

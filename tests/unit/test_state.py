@@ -172,6 +172,7 @@ def test_the_memorandum_answer_has_the_cli_shape() -> None:
         "participants",
     } <= set(state)
     assert state["id"] == "iq-ir-security-mou-2025"
+    assert state["title"] == "Iraq–Iran security memorandum of understanding"
     assert state["type"] == "memorandum-of-understanding"
     assert state["parties"] == ["IRQ", "IRN"]
     assert state["relations"] == MOU["relations"]
@@ -331,9 +332,24 @@ def test_ratification_withdrawal_and_termination_are_endorsement_acts() -> None:
         EndorsementAct("t", "FRA", "withdrew", None, None)
     ]
     assert acts({"kind": "termination"}) == [EndorsementAct("t", None, "terminated", None, None)]
+    assert acts({"kind": "termination", "by": "DEU"}) == [
+        EndorsementAct("t", "DEU", "terminated", None, None)
+    ]
     assert acts({"kind": "suspension", "by": "RUS"}) == [
         EndorsementAct("t", "RUS", "suspended", None, None)
     ]
+
+
+def test_an_approval_is_an_act_of_its_body_on_behalf_of_its_state() -> None:
+    approval = {"kind": "approval", "agreement": "t", "by": "cabinet", "on_behalf_of": "FRA"}
+    assert endorsement_acts(approval, {"t"}) == [
+        EndorsementAct("t", "cabinet", "approved", "FRA", None)
+    ]
+
+
+def test_a_revocation_of_a_notice_that_names_no_agreement_endorses_nothing() -> None:
+    revocation = {"kind": "revocation", "id": "r", "target": "w", "by": "ZAF"}
+    assert endorsement_acts(revocation, {"t"}, {"kind": "withdrawal", "id": "w"}) == []
 
 
 def test_a_revocation_is_an_act_on_the_agreement_of_the_notice_it_revokes() -> None:
@@ -600,10 +616,11 @@ def test_a_party_specific_entry_into_force_counts_for_that_participant_alone() -
         ESP_ACCEDES,
         treaty_fact(9, "entry_into_force", "2020-12-01", **{"for": ["ESP"]}),
     ]
-    state = treaty("2021-06-01", facts)
+    state = treaty("2021-06-01", [*facts, FRA_RATIFIES])
     assert state["status"] == "in_force"
     assert participant(state, "ESP")["in_force"] == "2020-12-01"
-    assert participant(state, "FRA")["in_force"] is None
+    france = participant(state, "FRA")
+    assert (france["status"], france["in_force"]) == ("contracting", None)
 
 
 def test_a_later_consent_replaces_an_earlier_one_as_the_consent_shown() -> None:
@@ -630,6 +647,29 @@ def test_in_a_signature_only_agreement_entry_into_force_binds_every_participant(
         "IRQ": "2025-08-13",
         "IRN": "2025-08-13",
     }
+
+
+def test_a_state_named_in_a_party_specific_entry_into_force_is_a_participant() -> None:
+    for_ireland = treaty_fact(9, "entry_into_force", "2021-03-01", **{"for": ["IRL"]})
+    state = treaty("2021-06-01", [SIGNED, FRA_RATIFIES, IN_FORCE, for_ireland])
+    assert list(statuses(state)) == ["DEU", "FRA", "ITA", "IRL"]
+
+
+def test_a_withdrawal_notice_still_to_come_does_not_yet_make_its_state_a_participant() -> None:
+    notice = treaty_fact(9, "withdrawal", "2030-01-01", by="IRL", effective="2031-01-01")
+    state = treaty("2021-06-01", [SIGNED, FRA_RATIFIES, IN_FORCE, notice])
+    assert list(statuses(state)) == ["DEU", "FRA", "ITA"]
+
+
+def test_a_signatory_that_signs_again_after_withdrawing_its_signature_is_a_signatory() -> None:
+    unsign = treaty_fact(8, "withdrawal", "2020-02-01", by="ITA")
+    sign_again = treaty_fact(
+        9, "signing", "2020-05-01", signatories=[{"actor": "ita-envoy", "on_behalf_of": "ITA"}]
+    )
+    italy = participant(treaty("2020-06-01", [SIGNED, unsign, sign_again]), "ITA")
+    assert (italy["status"], italy["signed"]) == ("signatory", "2020-01-10")
+    assert italy["previous_withdrawal"] == {"date": "2020-02-01", "effective": "2020-02-01"}
+    assert italy["withdrawal"] is None
 
 
 def test_a_signatory_that_withdraws_its_signature_is_withdrawn() -> None:
@@ -739,6 +779,28 @@ def test_a_possible_termination_is_shown_but_not_certain() -> None:
     assert state["status"] == "terminated"
     assert state["certain_status"] == "in_force"
     assert state["status_certain"] is False
+    assert state["uncertain_occurrences"] == ["end"]
+
+
+def test_uncertain_occurrences_are_listed_past_facts_that_change_no_state() -> None:
+    support = on(
+        {
+            "kind": "statement",
+            "id": "support",
+            "date": "2024-06-01",
+            "by": "ESP",
+            "stance": "support",
+            "about": ["t"],
+        },
+        8,
+    )
+    end = fact(
+        {"kind": "termination", "id": "end", "date": "2025", "agreement": "t"},
+        9,
+        earliest="2025-01-01",
+        latest="2025-12-31",
+    )
+    assert treaty("2025-06-01", [*TREATY_FACTS, support, end])["uncertain_occurrences"] == ["end"]
 
 
 def test_an_uncertain_fact_that_changes_nothing_leaves_the_answer_certain() -> None:

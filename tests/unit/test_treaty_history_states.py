@@ -182,6 +182,21 @@ def test_russias_suspension_leaves_new_start_in_force_and_russia_suspended() -> 
     assert statuses(state) == {"USA": "party", "RUS": "suspended"}
 
 
+def test_a_suspending_partys_row_shows_its_suspension_until_it_ends() -> None:
+    pause = facts(
+        "new-start",
+        {"kind": "suspension", "date": "2023-02-21", "until": "2024-02-21", "by": "RUS"},
+    )
+    history = NEW_START_FACTS[:4] + pause
+    during = row(agreement_state(NEW_START, history, D("2023-06-01")), "RUS")
+    assert (during["status"], during["suspension"]) == (
+        "suspended",
+        {"date": "2023-02-21", "until": "2024-02-21"},
+    )
+    after = row(agreement_state(NEW_START, history, D("2024-02-21")), "RUS")
+    assert (after["status"], after["suspension"]) == ("party", None)
+
+
 def test_only_a_suspension_without_a_suspending_party_suspends_the_agreement() -> None:
     whole = facts("new-start", {"kind": "suspension", "date": "2023-02-21"})
     state = agreement_state(NEW_START, NEW_START_FACTS[:4] + whole, D("2023-03-01"))
@@ -289,6 +304,69 @@ def test_a_suspension_ends_on_the_day_it_is_revoked() -> None:
     history = NEW_START_FACTS[:4] + pause
     assert row(agreement_state(NEW_START, history, D("2023-12-31")), "RUS")["status"] == "suspended"
     assert row(agreement_state(NEW_START, history, D("2024-01-01")), "RUS")["status"] == "party"
+
+
+def revocation(position: int, day: str, target: str, by: str) -> Fact:
+    """A revocation as the format writes it: it names its notice, not the agreement."""
+    span = parse_date(day)
+    record = {"kind": "revocation", "id": f"revocation-{position}", "date": day}
+    return fact({**record, "target": target, "by": by}, position, span.earliest, span.latest)
+
+
+ZAF_NOTICE = ROME_FACTS[:6]  # South Africa's notice of 2016-10-19, effective 2017-10-19
+
+
+def south_africa(as_of: str, *more: Fact) -> str:
+    return str(row(agreement_state(ROME, [*ZAF_NOTICE, *more], D(as_of)), "ZAF")["status"])
+
+
+def test_a_withdrawal_revoked_on_its_effective_day_never_takes_effect() -> None:
+    on_the_day = revocation(7, "2017-10-19", "rome-statute-6", "ZAF")
+    assert south_africa("2018-01-01", on_the_day) == "party"
+    assert south_africa("2018-01-01", revocation(7, "2017-10-20", "rome-statute-6", "ZAF")) == (
+        "withdrawn"
+    )
+
+
+def test_a_revocation_known_only_to_have_come_by_some_day_may_have_come_in_time() -> None:
+    by_some_day = revocation(7, "[..2018-01-01]", "rome-statute-6", "ZAF")
+    assert south_africa("2018-06-01", by_some_day) == "party"
+
+
+def test_a_withdrawal_whose_effect_has_no_last_day_is_revoked_by_any_revocation() -> None:
+    open_notice = facts(
+        "rome-statute",
+        {"kind": "withdrawal", "date": "2016-10-19", "effective": "2017-10-19/..", "by": "ZAF"},
+        first=6,
+    )
+    history = [*ROME_FACTS[:5], *open_notice, revocation(7, "2020-01-01", "rome-statute-6", "ZAF")]
+    assert row(agreement_state(ROME, history, D("2021-01-01")), "ZAF")["status"] == "party"
+
+
+def test_a_revocation_of_another_agreements_notice_is_no_fact_of_this_one() -> None:
+    elsewhere = fact(
+        {"kind": "revocation", "id": "r", "date": "2017", "target": "npt-3", "by": "ZAF"},
+        8,
+        D("2017-01-01"),
+        D("2017-12-31"),
+    )
+    state = agreement_state(ROME, [*ROME_FACTS, elsewhere], D("2017-06-01"))
+    assert state["uncertain_occurrences"] == []
+
+
+def test_a_state_that_left_is_not_bound_again_by_its_old_entry_into_force() -> None:
+    japan = facts(
+        "rome-statute",
+        {"kind": "withdrawal", "date": "2010-01-01", "effective": "2011-01-01", "by": "JPN"},
+        {"kind": "ratification", "date": "2015-01-01", "by": "JPN", "method": "accession"},
+        {"kind": "entry_into_force", "date": "2015-04-01", "for": ["JPN"]},
+        first=8,
+    )
+    history = [*ROME_FACTS[:5], *japan]
+    rejoined = row(agreement_state(ROME, history, D("2015-02-01")), "JPN")
+    assert (rejoined["status"], rejoined["in_force"]) == ("contracting", None)
+    bound = row(agreement_state(ROME, history, D("2015-05-01")), "JPN")
+    assert (bound["status"], bound["in_force"]) == ("party", "2015-04-01")
 
 
 NPT = {"id": "npt", "title": "NPT", "type": "treaty"}
