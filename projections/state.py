@@ -419,6 +419,8 @@ def _participant(track: _Track, context: _Context) -> dict[str, Any]:
 
     def this_membership(entry: Fact) -> bool:
         """Not before the previous withdrawal, and not after a withdrawal still to come."""
+        # (date.min, -1) sorts before every fact, whose positions count from 0: -2 in its
+        # place is an equivalent mutant.
         start = joined.sort_key if joined is not None else (date.min, -1)
         return current(entry) and not any(
             start < w.sort_key < entry.sort_key for w in track.notices
