@@ -10,7 +10,6 @@ control is a GET form, so every page is a plain link that can be shared or bookm
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -23,8 +22,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from ledger.vocabulary import OCCURRENCE_KINDS
 from projections.queries import When
-from projections.reports import TEMPLATES as REPORT_TEMPLATES
-from projections.reports import timeline_layout
+from projections.report_rendering import TEMPLATES as REPORT_TEMPLATES
+from projections.report_rendering import jsonline
+from projections.report_timeline import timeline_layout
 from web import params
 from web.api import timeline_of
 from web.security import policy_for_inline_styles
@@ -43,7 +43,7 @@ ENV = Environment(
     lstrip_blocks=True,
 )
 ENV.globals["layout"] = timeline_layout
-ENV.filters["jsonline"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
+ENV.filters["jsonline"] = jsonline
 
 
 def service(request: Request) -> Service:
@@ -215,7 +215,8 @@ def audit(request: Request, svc: Svc, when: Axes, agreement_id: str | None = Non
     first, so an unknown agreement is still a 404. The head, with the <style> that the
     policy allows by its hash, is written before the response starts.
     """
-    from projections.reports import open_report, render_pieces
+    from projections.report_rendering import render_pieces
+    from projections.reports import open_report
 
     with ExitStack() as gathered:
         report = gathered.enter_context(open_report(svc.ledger, agreement_id, when))

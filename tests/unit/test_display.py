@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ledger.display import json_text, message, shorten, visible
-from projections.reports import md_cell, md_code
+from projections.report_rendering import md_cell, md_code
 
 
 def test_control_and_bidi_characters_are_shown_as_escapes() -> None:
