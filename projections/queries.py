@@ -36,7 +36,9 @@ from projections.state import (
     Fact,
     Happened,
     agreement_state,
+    as_day,
     happened,
+    source_ids,
 )
 
 __all__ = ["CatchUp", "NotFound", "Queries", "StaleReadModels", "When"]
@@ -72,12 +74,11 @@ class When:
 SNAPSHOT_ATTEMPTS = 50
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _sources(record: dict[str, Any]) -> list[str]:
-    return [s["source"] for s in record.get("sources") or []]
+def _certain(row: Any, as_of: date) -> bool:
+    """Whether an occurrence row's date puts it certainly before `as_of` (FORMAT.md: an
+    uncertain or approximate date never does)."""
+    earliest, latest = as_day(row.earliest), as_day(row.latest)
+    return happened(earliest, latest, as_of, qualified=is_qualified(row.date)) is Happened.YES
 
 
 @dataclass
@@ -91,7 +92,7 @@ class _Parts:
     def involved(self, row: dict[str, Any]) -> bool:
         """Whether a timeline row involves the group, or a holder while in post: a post
         whose span may overlap the occurrence's days counts."""
-        earliest, latest = _day(row["earliest"]), _day(row["latest"])
+        earliest, latest = as_day(row["earliest"]), as_day(row["latest"])
         via: list[str] = []
         direct = False
         for actor in row["actors"]:
@@ -356,17 +357,7 @@ class Queries:
 
     @staticmethod
     def _fact(row: Any) -> Fact:
-        record = json.loads(row.record)
-        return Fact(
-            occurrence=row.occurrence,
-            kind=row.kind,
-            record=record,
-            date=row.date,
-            earliest=_day(row.earliest),
-            latest=_day(row.latest),
-            position=row.position,
-            sources=tuple(_sources(record)),
-        )
+        return Fact.of(json.loads(row.record), row.position, row.earliest, row.latest)
 
     # -- agreements ----------------------------------------------------------------
 
@@ -431,9 +422,6 @@ class Queries:
         answers = []
         for row in rows:
             record = json.loads(row.record)
-            certainty = happened(
-                _day(row.earliest), _day(row.latest), when.as_of, qualified=is_qualified(row.date)
-            )
             answers.append(
                 {
                     "date": row.date,
@@ -444,8 +432,8 @@ class Queries:
                     "on_behalf_of": row.on_behalf_of,
                     "method": row.method,
                     "occurrence": row.occurrence,
-                    "sources": _sources(record),
-                    "certain": certainty is Happened.YES,
+                    "sources": source_ids(record),
+                    "certain": _certain(row, when.as_of),
                 }
             )
         return answers
@@ -563,9 +551,6 @@ class Queries:
         for _role, actor in actors_of(Record(kind=row.kind, id=row.occurrence, data=record)):
             if actor not in actors:
                 actors.append(actor)
-        certainty = happened(
-            _day(row.earliest), _day(row.latest), when.as_of, qualified=is_qualified(row.date)
-        )
         return {
             **timeline_row(row.occurrence, row.kind, row.date, row.earliest, row.latest, record),
             "place": record.get("place"),
@@ -573,8 +558,8 @@ class Queries:
             "stance": record.get("stance") if row.kind == "statement" else None,
             "actors": actors,
             "agreements": [a for a in agreements_of(record) if a in agreement_ids],
-            "sources": _sources(record),
-            "certain": certainty is Happened.YES,
+            "sources": source_ids(record),
+            "certain": _certain(row, when.as_of),
             "recorded_position": row.position,
         }
 
