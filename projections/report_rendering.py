@@ -35,6 +35,7 @@ class ReportError(LedgerError, ValueError):
 
 
 def check_format(fmt: str) -> None:
+    """Refuse an unknown format before the report is gathered, so a typo costs no work."""
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")
 
