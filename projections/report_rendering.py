@@ -16,7 +16,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ledger.display import json_chunks, visible
@@ -50,7 +50,7 @@ def render_pieces(report: dict[str, Any], fmt: str) -> Iterator[str]:
     check_format(fmt)
     if fmt == "json":
         return _then_newline(json_chunks(report, indent=2))
-    env = _environment(html=fmt == "html")
+    env = environment(FileSystemLoader(TEMPLATES), html=fmt == "html")
     template = env.get_template(f"report.{fmt}.j2")
     checkpoint_json = json.dumps(report["checkpoint"], ensure_ascii=False)
     pieces = template.generate(
@@ -70,10 +70,12 @@ def _gathered(pieces: Iterator[str]) -> Iterator[str]:
         yield "".join(batch)
 
 
-def _environment(*, html: bool) -> Environment:
-    """HTML autoescapes everything (record text is never markup); Markdown escapes cells."""
+def environment(loader: BaseLoader, *, html: bool) -> Environment:
+    """How the ledger's templates print record text, the audit report's and the server's
+    pages alike: HTML autoescapes everything (record text is never markup), Markdown
+    escapes cells, and every printed value shows control characters as escapes."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=loader,
         autoescape=html,
         undefined=StrictUndefined,
         trim_blocks=True,

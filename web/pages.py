@@ -18,40 +18,27 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from ledger.vocabulary import OCCURRENCE_KINDS
 from projections.queries import When
 from projections.report_rendering import TEMPLATES as REPORT_TEMPLATES
-from projections.report_rendering import jsonline
+from projections.report_rendering import environment
 from projections.report_timeline import timeline_layout
 from web import params
-from web.api import timeline_of
+from web.api import Axes, Svc, timeline_of
 from web.security import policy_for_inline_styles
-from web.service import Service
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(params.only_known_parameters)])
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Rows a timeline page lists at most; the filters (and the API) reach the rest.
 PAGE_ROWS = 500
 
-ENV = Environment(
-    loader=ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(REPORT_TEMPLATES)]),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
+ENV = environment(
+    ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(REPORT_TEMPLATES)]), html=True
 )
 ENV.globals["layout"] = timeline_layout
-ENV.filters["jsonline"] = jsonline
 
-
-def service(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
-
-
-Svc = Annotated[Service, Depends(service)]
-Axes = Annotated[When, Depends(params.time_axes)]
 Text = Annotated[str | None, Query()]
 
 
