@@ -54,5 +54,5 @@ def test_the_servers_pages_print_record_text_as_the_html_audit_does() -> None:
 
     page = ENV.from_string("<p>{{ text }}</p>{{ data | jsonline }}")
     assert page.render(text="evil\u202etxt.exe <b>", data={"b": 1, "a": "x"}) == (
-        '<p>evil\\u202etxt.exe &lt;b&gt;</p>{&#34;a&#34;: &#34;x&#34;, &#34;b&#34;: 1}'
+        "<p>evil\\u202etxt.exe &lt;b&gt;</p>{&#34;a&#34;: &#34;x&#34;, &#34;b&#34;: 1}"
     )
