@@ -41,11 +41,17 @@ from projections.state import (
     source_ids,
 )
 
-__all__ = ["CatchUp", "NotFound", "Queries", "StaleReadModels", "When"]
+__all__ = ["CatchUp", "EmptyRange", "NotFound", "Queries", "StaleReadModels", "When"]
 
 
 class StaleReadModels(LedgerError):
     """The read models are behind the log and no catch-up was handed over."""
+
+
+class EmptyRange(LedgerError):
+    """A timeline asked from a day after the day it is asked to: nothing could answer,
+    and an empty list would read as "nothing happened" rather than "the range is back to
+    front" (`--from 2025 --to 2024`)."""
 
 
 @dataclass(frozen=True)
@@ -457,6 +463,11 @@ class Queries:
         and of the people whose posts were in it or them when the occurrence may have
         happened.
         """
+        if from_ is not None and to is not None and from_ > to:
+            raise EmptyRange(
+                f"nothing can fall between from {from_.isoformat()} and to {to.isoformat()}:"
+                " the range ends before it begins"
+            )
         when = when or When()
         t = models.occurrences
         query = select(t).where(self._current(when), self._begun(when))
