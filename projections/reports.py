@@ -403,12 +403,8 @@ class _Builder:
             version["record"] = after
             self._mention(after)
             return amendment
-        span = parse_date(after["date"])
-        version.update(
-            record=after,
-            earliest=span.earliest.isoformat() if span.earliest else None,
-            latest=span.latest.isoformat() if span.latest else None,
-        )
+        earliest, latest = parse_date(after["date"]).iso_bounds
+        version.update(record=after, earliest=earliest, latest=latest)
         if version["status"] != "retracted":
             version["status"] = "corrected"
         self._mention(after)
