@@ -817,7 +817,7 @@ def test_uncertain_occurrences_are_listed_past_facts_that_change_no_state() -> N
         },
         8,
     )
-    end = fact(
+    end = Fact.of(
         {"kind": "termination", "id": "end", "date": "2025", "agreement": "t"},
         9,
         earliest="2025-01-01",

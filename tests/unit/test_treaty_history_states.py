@@ -308,7 +308,7 @@ def revocation(position: int, day: str, target: str, by: str) -> Fact:
     """A revocation as the format writes it: it names its notice, not the agreement."""
     span = parse_date(day)
     record = {"kind": "revocation", "id": f"revocation-{position}", "date": day}
-    return fact({**record, "target": target, "by": by}, position, span.earliest, span.latest)
+    return Fact.of({**record, "target": target, "by": by}, position, span.earliest, span.latest)
 
 
 ZAF_NOTICE = ROME_FACTS[:6]  # South Africa's notice of 2016-10-19, effective 2017-10-19
@@ -342,7 +342,7 @@ def test_a_withdrawal_whose_effect_has_no_last_day_is_revoked_by_any_revocation(
 
 
 def test_a_revocation_of_another_agreements_notice_is_no_fact_of_this_one() -> None:
-    elsewhere = fact(
+    elsewhere = Fact.of(
         {"kind": "revocation", "id": "r", "date": "2017", "target": "npt-3", "by": "ZAF"},
         8,
         D("2017-01-01"),
