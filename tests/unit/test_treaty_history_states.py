@@ -4,11 +4,14 @@ functions: FORMAT.md v1.1, "Agreements and participants through time".
 The facts are the INF Treaty's, New START's, the Rome Statute's and the NPT's as
 recorded in tests/e2e/data (dates from the public record), built here by hand so that
 no file, store or projection sits between the records and the answer; each date's
-bounds come from the ledger's own EDTF reading, a pure function.
+bounds come from the ledger's own EDTF reading, a pure function. The histories are built
+on first use, not on import: a broken date reading (a mutant of it, say) then fails
+these tests instead of their collection.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -56,30 +59,34 @@ USSR = {
         "successors": ["RUS", "UKR", "BLR", "KAZ"],
     }
 }
-INF_FACTS = facts(
-    "inf-treaty",
-    {
-        "kind": "signing",
-        "date": "1987-12-08",
-        "signatories": [
-            {"actor": "ronald-reagan", "on_behalf_of": "USA"},
-            {"actor": "mikhail-gorbachev", "on_behalf_of": "SUN"},
-        ],
-    },
-    {"kind": "ratification", "date": "1988-05-28?", "by": "SUN"},
-    {"kind": "ratification", "date": "1988-06-01", "by": "USA"},
-    {"kind": "entry_into_force", "date": "1988-06-01"},
-    {"kind": "ratification", "date": "1991-12-26", "by": "RUS", "method": "succession"},
-    {"kind": "ratification", "date": "1992~", "by": "BLR", "method": "succession"},
-    {"kind": "suspension", "date": "2019-02-02", "by": "USA"},
-    {"kind": "withdrawal", "date": "2019-02-02", "effective": "2019-08-02", "by": "USA"},
-    {"kind": "suspension", "date": "2019-03-04", "by": "RUS"},
-    {"kind": "termination", "date": "2019-08-02"},
-)
+
+
+@functools.cache
+def inf_facts() -> list[Fact]:
+    return facts(
+        "inf-treaty",
+        {
+            "kind": "signing",
+            "date": "1987-12-08",
+            "signatories": [
+                {"actor": "ronald-reagan", "on_behalf_of": "USA"},
+                {"actor": "mikhail-gorbachev", "on_behalf_of": "SUN"},
+            ],
+        },
+        {"kind": "ratification", "date": "1988-05-28?", "by": "SUN"},
+        {"kind": "ratification", "date": "1988-06-01", "by": "USA"},
+        {"kind": "entry_into_force", "date": "1988-06-01"},
+        {"kind": "ratification", "date": "1991-12-26", "by": "RUS", "method": "succession"},
+        {"kind": "ratification", "date": "1992~", "by": "BLR", "method": "succession"},
+        {"kind": "suspension", "date": "2019-02-02", "by": "USA"},
+        {"kind": "withdrawal", "date": "2019-02-02", "effective": "2019-08-02", "by": "USA"},
+        {"kind": "suspension", "date": "2019-03-04", "by": "RUS"},
+        {"kind": "termination", "date": "2019-08-02"},
+    )
 
 
 def inf(as_of: str) -> dict[str, Any]:
-    return agreement_state(INF, INF_FACTS, D(as_of))
+    return agreement_state(INF, inf_facts(), D(as_of))
 
 
 def test_named_parties_that_have_done_nothing_yet_are_negotiating() -> None:
@@ -108,13 +115,13 @@ def test_after_termination_every_remaining_participant_is_terminated() -> None:
 
 
 def test_a_state_that_ceased_to_exist_is_dissolved_with_its_successors_named() -> None:
-    before = agreement_state(INF, INF_FACTS, D("1991-12-25"), actors=USSR)
+    before = agreement_state(INF, inf_facts(), D("1991-12-25"), actors=USSR)
     assert row(before, "SUN")["status"] == "party"
     assert row(before, "SUN")["successors"] == []
-    after = agreement_state(INF, INF_FACTS, D("1991-12-26"), actors=USSR)
+    after = agreement_state(INF, inf_facts(), D("1991-12-26"), actors=USSR)
     assert row(after, "SUN")["status"] == "dissolved"
     assert row(after, "SUN")["successors"] == ["RUS", "UKR", "BLR", "KAZ"]
-    ended = agreement_state(INF, INF_FACTS, D("2020-01-01"), actors=USSR)
+    ended = agreement_state(INF, inf_facts(), D("2020-01-01"), actors=USSR)
     assert row(ended, "SUN")["status"] == "dissolved", "dissolved comes before terminated"
 
 
@@ -128,7 +135,7 @@ def test_a_suspension_by_a_party_suspends_that_party_and_not_the_agreement() -> 
 
 
 def test_a_qualified_date_is_never_certain_even_long_after_its_latest_day() -> None:
-    sun_ratifies = INF_FACTS[1]
+    sun_ratifies = inf_facts()[1]
     assert (sun_ratifies.earliest, sun_ratifies.latest) == (D("1988-05-27"), D("1988-05-29"))
     assert sun_ratifies.happened(D("2000-01-01")) is Happened.POSSIBLY
     assert happened(D("1988-05-27"), D("1988-05-29"), D("2000-01-01")) is Happened.YES
@@ -152,30 +159,46 @@ EXTENSION = {
     "parties": ["USA", "RUS"],
     "relations": [{"type": "amends", "target": "new-start"}],
 }
-NEW_START_FACTS = facts(
-    "new-start",
-    {"kind": "signing", "date": "2010-04-08", "signatories": [{"actor": "USA"}, {"actor": "RUS"}]},
-    {"kind": "ratification", "date": "2011-01-28", "by": "RUS"},
-    {"kind": "ratification", "date": "2011-02-02", "by": "USA"},
-    {"kind": "entry_into_force", "date": "2011-02-05"},
-    {"kind": "suspension", "date": "2023-02-21", "by": "RUS"},
-    {"kind": "termination", "date": "2026-02-05"},
-)
-EXTENSION_FACTS = facts(
-    "new-start-extension-2021",
-    {"kind": "signing", "date": "2021-01-26", "signatories": [{"actor": "USA"}, {"actor": "RUS"}]},
-    {"kind": "ratification", "date": "2021-01-29", "by": "RUS"},
-    {"kind": "entry_into_force", "date": "2021-02-03"},
-)
+
+
+@functools.cache
+def new_start_facts() -> list[Fact]:
+    return facts(
+        "new-start",
+        {
+            "kind": "signing",
+            "date": "2010-04-08",
+            "signatories": [{"actor": "USA"}, {"actor": "RUS"}],
+        },
+        {"kind": "ratification", "date": "2011-01-28", "by": "RUS"},
+        {"kind": "ratification", "date": "2011-02-02", "by": "USA"},
+        {"kind": "entry_into_force", "date": "2011-02-05"},
+        {"kind": "suspension", "date": "2023-02-21", "by": "RUS"},
+        {"kind": "termination", "date": "2026-02-05"},
+    )
+
+
+@functools.cache
+def extension_facts() -> list[Fact]:
+    return facts(
+        "new-start-extension-2021",
+        {
+            "kind": "signing",
+            "date": "2021-01-26",
+            "signatories": [{"actor": "USA"}, {"actor": "RUS"}],
+        },
+        {"kind": "ratification", "date": "2021-01-29", "by": "RUS"},
+        {"kind": "entry_into_force", "date": "2021-02-03"},
+    )
 
 
 def extension(as_of: str) -> dict[str, Any]:
-    parent = agreement_state(NEW_START, NEW_START_FACTS, D(as_of))
-    return agreement_state(EXTENSION, EXTENSION_FACTS, D(as_of), parents=[parent])
+    parent = agreement_state(NEW_START, new_start_facts(), D(as_of))
+    return agreement_state(EXTENSION, extension_facts(), D(as_of), parents=[parent])
 
 
 def test_russias_suspension_leaves_new_start_in_force_and_russia_suspended() -> None:
-    state = agreement_state(NEW_START, NEW_START_FACTS, D("2023-03-01"))
+    state = agreement_state(NEW_START, new_start_facts(), D("2023-03-01"))
     assert state["status"] == "in_force"
     assert statuses(state) == {"USA": "party", "RUS": "suspended"}
 
@@ -185,7 +208,7 @@ def test_a_suspending_partys_row_shows_its_suspension_until_it_ends() -> None:
         "new-start",
         {"kind": "suspension", "date": "2023-02-21", "until": "2024-02-21", "by": "RUS"},
     )
-    history = NEW_START_FACTS[:4] + pause
+    history = new_start_facts()[:4] + pause
     during = row(agreement_state(NEW_START, history, D("2023-06-01")), "RUS")
     assert (during["status"], during["suspension"]) == (
         "suspended",
@@ -197,13 +220,13 @@ def test_a_suspending_partys_row_shows_its_suspension_until_it_ends() -> None:
 
 def test_only_a_suspension_without_a_suspending_party_suspends_the_agreement() -> None:
     whole = facts("new-start", {"kind": "suspension", "date": "2023-02-21"})
-    state = agreement_state(NEW_START, NEW_START_FACTS[:4] + whole, D("2023-03-01"))
+    state = agreement_state(NEW_START, new_start_facts()[:4] + whole, D("2023-03-01"))
     assert state["status"] == "suspended"
     assert statuses(state) == {"USA": "party", "RUS": "party"}
 
 
 def test_new_start_expired_and_its_parties_with_it() -> None:
-    state = agreement_state(NEW_START, NEW_START_FACTS, D("2026-02-05"))
+    state = agreement_state(NEW_START, new_start_facts(), D("2026-02-05"))
     assert (state["status"], statuses(state)) == (
         "terminated",
         {"USA": "terminated", "RUS": "terminated"},
@@ -220,8 +243,8 @@ def test_an_agreement_that_amends_another_ends_when_that_one_ends() -> None:
 
 def test_an_amendment_is_not_certainly_ended_while_its_parents_end_is_uncertain() -> None:
     vague = facts("new-start", {"kind": "termination", "date": "2026-02"})
-    parent = agreement_state(NEW_START, NEW_START_FACTS[:5] + vague, D("2026-02-10"))
-    state = agreement_state(EXTENSION, EXTENSION_FACTS, D("2026-02-10"), parents=[parent])
+    parent = agreement_state(NEW_START, new_start_facts()[:5] + vague, D("2026-02-10"))
+    state = agreement_state(EXTENSION, extension_facts(), D("2026-02-10"), parents=[parent])
     assert (state["status"], state["status_certain"]) == ("terminated", False)
 
 
@@ -238,27 +261,31 @@ def test_a_bilateral_agreement_in_force_binds_its_signatories_by_signature() -> 
 
 def test_incoming_relations_are_passed_through_as_related_by() -> None:
     related = [{"type": "amends", "source": "new-start-extension-2021"}]
-    state = agreement_state(NEW_START, NEW_START_FACTS, D("2024-01-01"), related_by=related)
+    state = agreement_state(NEW_START, new_start_facts(), D("2024-01-01"), related_by=related)
     assert state["related_by"] == related
 
 
 # --- the Rome Statute and the NPT: accessions, withdrawals, revocations -------------------
 
 ROME = {"id": "rome-statute", "title": "Rome Statute", "type": "treaty"}
-ROME_FACTS = facts(
-    "rome-statute",
-    {"kind": "signing", "date": "1998-07-17", "signatories": [{"actor": "ZAF"}]},
-    {"kind": "ratification", "date": "2000-11-27", "by": "ZAF"},
-    {"kind": "entry_into_force", "date": "2002-07-01"},
-    {"kind": "ratification", "date": "2007-07-17", "by": "JPN", "method": "accession"},
-    {"kind": "entry_into_force", "date": "2007-10-01", "for": ["JPN"]},
-    {"kind": "withdrawal", "date": "2016-10-19", "effective": "2017-10-19", "by": "ZAF"},
-    {"kind": "revocation", "date": "2017-03-07", "target": "rome-statute-6", "by": "ZAF"},
-)
+
+
+@functools.cache
+def rome_facts() -> list[Fact]:
+    return facts(
+        "rome-statute",
+        {"kind": "signing", "date": "1998-07-17", "signatories": [{"actor": "ZAF"}]},
+        {"kind": "ratification", "date": "2000-11-27", "by": "ZAF"},
+        {"kind": "entry_into_force", "date": "2002-07-01"},
+        {"kind": "ratification", "date": "2007-07-17", "by": "JPN", "method": "accession"},
+        {"kind": "entry_into_force", "date": "2007-10-01", "for": ["JPN"]},
+        {"kind": "withdrawal", "date": "2016-10-19", "effective": "2017-10-19", "by": "ZAF"},
+        {"kind": "revocation", "date": "2017-03-07", "target": "rome-statute-6", "by": "ZAF"},
+    )
 
 
 def rome(as_of: str) -> dict[str, Any]:
-    return agreement_state(ROME, ROME_FACTS, D(as_of))
+    return agreement_state(ROME, rome_facts(), D(as_of))
 
 
 def test_an_accession_after_entry_into_force_is_contracting_until_in_force_for_it() -> None:
@@ -299,7 +326,7 @@ def test_a_suspension_ends_on_the_day_it_is_revoked() -> None:
         {"kind": "revocation", "date": "2024-01-01", "target": "new-start-101", "by": "RUS"},
         first=101,
     )
-    history = NEW_START_FACTS[:4] + pause
+    history = new_start_facts()[:4] + pause
     assert row(agreement_state(NEW_START, history, D("2023-12-31")), "RUS")["status"] == "suspended"
     assert row(agreement_state(NEW_START, history, D("2024-01-01")), "RUS")["status"] == "party"
 
@@ -311,11 +338,10 @@ def revocation(position: int, day: str, target: str, by: str) -> Fact:
     return Fact.of({**record, "target": target, "by": by}, position, span.earliest, span.latest)
 
 
-ZAF_NOTICE = ROME_FACTS[:6]  # South Africa's notice of 2016-10-19, effective 2017-10-19
-
-
 def south_africa(as_of: str, *more: Fact) -> str:
-    return str(row(agreement_state(ROME, [*ZAF_NOTICE, *more], D(as_of)), "ZAF")["status"])
+    """South Africa's status after its notice of 2016-10-19 (effective 2017-10-19)."""
+    notice = rome_facts()[:6]
+    return str(row(agreement_state(ROME, [*notice, *more], D(as_of)), "ZAF")["status"])
 
 
 def test_a_withdrawal_revoked_on_its_effective_day_never_takes_effect() -> None:
@@ -337,7 +363,11 @@ def test_a_withdrawal_whose_effect_has_no_last_day_is_revoked_by_any_revocation(
         {"kind": "withdrawal", "date": "2016-10-19", "effective": "2017-10-19/..", "by": "ZAF"},
         first=6,
     )
-    history = [*ROME_FACTS[:5], *open_notice, revocation(7, "2020-01-01", "rome-statute-6", "ZAF")]
+    history = [
+        *rome_facts()[:5],
+        *open_notice,
+        revocation(7, "2020-01-01", "rome-statute-6", "ZAF"),
+    ]
     assert row(agreement_state(ROME, history, D("2021-01-01")), "ZAF")["status"] == "party"
 
 
@@ -348,7 +378,7 @@ def test_a_revocation_of_another_agreements_notice_is_no_fact_of_this_one() -> N
         D("2017-01-01"),
         D("2017-12-31"),
     )
-    state = agreement_state(ROME, [*ROME_FACTS, elsewhere], D("2017-06-01"))
+    state = agreement_state(ROME, [*rome_facts(), elsewhere], D("2017-06-01"))
     assert state["uncertain_occurrences"] == []
 
 
@@ -360,7 +390,7 @@ def test_a_state_that_left_is_not_bound_again_by_its_old_entry_into_force() -> N
         {"kind": "entry_into_force", "date": "2015-04-01", "for": ["JPN"]},
         first=8,
     )
-    history = [*ROME_FACTS[:5], *japan]
+    history = [*rome_facts()[:5], *japan]
     rejoined = row(agreement_state(ROME, history, D("2015-02-01")), "JPN")
     assert (rejoined["status"], rejoined["in_force"]) == ("contracting", None)
     bound = row(agreement_state(ROME, history, D("2015-05-01")), "JPN")
@@ -368,19 +398,23 @@ def test_a_state_that_left_is_not_bound_again_by_its_old_entry_into_force() -> N
 
 
 NPT = {"id": "npt", "title": "NPT", "type": "treaty"}
-NPT_FACTS = facts(
-    "npt",
-    {"kind": "entry_into_force", "date": "1970-03-05"},
-    {"kind": "ratification", "date": "1985-12-12", "by": "PRK", "method": "accession"},
-    {"kind": "withdrawal", "date": "1993-03-12", "effective": "1993-06-12", "by": "PRK"},
-    {"kind": "revocation", "date": "1993-06-11", "target": "npt-3", "by": "PRK"},
-    {"kind": "withdrawal", "date": "2003-01-10", "effective": "2003-01-11", "by": "PRK"},
-)
+
+
+@functools.cache
+def npt_facts() -> list[Fact]:
+    return facts(
+        "npt",
+        {"kind": "entry_into_force", "date": "1970-03-05"},
+        {"kind": "ratification", "date": "1985-12-12", "by": "PRK", "method": "accession"},
+        {"kind": "withdrawal", "date": "1993-03-12", "effective": "1993-06-12", "by": "PRK"},
+        {"kind": "revocation", "date": "1993-06-11", "target": "npt-3", "by": "PRK"},
+        {"kind": "withdrawal", "date": "2003-01-10", "effective": "2003-01-11", "by": "PRK"},
+    )
 
 
 def test_the_dprk_suspended_its_1993_notice_then_withdrew_in_2003() -> None:
     def dprk(as_of: str) -> str:
-        return row(agreement_state(NPT, NPT_FACTS, D(as_of)), "PRK")["status"]
+        return row(agreement_state(NPT, npt_facts(), D(as_of)), "PRK")["status"]
 
     assert [dprk(d) for d in ("1993-06-10", "1993-06-12", "2003-01-10", "2003-01-11")] == [
         "withdrawing",
@@ -388,4 +422,6 @@ def test_the_dprk_suspended_its_1993_notice_then_withdrew_in_2003() -> None:
         "withdrawing",
         "withdrawn",
     ]
-    assert row(agreement_state(NPT, NPT_FACTS, D("1990-01-01")), "PRK")["in_force"] == "1985-12-12"
+    assert (
+        row(agreement_state(NPT, npt_facts(), D("1990-01-01")), "PRK")["in_force"] == "1985-12-12"
+    )
