@@ -155,6 +155,16 @@ def test_the_first_and_last_years_a_calendar_holds_are_dates(
             "different precisions; write both as days, months or years, e.g. "
             "[2022-01-01..2025-08-14]",
         ),
+        (  # both ends are months: unspecified digits of a year are no part of a date either
+            "[XXXX-08..2025-09]",
+            "'[XXXX-08..2025-09]' is not a valid EDTF date: Error at position 8: Invalid input "
+            "or format" + HINT,
+        ),
+        (
+            "[2025-08..XXXX-09]",
+            "'[2025-08..XXXX-09]' is not a valid EDTF date: Error at position 10: Invalid input "
+            "or format" + HINT,
+        ),
         (  # both ends are years: the minus sign of a year before 1 is no part of a date
             "[-0100..2025]",
             "'[-0100..2025]' is not a valid EDTF date: year -100 is outside the years 1 to 9999",
