@@ -1,15 +1,24 @@
 """`ledger serve` under load on the loopback, beside the CLI's wall time for the same answer.
 
 ``python -m benchmarks.serve --size 100000 [--engine sqlite|postgres] [--clients 1 8 32]
-[--workers N] [--live-every S] [--soak 100000]``
+[--load wrk|threads] [--workers N] [--live-every S] [--soak 100000]``
 
 Builds (or reuses) the benchmark ledger of `benchmarks.generator`, starts the real server
 (``ledger serve`` in a child process, 127.0.0.1 only), and for each question of
 `benchmarks.run.QUERIES` and each number of concurrent clients sends at most
-``--requests`` requests, for at most ``--seconds`` seconds, over keep-alive connections,
-one client thread each. It reports p50 and p99 latency, requests per second and errors,
-and the server's resident memory after each phase, beside the median wall time of the
-same question asked of ``ledger … --json`` (a process per answer).
+``--requests`` requests, for at most ``--seconds`` seconds, over keep-alive connections.
+It reports p50 and p99 latency, requests per second and errors (a failed connection, read
+or write, a timeout, any status but 2xx), and the server's resident memory after each
+phase, beside the median wall time of the same question asked of ``ledger … --json`` (a
+process per answer).
+
+The clients are `wrk` when it is on the PATH (``apt-get install wrk``; ``--load wrk``):
+one C process, one thread (``--wrk-threads``) driving every connection from an event
+loop, so what is measured is the server, not the client; `wrk_report.lua` counts non-2xx
+answers and reports exact percentiles. Without it (or with ``--load threads``) they are
+Python threads with `http.client` in this process: their waits for the interpreter's
+lock count in their latencies, and their CPU competes with the server's, so read those
+figures as the server's plus a client's.
 
 Two servers are measured: as started by default (answers kept until the log grows, so a
 repeated question costs one indexed read of the log's head) and with
@@ -30,6 +39,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -145,6 +155,61 @@ class Server:
             self.process.kill()
 
 
+WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
+
+
+def load_wrk(
+    port: int, path: str, clients: int, requests: int, seconds: float, threads: int = 1
+) -> dict[str, Any]:
+    """`clients` connections of one `wrk` process share `requests`, stopping at `seconds`.
+
+    wrk stops only at its duration: each of its threads stops itself after its share of
+    the requests (`wrk_report.lua`) and says so, and once all have, wrk is interrupted,
+    which ends it as its duration would (it then reports what was sent)."""
+    threads = max(1, min(threads, clients))
+    share = -(-requests // threads)  # each thread's, rounded up
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{clients}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "120s",
+        "-s",
+        str(WRK_SCRIPT),
+        f"http://127.0.0.1:{port}{path}",
+        "--",
+        str(share),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert process.stderr is not None and process.stdout is not None
+    done, said = 0, []
+    for line in process.stderr:
+        if line.strip() == "wrk-thread-done":
+            done += 1
+            if done == threads:
+                process.send_signal(signal.SIGINT)
+        else:
+            said.append(line)
+    output = process.stdout.read()
+    if process.wait(timeout=seconds + 60) != 0 and "wrk-json" not in output:
+        raise RuntimeError(f"wrk failed: {''.join(said)}{output}")
+    found = json.loads(output.split("wrk-json ", 1)[1].splitlines()[0])
+    failed = sum(found[k] for k in ("connect", "read", "write", "timeout", "not_2xx"))
+    return {
+        "requests": found["requests"],
+        "errors": failed,
+        "p50": found["p50_us"] / 1e6,
+        "p99": found["p99_us"] / 1e6,
+        "p90": found["p90_us"] / 1e6,
+        "max": found["max_us"] / 1e6,
+        "rps": found["requests"] / (found["duration_us"] / 1e6),
+        "wrk": found,
+    }
+
+
 def load(port: int, path: str, clients: int, requests: int, seconds: float) -> dict[str, Any]:
     """`clients` threads on keep-alive connections share `requests`, stopping at `seconds`."""
     latencies: list[float] = []
@@ -225,6 +290,11 @@ class Writer:
         self._thread.join()
 
 
+def wrk_version() -> str:
+    found = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return (found.stdout or found.stderr).split(" [", 1)[0].strip()
+
+
 def bench(
     engine: str,
     size: int,
@@ -234,12 +304,27 @@ def bench(
     repeat: int,
     workers: int = 1,
     live_every: float = 0.0,
+    clients_are: str = "threads",
+    wrk_threads: int = 1,
+    kept_only: bool = False,
 ) -> dict[str, Any]:
     url = ledger_url(engine, size)
+    if clients_are == "wrk":
+        load_by = f"{wrk_version()}, {wrk_threads} thread(s)"
+
+        def run(port: int, path: str, count: int) -> dict[str, Any]:
+            return load_wrk(port, path, count, requests, seconds, wrk_threads)
+    else:
+        load_by = "Python threads (http.client), in the benchmark's process"
+
+        def run(port: int, path: str, count: int) -> dict[str, Any]:
+            return load(port, path, count, requests, seconds)
+
     result: dict[str, Any] = {
         "engine": engine,
         "occurrences": size,
         "workers": workers,
+        "load": load_by,
         "cli": {},
         "servers": {},
     }
@@ -249,8 +334,9 @@ def bench(
         print(f"[{engine} {size}] CLI {name}: {result['cli'][name]:.3f} s", file=sys.stderr)
     servers: list[tuple[str, int, float]] = [
         ("kept answers (default)", 1024, 0.0),
-        ("no cache", 0, 0.0),
     ]
+    if not kept_only:
+        servers.append(("no cache", 0, 0.0))
     if live_every > 0:
         servers.append((f"kept answers, a record every {live_every:g} s", 1024, live_every))
     for label, entries, every in servers:
@@ -269,10 +355,10 @@ def bench(
                 for count in clients:
                     if every > 0:
                         with Writer(url, every) as writer:
-                            cell = load(server.port, path, count, requests, seconds)
+                            cell = run(server.port, path, count)
                         cell["records_written"] = writer.written
                     else:
-                        cell = load(server.port, path, count, requests, seconds)
+                        cell = run(server.port, path, count)
                     phases["cells"][f"{name} × {count}"] = cell
                     print(
                         f"[{engine} {size} {label}] {name} × {count}: {brief(cell)}",
@@ -365,6 +451,8 @@ def markdown(result: dict[str, Any], clients: list[int]) -> str:
         f"### {result['engine']}, {result['occurrences']:,} occurrences, "
         f"{result.get('workers', 1)} server process(es)",
         "",
+        f"Clients: {result.get('load', 'Python threads')}.",
+        "",
     ]
     for label, phases in result["servers"].items():
         lines += [
@@ -400,7 +488,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--requests", type=int, default=2000, help="per question and clients")
+    parser.add_argument("--requests", type=int, default=10_000, help="per question and clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="at most, per cell")
     parser.add_argument("--repeat", type=int, default=5, help="CLI runs per question (median)")
     parser.add_argument(
@@ -410,6 +498,16 @@ def main() -> None:
     parser.add_argument("--soak-only", action="store_true", help="only the memory soak")
     parser.add_argument("--soak-seconds", type=float, default=3600.0, help="the soak at most")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--load",
+        choices=("wrk", "threads"),
+        default="wrk" if shutil.which("wrk") else "threads",
+        help="the clients: wrk (the default where it is on the PATH) or Python threads",
+    )
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk's threads (-t)")
+    parser.add_argument(
+        "--kept-only", action="store_true", help="only the default server (no --cache-entries 0)"
+    )
     parser.add_argument(
         "--live-every", type=float, default=0.0, help="also: a record every S seconds"
     )
@@ -429,6 +527,9 @@ def main() -> None:
         args.repeat,
         args.workers,
         args.live_every,
+        args.load,
+        args.wrk_threads,
+        args.kept_only,
     )
     if args.soak:
         url = ledger_url(args.engine, args.size)

@@ -7,6 +7,7 @@ loop, over a counting application that answers only when the test lets it.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from web.answers import Answers
@@ -124,5 +125,77 @@ def test_an_answer_computed_while_the_log_grew_is_not_given_to_those_who_waited(
         replies = await many(answers, app, 3)
         assert app.computed == 3  # 2 and 3 waited for 1, whose answer may predate 8
         assert replies[0] == (200, b"answer 1")
+
+    asyncio.run(scenario())
+
+
+async def exchange(answers: Answers, headers: list[tuple[bytes, bytes]]) -> list[Any]:
+    """The ASGI messages one GET is answered with."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/x",
+        "query_string": b"",
+        "headers": headers,
+    }
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b""}
+
+    await answers(scope, receive, send)
+    return sent
+
+
+class Headed:
+    """An ASGI app answering with headers of its own, as the application behind does."""
+
+    computed = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.computed += 1
+        headers = [
+            (b"content-length", b"2"),
+            (b"content-type", b"application/json"),
+            (b"content-security-policy", b"default-src 'none'"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"[]"})
+
+
+def test_an_answer_given_again_has_every_header_it_was_given_with_and_its_etag() -> None:
+    async def scenario() -> None:
+        app = Headed()
+        answers = Answers(app, head=lambda: 7)
+        first = await exchange(answers, [])
+        again = await exchange(answers, [(b"host", b"x")])
+        assert app.computed == 1
+        assert again[0]["status"] == 200 and again[1]["body"] == b"[]"
+        given = dict(again[0]["headers"])
+        assert {k: v for k, v in given.items() if k != b"etag"} == dict(first[0]["headers"])
+        assert given[b"content-security-policy"] == b"default-src 'none'"
+        assert re.fullmatch(rb'"[0-9a-f]{32}"', given[b"etag"])
+
+    asyncio.run(scenario())
+
+
+def test_a_client_holding_the_kept_answer_is_told_so_with_its_headers_but_no_body() -> None:
+    async def scenario() -> None:
+        app = Headed()
+        answers = Answers(app, head=lambda: 7)
+        await exchange(answers, [])
+        etag = dict((await exchange(answers, []))[0]["headers"])[b"etag"]
+        held = await exchange(answers, [(b"if-none-match", b'"other", ' + etag)])
+        assert held[0]["status"] == 304 and held[1]["body"] == b""
+        headers = dict(held[0]["headers"])
+        assert headers[b"etag"] == etag
+        assert headers[b"content-security-policy"] == b"default-src 'none'"
+        assert b"content-length" not in headers
+        other = await exchange(answers, [(b"if-none-match", b'"other"')])
+        assert other[0]["status"] == 200 and other[1]["body"] == b"[]"
+        assert app.computed == 1
 
     asyncio.run(scenario())
