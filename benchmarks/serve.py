@@ -112,6 +112,24 @@ def rss_mb(pid: int) -> float:
     return total
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of the process and its children so far: a request's
+    cost to the server, whatever else the machine runs meanwhile."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / TICK
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except OSError:  # a process that ended meanwhile
+        pass
+    return total
+
+
 class Server:
     def __init__(self, url: str, cache_entries: int, workers: int = 1) -> None:
         self.port = free_port()
@@ -353,12 +371,15 @@ def bench(
                 if expected != cli:
                     raise RuntimeError(f"{path}: the server's answer differs from the CLI's")
                 for count in clients:
+                    cpu = cpu_seconds(server.process.pid)
                     if every > 0:
                         with Writer(url, every) as writer:
                             cell = run(server.port, path, count)
                         cell["records_written"] = writer.written
                     else:
                         cell = run(server.port, path, count)
+                    spent = cpu_seconds(server.process.pid) - cpu
+                    cell["server_cpu_us"] = spent * 1e6 / max(1, cell["requests"])
                     phases["cells"][f"{name} × {count}"] = cell
                     print(
                         f"[{engine} {size} {label}] {name} × {count}: {brief(cell)}",
@@ -442,7 +463,8 @@ def _many(port: int, paths: list[str], clients: int) -> int:
 def brief(cell: dict[str, Any]) -> str:
     return (
         f"p50 {cell['p50'] * 1000:.2f} ms, p99 {cell['p99'] * 1000:.2f} ms, "
-        f"{cell['rps']:.0f}/s, {cell['errors']} errors"
+        f"{cell['rps']:.0f}/s, {cell['errors']} errors, "
+        f"server CPU {cell.get('server_cpu_us', 0):.0f} µs/request"
     )
 
 
@@ -459,8 +481,9 @@ def markdown(result: dict[str, Any], clients: list[int]) -> str:
             f"Server: {label}; resident memory {phases['rss_start_mb']:.0f} MB at start, "
             f"{phases['rss_end_mb']:.0f} MB after every phase.",
             "",
-            "| question | CLI wall | clients | p50 | p99 | p50/CLI | p99/CLI | req/s | errors |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| question | CLI wall | clients | p50 | p99 | p50/CLI | p99/CLI | req/s "
+            "| server CPU/req | errors |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name in PATHS:
             cli = result["cli"][name]
@@ -469,7 +492,7 @@ def markdown(result: dict[str, Any], clients: list[int]) -> str:
                 lines.append(
                     f"| {name} | {cli * 1000:.0f} ms | {count} | {c['p50'] * 1000:.2f} ms | "
                     f"{c['p99'] * 1000:.2f} ms | 1/{cli / c['p50']:.0f} | 1/{cli / c['p99']:.0f} | "
-                    f"{c['rps']:.0f} | {c['errors']} |"
+                    f"{c['rps']:.0f} | {c.get('server_cpu_us', 0):.0f} µs | {c['errors']} |"
                 )
         lines.append("")
     if "soak" in result:
