@@ -118,7 +118,14 @@ class Answers:
             return
         # Today (UTC, as `When` takes it), as a day number: the default `as_of`.
         key = (scope["path"], scope["query_string"], int(time.time()) // DAY)
-        head = self.head()  # tens of microseconds: cheaper inline than a thread hop
+        try:
+            head = self.head()  # tens of microseconds: cheaper inline than a thread hop
+        except Exception:
+            # The database is unreachable, locked, gone: nothing may be given again, and
+            # the application answers (its error pages say what is wrong, as the CLI
+            # would, with the security headers) rather than the server's bare 500.
+            await self.app(scope, receive, send)
+            return
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None and kept.head == head:
@@ -194,8 +201,11 @@ class Answers:
         """The answer, kept, if it may be given again; else None."""
         if started.get("status") != 200 or len(body) > MAX_ANSWER:
             return None
-        if self.head() != head:
-            return None  # an import landed meanwhile: this answer may be of either log
+        try:
+            if self.head() != head:
+                return None  # an import landed meanwhile: this answer may be of either log
+        except Exception:
+            return None  # no telling whether it did: the answer is sent, not kept
         answer = Answer.of(head, list(started.get("headers", [])), body)
         self._keep(key, answer)
         return answer

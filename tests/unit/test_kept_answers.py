@@ -199,3 +199,24 @@ def test_a_client_holding_the_kept_answer_is_told_so_with_its_headers_but_no_bod
         assert app.computed == 1
 
     asyncio.run(scenario())
+
+
+def test_when_the_log_cannot_be_read_the_application_answers_and_nothing_is_kept() -> None:
+    async def scenario() -> None:
+        app = Application()
+        app.release.set()
+        reachable = [False]
+
+        def head() -> int:
+            if not reachable[0]:
+                raise OSError("the database server is down")
+            return 7
+
+        answers = Answers(app, head=head)
+        assert await ask(answers) == (200, b"answer 1")  # the application's own answer
+        assert await ask(answers) == (200, b"answer 2")  # nothing was kept
+        reachable[0] = True
+        assert await ask(answers) == (200, b"answer 3")
+        assert await ask(answers) == (200, b"answer 3")  # kept, now that it can be
+
+    asyncio.run(scenario())
