@@ -30,7 +30,6 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from ledger.dates import parse_date
 from ledger.errors import RecordError
 from ledger.events import EVENT_CLASSES, Occurred, Recorded
 from ledger.records import apply_correction
@@ -199,16 +198,6 @@ _OCCURRENCE_TOPIC = get_topic(Occurrence)
 _AMENDMENT_TOPIC = get_topic(Amendment)
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def bounds(date: str) -> tuple[str | None, str | None]:
-    """The first and last ISO day an EDTF date may denote: dates repeat across records."""
-    span = parse_date(date)
-    return (
-        span.earliest.isoformat() if span.earliest else None,
-        span.latest.isoformat() if span.latest else None,
-    )
-
-
 def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | None:
     """Decide whether `record` enters the ledger: its stream's creation event, or None if
     it is already there.
@@ -231,7 +220,9 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         target_namespace, result = _check_amendment(record, data, registry, existing)
     elif kind == "revocation":
         _check_revocation(data, registry)
-    digest = content_digest(data)
+    # The record's own digest (worked out by a reading worker, if one read it) unless
+    # the decision respelled or amended the data.
+    digest = record.digest if data is record.data else content_digest(data)
     if existing is not None:
         if existing.digest == digest:
             return None
@@ -251,7 +242,7 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         "digest": digest,
     }
     if target_namespace is not None or issubclass(event_class, Occurred):
-        fields["earliest"], fields["latest"] = bounds(data["date"])
+        fields["earliest"], fields["latest"] = record.bounds  # the date is never respelled
         fields["originator_topic"] = _OCCURRENCE_TOPIC
     if target_namespace is not None:
         fields["originator_topic"] = _AMENDMENT_TOPIC

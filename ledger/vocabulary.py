@@ -339,6 +339,16 @@ def content_digest(data: Mapping[str, Any]) -> str:
 _FREE_FORM_KINDS = frozenset({"correction"})
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def date_bounds(date: str) -> tuple[str | None, str | None]:
+    """The first and last ISO day an EDTF date may denote: dates repeat across records."""
+    span = parse_date(date)
+    return (
+        span.earliest.isoformat() if span.earliest else None,
+        span.latest.isoformat() if span.latest else None,
+    )
+
+
 @dataclass(frozen=True)
 class Record:
     """A validated record. `data` is its interchange form, `kind` and `id` included.
@@ -349,6 +359,16 @@ class Record:
     kind: str
     id: str
     data: dict[str, Any]
+
+    @classmethod
+    def prepared(
+        cls, data: dict[str, Any], digest: str, bounds: tuple[str | None, str | None]
+    ) -> Record:
+        """A record validated elsewhere (by a reading worker), with the digest and date
+        bounds worked out there, kept as if this record had worked them out itself."""
+        record = cls(data["kind"], data["id"], data)
+        vars(record).update(digest=digest, bounds=bounds)
+        return record
 
     @property
     def namespace(self) -> str:
@@ -368,7 +388,18 @@ class Record:
         kind. Kept: an import asks twice (to prefetch a batch, then to decide)."""
         return references_of(self.kind, self.data)
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        """SHA-256 of the canonical JSON of `data`: equal content, equal digest."""
+        """SHA-256 of the canonical JSON of `data`: equal content, equal digest. Kept, so
+        a reading worker can work it out and hand it to the importing process with the
+        record (see `ledger.parallel_reading`)."""
         return content_digest(self.data)
+
+    @functools.cached_property
+    def bounds(self) -> tuple[str | None, str | None]:
+        """The first and last ISO day the record's date may denote (None: an open end).
+
+        Asked of occurrences and amendments only. Kept, as `digest` is: it needs the
+        record alone, so a reading worker works it out rather than the importing process.
+        """
+        return date_bounds(self.data["date"])
