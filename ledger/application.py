@@ -185,8 +185,10 @@ class StoreRegistry:
             if self._retractions is None:
                 self._retractions = self._load_amendments(retractions_only=True)
             index = self._retractions
-        found = [a for a in index.get((namespace, key.casefold()), []) if a.kind == "retraction"]
-        return found[0] if found else None
+        for amendment in index.get((namespace, key.casefold()), ()):
+            if amendment.kind == "retraction":
+                return amendment
+        return None
 
     def _load_amendments(self, *, retractions_only: bool) -> dict[tuple[str, str], list[Known]]:
         """Amendments in the store (earlier batches included) and in the batch being decided."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -272,6 +273,9 @@ def _same(value: Any) -> Any:
     return value
 
 
+_uuid_bytes = operator.attrgetter("bytes")
+
+
 class LedgerRecorder(SQLAlchemyApplicationRecorder):
     """Application recorder that writes positions, record time and the Merkle tree."""
 
@@ -466,7 +470,14 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             return _same
         column_type = self.events_table.c.originator_id.type.dialect_impl(dialect)
         process = column_type.bind_processor(dialect)
-        return process if process is not None else _same
+        if process is None:
+            return _same
+        sample = UUID(int=1 << 100)
+        if process(sample) == sample.bytes:
+            # What the column's processor makes of a UUID, without its checks and its
+            # calls through the type (a few per cent of the store, for every event).
+            return _uuid_bytes
+        return process
 
     def _notify(self, session: Session) -> None:
         """Wake whoever follows the log (``ledger serve``, the library's subscriptions):

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -129,13 +129,15 @@ REFERENCE_PATHS: dict[str, _Spec] = {
 }
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """An id a record points at, where it sits, and what kind of record it must name.
 
     `namespace` is "actor", "agreement", "source", "occurrence", "any" for `about`,
     which may name an actor, an agreement or an occurrence, or "record" for the target
     of a correction or retraction, which may name a record of any kind.
+
+    A named tuple (immutable, as a frozen dataclass, and made in a third of its time):
+    every import and replay makes several per record.
     """
 
     field: str
