@@ -142,14 +142,24 @@ class StoreRegistry:
             self._fetch({name: cache})
             return cache[name]
 
-    def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+    def prefetch(self, records: Iterable[Record]) -> None:
+        """Fetch at once what deciding on `records` will ask: each one's own id, and every
+        reference in each place it may point (one loop: it runs for every reference)."""
         registry, batch = self.registry_cache, self.batch_cache
         wanted: dict[str, dict[str, Known | None]] = {}
-        for namespace, key in keys:
-            name = f"{namespace}:{key.casefold()}"
+        for record in records:
+            namespace = record.namespace
+            name = f"{namespace}:{record.id.casefold()}"
             cache = registry if namespace in REGISTRY_KINDS else batch
             if name not in cache:
                 wanted[name] = cache
+            for ref in record.references:
+                key = ref.id.casefold()
+                for namespace in namespaces_of(ref):
+                    name = f"{namespace}:{key}"
+                    cache = registry if namespace in REGISTRY_KINDS else batch
+                    if name not in cache:
+                        wanted[name] = cache
         if wanted:
             self._fetch(wanted)
 
@@ -252,14 +262,6 @@ def _amended_key(amendment: Known) -> tuple[str, str]:
 def _stream_of(name: str) -> UUID:
     namespace, _, key = name.partition(":")
     return stream_id(namespace, key)
-
-
-def _looked_up(record: Record) -> Iterator[tuple[str, str]]:
-    """What deciding on `record` will ask the registry: its own id and every reference."""
-    yield record.namespace, record.id
-    for ref in record.references:
-        for namespace in namespaces_of(ref):
-            yield namespace, ref.id
 
 
 def _known(event: Recorded) -> Known:
@@ -385,7 +387,7 @@ class Ledger(Application[UUID]):
         user: str,
         result: ImportResult,
     ) -> list[Recorded]:
-        registry.prefetch(key for _, record in batch for key in _looked_up(record))
+        registry.prefetch(record for _, record in batch)
         events: list[Recorded] = []
         for raw, record in batch:
             try:
