@@ -461,7 +461,12 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         )
         column_type = self.events_table.c.originator_id.type.dialect_impl(dialect)
         stream_of = column_type.result_processor(dialect, None) or _same
-        return [(stream_of(stream), topic, bytes(state)) for stream, topic, state in rows]
+        found = []
+        for stream, topic, state in rows:
+            uid = stream_of(stream)
+            assert isinstance(uid, UUID)  # what the column's type reads a stream id as
+            found.append((uid, topic, bytes(state)))
+        return found
 
     def _stream_value(self, dialect: Dialect) -> Callable[[Any], Any]:
         """How the library's UUID column binds a stream id on this database: 16 bytes on
