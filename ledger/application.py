@@ -147,12 +147,14 @@ class StoreRegistry:
         reference in each place it may point (one loop: it runs for every reference)."""
         registry, batch = self.registry_cache, self.batch_cache
         wanted: dict[str, dict[str, Known | None]] = {}
+        streams: dict[str, UUID] = {}
         for record in records:
             namespace = record.namespace
             name = f"{namespace}:{record.id.casefold()}"
             cache = registry if namespace in REGISTRY_KINDS else batch
             if name not in cache:
                 wanted[name] = cache
+                streams[name] = record.stream  # worked out already, maybe by a worker
             for ref in record.references:
                 key = ref.id.casefold()
                 for namespace in namespaces_of(ref):
@@ -161,15 +163,19 @@ class StoreRegistry:
                     if name not in cache:
                         wanted[name] = cache
         if wanted:
-            self._fetch(wanted)
+            self._fetch(wanted, streams)
 
-    def _fetch(self, wanted: dict[str, dict[str, Known | None]]) -> None:
+    def _fetch(
+        self, wanted: dict[str, dict[str, Known | None]], streams: dict[str, UUID] | None = None
+    ) -> None:
         """Load the streams named in `wanted` into the cache each is mapped to; a name
-        the store does not hold is cached as None."""
+        the store does not hold is cached as None. `streams`: ids already worked out."""
         names = list(wanted)
+        streams = streams or {}
         for start in range(0, len(names), 500):
             chunk = names[start : start + 500]
-            for known in self._load([_stream_of(name) for name in chunk]):
+            ids = [streams.get(name) or _stream_of(name) for name in chunk]
+            for known in self._load(ids):
                 name = f"{known.namespace}:{known.id.casefold()}"
                 if name in wanted:
                     wanted[name][name] = known

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
+from uuid import UUID
 
 import orjson
 
@@ -34,8 +35,8 @@ __all__ = ["BLOCK_BYTES", "pooled_jsonl"]
 BLOCK_BYTES = 1 << 20
 
 #: One record as a worker sends it back: its index within the block, line, the
-#: validated record's data, digest and date bounds, and, when it differs from the data,
-#: the record as read.
+#: validated record's data, digest, date bounds and stream id, and, when it differs
+#: from the data, the record as read.
 _Checked = list[Any]
 _Refusal = tuple[str, str | None, str | None, int | None, int | None]
 #: A block's records (as JSON, or as objects when JSON cannot carry them exactly) and
@@ -72,9 +73,9 @@ def pooled_jsonl(path: str, workers: int) -> Iterator[tuple[RawRecord, Record]]:
                 submit()
                 rows = orjson.loads(checked) if isinstance(checked, bytes) else checked
                 for row in rows:
-                    index, line, data, digest, earliest, latest = row[:6]
-                    read = row[6] if len(row) > 6 else data
-                    record = Record.prepared(data, digest, (earliest, latest))
+                    index, line, data, digest, earliest, latest, stream = row[:7]
+                    read = row[7] if len(row) > 7 else data
+                    record = Record.prepared(data, digest, (earliest, latest), UUID(stream))
                     yield RawRecord(path, before + index, line, read), record
                 if refusal is not None:
                     message, field, file, at, line = refusal
@@ -114,7 +115,7 @@ def _check_block(path: str, first: int, block: bytes) -> _Outcome:
     """In a worker: one block parsed and validated exactly as the unpooled reader does.
 
     What the import will ask of each record and that needs nothing but the record (its
-    references, content digest and date bounds) is worked out here too, off the
+    content digest, date bounds and stream id) is worked out here too, off the
     importing process's core; the record carries it across (its kept properties).
     """
     lines = block.split(b"\n")
@@ -127,7 +128,7 @@ def _check_block(path: str, first: int, block: bytes) -> _Outcome:
         for raw, record in _validated(_jsonl_records(numbered, path)):
             data = record.data
             bounds = record.bounds if record.kind not in REGISTRY_KINDS else (None, None)
-            row = [raw.index, raw.line, data, record.digest, *bounds]
+            row = [raw.index, raw.line, data, record.digest, *bounds, record.stream.hex]
             if raw.data != data:
                 row.append(raw.data)
             checked.append(row)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+from uuid import UUID, uuid5
 
 import orjson
 
@@ -341,6 +342,20 @@ def content_digest(data: Mapping[str, Any]) -> str:
 _FREE_FORM_KINDS = frozenset({"correction"})
 
 
+#: Fixed namespace for the ledger's stream ids: uuid5(LEDGER_NAMESPACE, "actor:irq").
+LEDGER_NAMESPACE = UUID("6f1c7d2e-5b0a-5e7c-9a3d-2c4b8e1f0a71")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def stream_id(namespace: str, key: str) -> UUID:
+    """The stream of a record: stable, and the same however the id's case is written.
+
+    Remembered: an import asks for the same id when it prefetches and when a record
+    refers to it, and uuid5 was ~8 % of an import's time.
+    """
+    return uuid5(LEDGER_NAMESPACE, f"{namespace}:{key.casefold()}")
+
+
 @functools.lru_cache(maxsize=1 << 14)
 def date_bounds(date: str) -> tuple[str | None, str | None]:
     """The first and last ISO day an EDTF date may denote: dates repeat across records."""
@@ -364,18 +379,28 @@ class Record:
 
     @classmethod
     def prepared(
-        cls, data: dict[str, Any], digest: str, bounds: tuple[str | None, str | None]
+        cls,
+        data: dict[str, Any],
+        digest: str,
+        bounds: tuple[str | None, str | None],
+        stream: UUID,
     ) -> Record:
-        """A record validated elsewhere (by a reading worker), with the digest and date
-        bounds worked out there, kept as if this record had worked them out itself."""
+        """A record validated elsewhere (by a reading worker), with the digest, date
+        bounds and stream id worked out there, kept as if this record had worked them
+        out itself."""
         record = cls(data["kind"], data["id"], data)
-        vars(record).update(digest=digest, bounds=bounds)
+        vars(record).update(digest=digest, bounds=bounds, stream=stream)
         return record
 
     @property
     def namespace(self) -> str:
         """Where the id must be unique: corrections share the occurrences' ids space."""
         return self.kind if self.kind in REGISTRY_KINDS else "occurrence"
+
+    @functools.cached_property
+    def stream(self) -> UUID:
+        """The id of the record's own stream (`stream_id`). Kept, as `digest` is."""
+        return stream_id(self.namespace, self.id)
 
     @functools.cached_property
     def span(self) -> DateSpan | None:
