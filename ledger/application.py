@@ -175,18 +175,19 @@ class StoreRegistry:
         for start in range(0, len(names), 500):
             chunk = names[start : start + 500]
             ids = [streams.get(name) or _stream_of(name) for name in chunk]
-            for known in self._load(ids):
+            for uid, known in self._load(ids):
                 name = f"{known.namespace}:{known.id.casefold()}"
-                if name in wanted:
-                    wanted[name][name] = known
+                if name not in wanted:  # the stored id names its stream as asked; if not,
+                    name = chunk[ids.index(uid)]  # the stream id says what was asked
+                wanted[name][name] = known
             for name in chunk:
                 wanted[name].setdefault(name, None)
 
-    def _load(self, ids: list[UUID]) -> Iterator[Known]:
+    def _load(self, ids: list[UUID]) -> Iterator[tuple[UUID, Known]]:
         """The records whose streams are `ids`, straight from the driver: one query, no
         statement compiled per batch (SQLAlchemy's handling of it was most of a lookup)."""
         for uid, topic, state in self.app.recorder.select_first_events(self.session, ids):
-            yield _known(self.app.decode(uid, 1, topic, state))
+            yield uid, _known(self.app.decode(uid, 1, topic, state))
 
     def amendments(self, namespace: str, key: str) -> list[Known]:
         if self._amendments is None:
