@@ -359,11 +359,7 @@ def stream_id(namespace: str, key: str) -> UUID:
 @functools.lru_cache(maxsize=1 << 14)
 def date_bounds(date: str) -> tuple[str | None, str | None]:
     """The first and last ISO day an EDTF date may denote: dates repeat across records."""
-    span = parse_date(date)
-    return (
-        span.earliest.isoformat() if span.earliest else None,
-        span.latest.isoformat() if span.latest else None,
-    )
+    return parse_date(date).iso_bounds
 
 
 @dataclass(frozen=True)
