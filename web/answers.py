@@ -30,7 +30,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +97,9 @@ class Answer:
 class Answers:
     """ASGI middleware keeping GET answers keyed by the question and the log's head."""
 
-    def __init__(self, app: ASGIApp, head: Callable[[], int], entries: int = 1024) -> None:
+    def __init__(
+        self, app: ASGIApp, head: Callable[[], int | Awaitable[int]], entries: int = 1024
+    ) -> None:
         self.app = app
         self.head = head
         self.entries = entries
@@ -119,7 +121,7 @@ class Answers:
         # Today (UTC, as `When` takes it), as a day number: the default `as_of`.
         key = (scope["path"], scope["query_string"], int(time.time()) // DAY)
         try:
-            head = self.head()  # tens of microseconds: cheaper inline than a thread hop
+            head = await self._head_now()
         except Exception:
             # The database is unreachable, locked, gone: nothing may be given again, and
             # the application answers (its error pages say what is wrong, as the CLI
@@ -188,21 +190,32 @@ class Answers:
                     chunks.clear()
                 if not message.get("more_body", False):
                     whole = size <= MAX_ANSWER
-                    answer = self._keepable(key, head, started, b"".join(chunks)) if whole else None
+                    answer = (
+                        await self._keepable(key, head, started, b"".join(chunks))
+                        if whole
+                        else None
+                    )
                     if known is not None:
                         known(answer)
             await send(message)
 
         await self.app(scope, receive, capture)
 
-    def _keepable(
+    async def _head_now(self) -> int:
+        """The log's head as read after now: a plain call on SQLite (tens of microseconds,
+        cheaper inline than any hand-over), awaited where it is a round trip
+        (PostgreSQL: `web.heads`)."""
+        head = self.head()
+        return head if isinstance(head, int) else await head
+
+    async def _keepable(
         self, key: tuple[Any, ...], head: int, started: dict[str, Any], body: bytes
     ) -> Answer | None:
         """The answer, kept, if it may be given again; else None."""
         if started.get("status") != 200 or len(body) > MAX_ANSWER:
             return None
         try:
-            if self.head() != head:
+            if await self._head_now() != head:
                 return None  # an import landed meanwhile: this answer may be of either log
         except Exception:
             return None  # no telling whether it did: the answer is sent, not kept

@@ -95,7 +95,7 @@ def create_app(url: str, *, tokens: Path | None = None, cache_entries: int = 102
         return pages.error_page(request, error.status_code, message)
 
     if cache_entries > 0:
-        app.kept = Answers(app.afresh, head=service.head, entries=cache_entries)
+        app.kept = Answers(app.afresh, head=service.head_reader(), entries=cache_entries)
     return app
 
 
