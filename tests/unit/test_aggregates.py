@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ledger.aggregates import Amendment, Known, Occurrence, current, enter, stream_id
+from ledger.aggregates import Amendment, Entry, Known, Occurrence, current, enter, stream_id
 from ledger.errors import RecordError
 from ledger.events import Amended, Corrected, Retracted, Signed, SourceRegistered
 from ledger.records import Record, validate_record
@@ -587,7 +587,9 @@ def test_the_aggregate_a_correction_creates_knows_its_target_and_what_it_reads_a
 def test_a_target_naming_records_of_two_kinds_names_both_in_plain_words(
     registry: FakeRegistry,
 ) -> None:
-    registry.register({"kind": "post", "id": "araji", "holder": "IRQ", "title": "A", "organization": "IRQ"})
+    registry.register(
+        {"kind": "post", "id": "araji", "holder": "IRQ", "title": "A", "organization": "IRQ"}
+    )
     refusal = _refusal(_correction("araji", "fix-x", title="B"), registry)
     assert refusal.field == "target"
     assert refusal.message == (
@@ -689,8 +691,7 @@ def test_each_refusal_names_the_rule_and_the_records_involved(registry: FakeRegi
         "actor 'IRN' was retracted by 'retract-irn'; a retracted record cannot be corrected"
     )
     assert _refusal(_retraction("irn", "again"), registry).message == (
-        "actor 'IRN' was retracted by 'retract-irn'; a retracted record cannot be "
-        "retracted again"
+        "actor 'IRN' was retracted by 'retract-irn'; a retracted record cannot be retracted again"
     )
     amending_an_amendment = _refusal(_correction("retract-irn", "fix-3", reason="x"), registry)
     assert (amending_an_amendment.field, amending_an_amendment.message) == (
@@ -716,3 +717,42 @@ def test_a_refused_revocation_says_what_can_be_revoked_and_by_whom(
         "by",
         "the withdrawal 'irn-withdraws' was given by IRN; only IRN can revoke it",
     )
+
+
+def test_a_registry_records_event_creates_the_entry_it_names(registry: FakeRegistry) -> None:
+    raw = {"kind": "source", "id": "bbc", "title": "BBC"}
+    event = enter(validate_record(raw), registry, "bob")
+    assert isinstance(event, SourceRegistered)
+    entry = event.mutate(None)
+    assert isinstance(entry, Entry) and not isinstance(entry, Occurrence)
+    assert (entry.kind, entry.record, entry.recorded_by) == ("source", event.record, "bob")
+    assert entry.digest == event.digest == validate_record(raw).digest
+
+
+def test_a_retracted_record_naming_the_target_does_not_hide_a_live_one(
+    registry: FakeRegistry,
+) -> None:
+    registry.accept(SIGNING)
+    registry.accept(_retraction("signing-1", "retract-signing"))
+    registry.accept({**SIGNING, "id": "signing-2"})
+    refusal = _refusal(_retraction("araji", "retract-araji"), registry)
+    assert "signing 'signing-2' still refers to it" in refusal.message
+
+
+def test_references_kept_in_another_case_are_still_matched(registry: FakeRegistry) -> None:
+    """Records kept as typed (references in another case than the registered id) still
+    name what they named: they keep it from retraction, and their giver may revoke."""
+    registry.register({**SIGNING, "agreement": "mou"})  # on behalf of 'irq', as typed
+    refusal = _refusal(_retraction("IRQ", "retract-irq"), registry)
+    assert "signing 'signing-1' still refers to it (signatories[0].on_behalf_of)" in (
+        refusal.message
+    )
+    registry.register({**NOTICE, "by": "irn"})
+    revocation = {
+        "kind": "revocation",
+        "id": "irn-revokes",
+        "date": "2026-03-01",
+        "target": "irn-withdraws",
+        "by": "IRN",
+    }
+    assert enter(validate_record(revocation), registry, "alice") is not None
