@@ -756,3 +756,15 @@ def test_references_kept_in_another_case_are_still_matched(registry: FakeRegistr
         "by": "IRN",
     }
     assert enter(validate_record(revocation), registry, "alice") is not None
+
+
+def test_a_retracted_post_no_longer_keeps_its_holder_from_retraction(
+    registry: FakeRegistry,
+) -> None:
+    post = {"kind": "post", "id": "araji-nsa", "holder": "araji", "title": "NSA"}
+    registry.accept({**post, "organization": "IRQ"})
+    assert "post 'araji-nsa' still refers to it (holder)" in (
+        _refusal(_retraction("araji", "retract-araji"), registry).message
+    )
+    registry.accept(_retraction("araji-nsa", "retract-post"))
+    assert enter(validate_record(_retraction("araji", "retract-araji")), registry, "a")
