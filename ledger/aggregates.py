@@ -363,6 +363,8 @@ def _refuse_if_referred(namespace: str, target: Known, registry: Registry) -> No
         if mention.target_namespace is not None:  # a correction: its target is what counts
             amended = registry.find(mention.target_namespace, mention.record["target"])
             if amended is None:
+                # Equivalent mutant: `break` for `continue`. A correction enters only with
+                # its target, and nothing leaves the ledger, so no test can reach here.
                 continue
             mention = amended
         key = (mention.namespace, mention.id.casefold())
