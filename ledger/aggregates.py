@@ -368,6 +368,10 @@ def _refuse_if_referred(namespace: str, target: Known, registry: Registry) -> No
                 continue
             mention = amended
         key = (mention.namespace, mention.id.casefold())
+        # Equivalent mutants: `and` for `or`, and `seen.add(None)`. `seen` only spares
+        # reading a record twice (the answer is the same), and the target itself never
+        # names itself (validation refuses a record referring to itself), so no test can
+        # tell these apart from the original.
         if key in seen or key == (namespace, target.id.casefold()):
             continue
         seen.add(key)
