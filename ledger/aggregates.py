@@ -121,6 +121,8 @@ def current(original: Known, amendments: Sequence[Known]) -> Current:
         if amendment.result is not None:
             record = amendment.result
         else:  # recorded before corrections carried their result
+            # Equivalent mutant: `id=None`. apply_correction reads only the target's kind
+            # and data (the id is in the data), so no test can tell them apart.
             target = Record(kind=record["kind"], id=record["id"], data=record)
             record = apply_correction(target, amendment.record["set"]).data
     return Current(record, None)
