@@ -314,6 +314,8 @@ def _check_amendment(
         if record.kind == "retraction" and namespace in REGISTRY_KINDS:
             _refuse_if_referred(namespace, target, registry)
     if record.kind == "correction":
+        # Equivalent mutant: `id=None`. The target is read only by apply_correction, which
+        # reads its kind and data (the id is in the data), so no test can tell them apart.
         target_now = Record(kind=target.kind, id=target.id, data=now.record)
         return namespace, _check_changes(data, target_now, registry)
     return namespace, None
