@@ -203,13 +203,17 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         # The same id in another case: compare the content as if spelled as registered.
         data = {**data, "id": existing.id}
     target_namespace = None
+    # Equivalent mutant: `result = ""`. It is carried only when target_namespace is set,
+    # and then _check_amendment has set it, so no test can tell them apart.
     result = None
     if kind in AMENDMENT_KINDS:
         target_namespace, result = _check_amendment(record, data, registry, existing)
     elif kind == "revocation":
         _check_revocation(data, registry)
     # The record's own digest (worked out by a reading worker, if one read it) unless
-    # the decision respelled or amended the data.
+    # the decision respelled or amended the data. Equivalent mutant: `... and False`,
+    # which always digests the data again; a record's digest is that of its data, so the
+    # value is the same (only the time differs) and no test can tell them apart.
     digest = record.digest if data is record.data else content_digest(data)
     if existing is not None:
         if existing.digest == digest:
