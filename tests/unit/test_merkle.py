@@ -101,7 +101,9 @@ def reference_subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[
     return [*reference_subproof(m - k, leaves[k:], False), reference_mth(leaves[:k])]
 
 
-LEAVES = tuple(leaf_hash(f"event {i}".encode()) for i in range(MAX_SIZE))
+# Hashed here, not with leaf_hash: the module must load even when the code under test is
+# broken (a mutant of leaf_hash), so that its tests fail rather than vanish.
+LEAVES = tuple(hashlib.sha256(b"\x00" + f"event {i}".encode()).digest() for i in range(MAX_SIZE))
 
 
 def flip(value: bytes, bit: int = 0) -> bytes:
@@ -249,6 +251,19 @@ def test_a_compact_range_that_is_not_what_to_json_wrote_is_refused_saying_why(
     assert reason in str(refused.value)
 
 
+@pytest.mark.parametrize("size", [True, "1", 1.0, None, -1])
+def test_a_compact_range_is_built_only_from_a_non_negative_integer_size(size: Any) -> None:
+    # True would pass for 1 (bool is an int) and 1.0 has no bit count: both are refused
+    # with the same message as a negative size, not with a TypeError from deep inside.
+    with pytest.raises(ValueError, match=r"^a compact range size is a non-negative integer, got "):
+        CompactRange(size, [LEAVES[0]])
+
+
+def test_a_compact_range_is_never_equal_to_something_else() -> None:
+    assert (CompactRange() == EMPTY_ROOT) is False
+    assert (CompactRange() == {"size": 0, "hashes": []}) is False
+
+
 def test_compact_ranges_are_equal_only_with_the_same_size_and_the_same_subtrees() -> None:
     one, other = CompactRange(), CompactRange()
     one.append(LEAVES[0])
@@ -321,11 +336,11 @@ def test_tampered_inclusion_proofs_leaves_roots_and_positions_are_refused() -> N
 
 
 def test_asking_for_a_proof_of_a_leaf_outside_the_tree_is_an_error() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^leaf index 3 is not in a tree of size 3$"):
         inclusion_proof(3, LEAVES[:3])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^leaf index -1 is not in a tree of size 3$"):
         inclusion_proof(-1, LEAVES[:3])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^leaf index 0 is not in a tree of size 0$"):
         inclusion_proof(0, [])
 
 
@@ -384,10 +399,11 @@ def test_a_consistency_check_says_which_sizes_it_refuses() -> None:
 
 
 def _refusals() -> list[tuple[Any, str]]:
+    # Built from the reference alone: it runs at import, to parametrize the test below.
     leaves = LEAVES[:5]
-    root3, root5 = root_hash(leaves[:3]), root_hash(leaves)
-    path = inclusion_proof(0, leaves)
-    proof = consistency_proof(3, leaves)
+    root3, root5 = reference_mth(leaves[:3]), reference_mth(leaves)
+    path = reference_path(0, leaves)
+    proof = reference_subproof(3, leaves, True)
     return [
         (
             lambda: verify_inclusion(5, 5, leaves[0], path, root5),
