@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Table, select
+from sqlalchemy import Index, PrimaryKeyConstraint, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -116,12 +116,15 @@ class Projection(ABC):
     """A read model kept by catch-up: its name (tracking key, ≤ 32 chars) and tables.
 
     `requires` names projections whose rows this one reads while it processes a page;
-    catch-up brings them along first, in the same transaction.
+    catch-up brings them along first, in the same transaction. `reads` are the indexes
+    and keys it finds rows by while it writes: a rebuild keeps them while the tables
+    fill and builds the others afterwards (see `catchup._rebuild`).
     """
 
     name: str
     tables: tuple[Table, ...]
     requires: ClassVar[tuple[str, ...]] = ()
+    reads: ClassVar[tuple[Index | PrimaryKeyConstraint, ...]] = ()
 
     @abstractmethod
     def process(self, session: Session, batch: Batch) -> None:
@@ -151,6 +154,10 @@ class RegistryProjection(Projection):
 
     name = "registry"
     tables = models.PROJECTION_TABLES["registry"]
+    reads = (
+        models.index_on(models.registry, "namespace", "key"),  # records amended
+        models.registry.primary_key,  # versions closed
+    )
     namespaces = REGISTERED
 
     def process(self, session: Session, batch: Batch) -> None:
@@ -238,6 +245,10 @@ class OccurrenceProjection(Projection):
 
     name = "occurrences"
     tables = models.PROJECTION_TABLES["occurrences"]
+    reads = (
+        models.index_on(models.occurrences, "occurrence"),  # occurrences amended, revoked
+        models.occurrences.primary_key,  # versions closed
+    )
 
     def process(self, session: Session, batch: Batch) -> None:
         rows = _Rows(session)
@@ -441,6 +452,7 @@ class LookupProjection(Projection):
     name = "lookups"
     tables = models.PROJECTION_TABLES["lookups"]
     requires = ("registry", "occurrences")
+    reads = (models.registry.primary_key, models.occurrences.primary_key)  # versions amended
 
     def process(self, session: Session, batch: Batch) -> None:
         documents: list[tuple[Any, ...]] = []
