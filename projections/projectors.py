@@ -35,7 +35,7 @@ from ledger.events import (
     Revoked,
     SourceRegistered,
 )
-from ledger.vocabulary import Record, actors_of, agreements_of, canonical_json
+from ledger.vocabulary import Record, actors_of, agreements_of, canonical_json, record_json
 from projections import models
 from projections.search import searchable_text
 from projections.state import endorsement_acts
@@ -177,7 +177,9 @@ class RegistryProjection(Projection):
             namespace = namespaces.get(type(event))
             if namespace is not None:
                 record = event.record
-                row = _registry_row(place, namespace, record, place.position, place.recorded_at)
+                row = _registry_row(
+                    place, namespace, record, place.position, place.recorded_at, validated=True
+                )
                 versions.append(row)
                 current[(namespace, row[2])] = (row, record)
                 continue
@@ -207,9 +209,16 @@ class RegistryProjection(Projection):
 
 
 def _registry_row(
-    place: Place, namespace: str, record: dict[str, Any], position: int, recorded_at: str
+    place: Place,
+    namespace: str,
+    record: dict[str, Any],
+    position: int,
+    recorded_at: str,
+    *,
+    validated: bool = False,
 ) -> list[Any]:
-    """A row of models.registry, in its column order."""
+    """A row of models.registry, in its column order; `validated`: the record is as its
+    event holds it, not as corrected (see `record_json`)."""
     ident = record["id"]
     return [
         place.position,  # vid
@@ -218,7 +227,7 @@ def _registry_row(
         ident,
         record["kind"],
         record.get("holder"),
-        canonical_json(record),
+        record_json(record) if validated else canonical_json(record),
         position,
         recorded_at,
         place.recorded_at,  # known_from
@@ -269,6 +278,7 @@ class OccurrenceProjection(Projection):
                     event.earliest,
                     event.latest,
                     False,
+                    validated=True,
                 )
         rows.flush(session)
 
@@ -283,7 +293,7 @@ class OccurrenceProjection(Projection):
                 amendment["date"],
                 place.recorded_at,
                 event.recorded_by,
-                canonical_json(amendment),
+                record_json(amendment),
             )
         )
         if not _amends_occurrence(event):
@@ -385,7 +395,11 @@ class _Rows:
         earliest: str | None,
         latest: str | None,
         retracted: bool,
+        *,
+        validated: bool = False,
     ) -> None:
+        """A version of an occurrence and its links; `validated`: its record is as its
+        event holds it, not as corrected (see `record_json`)."""
         ident, kind = record["id"], record["kind"]
         row = [
             vid,
@@ -398,7 +412,7 @@ class _Rows:
             known_from,
             None,  # known_until
             retracted,
-            canonical_json(record),
+            record_json(record) if validated else canonical_json(record),
         ]
         self.versions.append(row)
         self.current[ident] = (row, record)
