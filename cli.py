@@ -1820,7 +1820,8 @@ def audit(
     known_at: str | None,
 ) -> None:
     """Audit report of one agreement, or of the whole ledger without ID."""
-    from projections.reports import open_report, render_pieces
+    from projections.report_rendering import render_pieces
+    from projections.reports import open_report
 
     if output:  # refuse a bad target before the work, not after it
         from ledger.outputs import check_target

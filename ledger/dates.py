@@ -73,6 +73,15 @@ class DateSpan:
         """Whether the date is qualified uncertain or approximate: then never certain."""
         return is_qualified(self.edtf)
 
+    @property
+    def iso_bounds(self) -> tuple[str | None, str | None]:
+        """The first and last day as ISO text, as the events and the read models store
+        them (None: an open end)."""
+        return (
+            self.earliest.isoformat() if self.earliest else None,
+            self.latest.isoformat() if self.latest else None,
+        )
+
 
 def parse_date(value: str | datetime.date | datetime.datetime) -> DateSpan:
     """The span of days an EDTF date can denote, refusing anything a calendar can't hold.

@@ -61,9 +61,7 @@ class Occurred(Recorded):
         """Bound a qualified date as FORMAT.md v1.1 does; other dates are unchanged."""
         date = (state.get("record") or {}).get("date")
         if isinstance(date, str) and is_qualified(date):
-            span = parse_date(date)
-            state["earliest"] = span.earliest.isoformat() if span.earliest else None
-            state["latest"] = span.latest.isoformat() if span.latest else None
+            state["earliest"], state["latest"] = parse_date(date).iso_bounds
 
 
 class Signed(Occurred):

@@ -262,8 +262,7 @@ def _dates_table() -> str:
     rows = ["| form | example | earliest day | latest day | certain |", "|---|---|---|---|---|"]
     for what, example in notes.DATE_FORMS:
         span = parse_date(example)
-        earliest = span.earliest.isoformat() if span.earliest else "open"
-        latest = span.latest.isoformat() if span.latest else "open"
+        earliest, latest = (day or "open" for day in span.iso_bounds)
         certain = "no" if span.qualified else "yes"
         rows.append(f"| {what} | `{example}` | {earliest} | {latest} | {certain} |")
     return "\n".join(rows)

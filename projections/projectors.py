@@ -23,6 +23,7 @@ from sqlalchemy import Index, PrimaryKeyConstraint, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from ledger.dates import parse_date
 from ledger.events import (
     ActorRegistered,
     AgreementRegistered,
@@ -39,7 +40,7 @@ from ledger.vocabulary import Record, actors_of, agreements_of, canonical_json, 
 from projections import models
 from projections.search import searchable_text
 from projections.state import endorsement_acts
-from projections.versions import bounds, corrected
+from projections.versions import corrected
 
 
 class Place(Protocol):
@@ -305,7 +306,7 @@ class OccurrenceProjection(Projection):
         earliest, latest = row[4], row[5]
         if isinstance(event, Corrected):
             record = corrected(record, event)
-            earliest, latest = bounds(record["date"])
+            earliest, latest = parse_date(record["date"]).iso_bounds
         rows.add_version(
             place.position,
             row[6],  # where the occurrence was first recorded

@@ -36,14 +36,22 @@ from projections.state import (
     Fact,
     Happened,
     agreement_state,
+    as_day,
     happened,
+    source_ids,
 )
 
-__all__ = ["CatchUp", "NotFound", "Queries", "StaleReadModels", "When"]
+__all__ = ["CatchUp", "EmptyRange", "NotFound", "Queries", "StaleReadModels", "When"]
 
 
 class StaleReadModels(LedgerError):
     """The read models are behind the log and no catch-up was handed over."""
+
+
+class EmptyRange(LedgerError):
+    """A timeline asked from a day after the day it is asked to: nothing could answer,
+    and an empty list would read as "nothing happened" rather than "the range is back to
+    front" (`--from 2025 --to 2024`)."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +80,11 @@ class When:
 SNAPSHOT_ATTEMPTS = 50
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _sources(record: dict[str, Any]) -> list[str]:
-    return [s["source"] for s in record.get("sources") or []]
+def _certain(row: Any, as_of: date) -> bool:
+    """Whether an occurrence row's date puts it certainly before `as_of` (FORMAT.md: an
+    uncertain or approximate date never does)."""
+    earliest, latest = as_day(row.earliest), as_day(row.latest)
+    return happened(earliest, latest, as_of, qualified=is_qualified(row.date)) is Happened.YES
 
 
 @dataclass
@@ -91,7 +98,7 @@ class _Parts:
     def involved(self, row: dict[str, Any]) -> bool:
         """Whether a timeline row involves the group, or a holder while in post: a post
         whose span may overlap the occurrence's days counts."""
-        earliest, latest = _day(row["earliest"]), _day(row["latest"])
+        earliest, latest = as_day(row["earliest"]), as_day(row["latest"])
         via: list[str] = []
         direct = False
         for actor in row["actors"]:
@@ -213,14 +220,16 @@ class Queries:
         """The version of each registry record current at `known_at` (or now), unless retracted."""
         return _live_version(models.registry, when)
 
-    def _lookup(self, session: Connection, namespace: str, key: str, when: When) -> dict[str, Any]:
+    def _lookup(
+        self, connection: Connection, namespace: str, key: str, when: When
+    ) -> dict[str, Any]:
         """The record `key` names: its id (any case), else its name, title or an alias.
 
         Only a miss by id reads the namespace's other records, to match names and to
         suggest the closest ones.
         """
         r = models.registry
-        row = session.execute(
+        row = connection.execute(
             select(r.c.record).where(
                 r.c.namespace == namespace,
                 r.c.key == key.strip().casefold(),
@@ -231,7 +240,7 @@ class Queries:
             return dict(json.loads(row.record))
         known = {
             found.id: json.loads(found.record)
-            for found in session.execute(
+            for found in connection.execute(
                 select(r.c.id, r.c.record).where(r.c.namespace == namespace, self._registered(when))
             )
         }
@@ -243,7 +252,7 @@ class Queries:
                 f"{key!r} names {len(ids)} {namespace}s ({', '.join(ids)}); give one of their ids"
             )
         suffix = f" as known at {when.known_at}" if when.known_at else ""
-        retracted = session.execute(
+        retracted = connection.execute(
             select(r.c.id).where(
                 r.c.namespace == namespace,
                 r.c.key == key.strip().casefold(),
@@ -255,21 +264,21 @@ class Queries:
             raise NotFound(f"{namespace} '{retracted.id}' was retracted{suffix}")
         raise not_found(namespace, key, known.items(), suffix)
 
-    def _facts(self, session: Connection, agreement: str, when: When) -> list[Fact]:
+    def _facts(self, connection: Connection, agreement: str, when: When) -> list[Fact]:
         """Every current occurrence of the agreement, those after `as_of` included: an
         entry into force still to come for a state tells that it is not yet a party."""
         t, link = models.occurrences, models.occurrence_agreements
-        rows = session.execute(
+        rows = connection.execute(
             select(t)
             .join(link, link.c.vid == t.c.vid)
             .where(link.c.agreement == agreement, self._current(when))
         )
         return [self._fact(row) for row in rows]
 
-    def _ended_actors(self, session: Connection, when: When) -> dict[str, dict[str, Any]]:
+    def _ended_actors(self, connection: Connection, when: When) -> dict[str, dict[str, Any]]:
         """Actors that ceased to exist (an `end`), by id: few, and read in one query."""
         r = models.registry
-        rows = session.execute(
+        rows = connection.execute(
             select(r.c.record).where(
                 r.c.namespace == "actor",
                 r.c.record.like('%"end":"%'),
@@ -283,7 +292,9 @@ class Queries:
                 found[record["id"]] = record
         return found
 
-    def _related_by(self, session: Connection, agreement: str, when: When) -> list[dict[str, str]]:
+    def _related_by(
+        self, connection: Connection, agreement: str, when: When
+    ) -> list[dict[str, str]]:
         """Other agreements' relations to this one, in the order they were registered.
 
         Targets are stored as registered, so a LIKE on the JSON text finds the few
@@ -292,7 +303,7 @@ class Queries:
         r = models.registry
         needle = json.dumps(agreement, ensure_ascii=False)
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = session.execute(
+        rows = connection.execute(
             select(r.c.record)
             .where(
                 r.c.namespace == "agreement",
@@ -311,7 +322,7 @@ class Queries:
 
     def _state(
         self,
-        session: Connection,
+        connection: Connection,
         agreement: dict[str, Any],
         when: When,
         known: dict[str, dict[str, Any]],
@@ -335,44 +346,34 @@ class Queries:
             if relation.get("type") not in DEPENDENT_RELATIONS or target in seen | {ident}:
                 continue
             try:
-                parent = self._lookup(session, "agreement", target, when)
+                parent = self._lookup(connection, "agreement", target, when)
             except NotFound:
                 continue
-            parents.append(self._state(session, parent, when, known, actors, seen | {ident}))
+            parents.append(self._state(connection, parent, when, known, actors, seen | {ident}))
         state = agreement_state(
             agreement,
-            self._facts(session, ident, when),
+            self._facts(connection, ident, when),
             when.as_of,
             actors=actors,
             parents=parents,
-            related_by=self._related_by(session, ident, when) if related_by else (),
+            related_by=self._related_by(connection, ident, when) if related_by else (),
         )
         known[ident] = state
         return state
 
     @staticmethod
     def _fact(row: Any) -> Fact:
-        record = json.loads(row.record)
-        return Fact(
-            occurrence=row.occurrence,
-            kind=row.kind,
-            record=record,
-            date=row.date,
-            earliest=_day(row.earliest),
-            latest=_day(row.latest),
-            position=row.position,
-            sources=tuple(_sources(record)),
-        )
+        return Fact.of(json.loads(row.record), row.position, row.earliest, row.latest)
 
     # -- agreements ----------------------------------------------------------------
 
     def agreement(self, agreement_id: str, when: When | None = None) -> dict[str, Any]:
         """State, participants, signings and relations of one agreement."""
         when = when or When()
-        with self.snapshot() as session:
-            agreement = self._lookup(session, "agreement", agreement_id, when)
-            actors = self._ended_actors(session, when)
-            state = dict(self._state(session, agreement, when, {}, actors, related_by=True))
+        with self.snapshot() as connection:
+            agreement = self._lookup(connection, "agreement", agreement_id, when)
+            actors = self._ended_actors(connection, when)
+            state = dict(self._state(connection, agreement, when, {}, actors, related_by=True))
         state["as_of"] = when.as_of.isoformat()
         state["known_at"] = when.known_at
         return state
@@ -384,19 +385,19 @@ class Queries:
         when = when or When()
         r = models.registry
         answers = []
-        with self.snapshot() as session:
+        with self.snapshot() as connection:
             if party is not None:
-                party = self._lookup(session, "actor", party, when)["id"]
-            rows = session.execute(
+                party = self._lookup(connection, "actor", party, when)["id"]
+            rows = connection.execute(
                 select(r.c.record)
                 .where(r.c.namespace == "agreement", self._registered(when))
                 .order_by(r.c.position)
             ).all()
             known: dict[str, dict[str, Any]] = {}
-            actors = self._ended_actors(session, when)
+            actors = self._ended_actors(connection, when)
             for row in rows:
                 agreement = json.loads(row.record)
-                state = self._state(session, agreement, when, known, actors)
+                state = self._state(connection, agreement, when, known, actors)
                 members = {p["actor"].casefold() for p in state["participants"]}
                 if status and state["status"] != status:
                     continue
@@ -414,9 +415,9 @@ class Queries:
         """Who endorsed the agreement and when, oldest first (earliest day, then record order)."""
         when = when or When()
         t, e = models.occurrences, models.endorsements
-        with self.snapshot() as session:
-            agreement = self._lookup(session, "agreement", agreement_id, when)
-            rows = session.execute(
+        with self.snapshot() as connection:
+            agreement = self._lookup(connection, "agreement", agreement_id, when)
+            rows = connection.execute(
                 select(t, e.c.actor, e.c.act, e.c.on_behalf_of, e.c.method)
                 .join(e, e.c.vid == t.c.vid)
                 .where(e.c.agreement == agreement["id"], self._current(when), self._begun(when))
@@ -427,9 +428,6 @@ class Queries:
         answers = []
         for row in rows:
             record = json.loads(row.record)
-            certainty = happened(
-                _day(row.earliest), _day(row.latest), when.as_of, qualified=is_qualified(row.date)
-            )
             answers.append(
                 {
                     "date": row.date,
@@ -440,8 +438,8 @@ class Queries:
                     "on_behalf_of": row.on_behalf_of,
                     "method": row.method,
                     "occurrence": row.occurrence,
-                    "sources": _sources(record),
-                    "certain": certainty is Happened.YES,
+                    "sources": source_ids(record),
+                    "certain": _certain(row, when.as_of),
                 }
             )
         return answers
@@ -465,22 +463,27 @@ class Queries:
         and of the people whose posts were in it or them when the occurrence may have
         happened.
         """
+        if from_ is not None and to is not None and from_ > to:
+            raise EmptyRange(
+                f"nothing can fall between from {from_.isoformat()} and to {to.isoformat()}:"
+                " the range ends before it begins"
+            )
         when = when or When()
         t = models.occurrences
         query = select(t).where(self._current(when), self._begun(when))
         parts = _Parts()
-        with self.snapshot() as session:
+        with self.snapshot() as connection:
             # Joined from the link tables, not `vid IN (…)`: given that, SQLite walked
             # every current occurrence through the `known_until` index (O(log size) now).
             if actor is not None:
-                known = self._lookup(session, "actor", actor, when)
+                known = self._lookup(connection, "actor", actor, when)
                 a = models.occurrence_actors
-                parts = self._parts(session, known["id"], when) if include_parts else parts
+                parts = self._parts(connection, known["id"], when) if include_parts else parts
                 wanted = [known["id"], *parts.bodies, *parts.posts]
                 vids = select(a.c.vid).where(a.c.actor.in_(wanted)).distinct().subquery()
                 query = query.join(vids, vids.c.vid == t.c.vid)
             if agreement is not None:
-                known = self._lookup(session, "agreement", agreement, when)
+                known = self._lookup(connection, "agreement", agreement, when)
                 g = models.occurrence_agreements
                 vids = select(g.c.vid).where(g.c.agreement == known["id"]).distinct().subquery()
                 query = query.join(vids, vids.c.vid == t.c.vid)
@@ -493,19 +496,19 @@ class Queries:
             query = query.order_by(
                 case((t.c.earliest.is_(None), 0), else_=1), t.c.earliest, t.c.position
             )
-            rows = session.execute(query).all()
-            agreement_ids = self._agreement_ids(session, rows, when)
+            rows = connection.execute(query).all()
+            agreement_ids = self._agreement_ids(connection, rows, when)
         answers = [self._timeline_row(row, agreement_ids, when) for row in rows]
         if include_parts and actor is not None:
             answers = [row for row in answers if parts.involved(row)]
         return answers
 
-    def _parts(self, session: Connection, state: str, when: When) -> _Parts:
+    def _parts(self, connection: Connection, state: str, when: When) -> _Parts:
         """The bodies of `state` (through `part_of`, transitively) and the people who held
         posts in the state or those bodies, with the spans of their posts."""
         r = models.registry
         children: dict[str, list[str]] = {}
-        for row in session.execute(
+        for row in connection.execute(
             select(r.c.id, r.c.record).where(r.c.namespace == "actor", self._registered(when))
         ):
             parent = json.loads(row.record).get("part_of")
@@ -520,7 +523,7 @@ class Queries:
                     group.add(child.casefold())
                     parts.bodies.append(child)
                     queue.append(child)
-        for row in session.execute(
+        for row in connection.execute(
             select(r.c.record).where(r.c.namespace == "post", self._registered(when))
         ):
             post = json.loads(row.record)
@@ -534,7 +537,7 @@ class Queries:
         parts.group = group
         return parts
 
-    def _agreement_ids(self, session: Connection, rows: Sequence[Any], when: When) -> set[str]:
+    def _agreement_ids(self, connection: Connection, rows: Sequence[Any], when: When) -> set[str]:
         """Which of the ids these occurrences mention are agreements (not actors)."""
         candidates = {a for row in rows for a in agreements_of(json.loads(row.record))}
         r = models.registry
@@ -542,7 +545,7 @@ class Queries:
         ids = sorted(candidates)
         for start in range(0, len(ids), 500):
             found.update(
-                session.execute(
+                connection.execute(
                     select(r.c.id).where(
                         r.c.namespace == "agreement",
                         r.c.id.in_(ids[start : start + 500]),
@@ -559,9 +562,6 @@ class Queries:
         for _role, actor in actors_of(Record(kind=row.kind, id=row.occurrence, data=record)):
             if actor not in actors:
                 actors.append(actor)
-        certainty = happened(
-            _day(row.earliest), _day(row.latest), when.as_of, qualified=is_qualified(row.date)
-        )
         return {
             **timeline_row(row.occurrence, row.kind, row.date, row.earliest, row.latest, record),
             "place": record.get("place"),
@@ -569,8 +569,8 @@ class Queries:
             "stance": record.get("stance") if row.kind == "statement" else None,
             "actors": actors,
             "agreements": [a for a in agreements_of(record) if a in agreement_ids],
-            "sources": _sources(record),
-            "certain": certainty is Happened.YES,
+            "sources": source_ids(record),
+            "certain": _certain(row, when.as_of),
             "recorded_position": row.position,
         }
 
@@ -578,11 +578,11 @@ class Queries:
         """An actor, the posts it held, and the occurrences it took part in."""
         when = when or When()
         r = models.registry
-        with self.snapshot() as session:
-            actor = self._lookup(session, "actor", actor_id, when)
+        with self.snapshot() as connection:
+            actor = self._lookup(connection, "actor", actor_id, when)
             posts = [
                 json.loads(row.record)
-                for row in session.execute(
+                for row in connection.execute(
                     select(r.c.record)
                     .where(
                         r.c.namespace == "post", r.c.holder == actor["id"], self._registered(when)
@@ -606,9 +606,9 @@ class Queries:
         r = models.registry
         keys = sorted({str(i).casefold() for i in ids if i})
         found: dict[str, str] = {}
-        with self.snapshot() as session:
+        with self.snapshot() as connection:
             for start in range(0, len(keys), 500):
-                rows = session.execute(
+                rows = connection.execute(
                     select(r.c.id, r.c.record).where(
                         r.c.namespace.in_(("actor", "agreement", "source")),
                         r.c.key.in_(keys[start : start + 500]),
@@ -624,8 +624,8 @@ class Queries:
         """Source records by id, for reports that cite them."""
         when = when or When()
         r = models.registry
-        with self.snapshot() as session:
-            rows = session.execute(
+        with self.snapshot() as connection:
+            rows = connection.execute(
                 select(r.c.record).where(r.c.namespace == "source", self._registered(when))
             )
             every = {json.loads(row.record)["id"]: json.loads(row.record) for row in rows}
@@ -671,10 +671,10 @@ class Queries:
         """Every source, in the order registered, with how many records cite it."""
         when = when or When()
         r = models.registry
-        with self.snapshot() as session:
+        with self.snapshot() as connection:
             sources = [
                 json.loads(row.record)
-                for row in session.execute(
+                for row in connection.execute(
                     select(r.c.record)
                     .where(r.c.namespace == "source", self._registered(when))
                     .order_by(r.c.position)
@@ -682,7 +682,7 @@ class Queries:
             ]
             citing = self._citing(when).subquery()
             counts = dict(
-                session.execute(
+                connection.execute(
                     select(citing.c.source, func.count(func.distinct(citing.c.ref))).group_by(
                         citing.c.source
                     )
@@ -708,9 +708,9 @@ class Queries:
         """One source and every record that cites it, with the attribution and quote."""
         when = when or When()
         c = models.citations
-        with self.snapshot() as session:
-            source = self._lookup(session, "source", source_id, when)
-            rows = session.execute(
+        with self.snapshot() as connection:
+            source = self._lookup(connection, "source", source_id, when)
+            rows = connection.execute(
                 self._citing(when)
                 .where(c.c.source == source["id"].casefold())
                 .order_by(c.c.ref, c.c.seq)
@@ -743,9 +743,9 @@ class Queries:
         terms = full_text.words(text)
         if not terms:
             raise LedgerError(f"nothing to search for in {text!r}: give a word or two")
-        with self.snapshot() as session:
+        with self.snapshot() as connection:
             found = full_text.search(
-                session,
+                connection,
                 terms,
                 and_(self._current(when), self._begun(when)),
                 self._registered(when),

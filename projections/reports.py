@@ -11,8 +11,10 @@ after it, so the size and root in its footer commit to exactly the events it sho
 
 `open_report` gathers the report's data; `write_report` writes it as Markdown, one
 standalone HTML file (inline CSS and an inline SVG timeline, no network) or JSON (the
-data itself, what `build_report` returns whole for small reports). Keeping the data and
-its presentation apart means the three formats can never disagree about the facts.
+data itself, what `build_report` returns whole for small reports), by way of
+`projections.report_rendering`. Keeping the data and its presentation apart means the
+three formats can never disagree about the facts. Which statements contest a claim is
+the format's rule, in `projections.contests`.
 
 The log is read twice, streaming: a first pass learns which occurrences concern the
 agreements in scope and which were amended, the second gathers the events, amendments
@@ -24,27 +26,20 @@ index are held in memory, so a whole-ledger report of a million events stays sma
 
 from __future__ import annotations
 
-import json
-import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
 
 from ledger.aggregates import namespace_of
 from ledger.application import LoggedEvent
 from ledger.checkpoints import Checkpoint
 from ledger.dates import format_timestamp, parse_date
-from ledger.display import json_chunks, visible
-from ledger.errors import LedgerError, TamperingDetected
+from ledger.errors import TamperingDetected
 from ledger.events import (
     ActorRegistered,
     AgreementRegistered,
@@ -58,35 +53,14 @@ from ledger.integrity import checkpoint
 from ledger.merkle import CompactRange
 from ledger.vocabulary import Record, actors_of, agreements_of
 from projections.catchup import catch_up
+from projections.contests import contested_claims
 from projections.queries import Queries, When, timeline_row
+from projections.report_rendering import check_format, render_pieces
 from projections.report_scratch import Rows, Scratch, mapped, materialized
 from projections.versions import corrected
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
-
-FORMATS = ("md", "html", "json")
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-#: Stances that answer another statement's account of an agreement rather than take sides.
-CORRECTIVE = frozenset({"clarify", "deny"})
-POSITIVE = frozenset({"support", "reaffirm"})
-NEGATIVE = frozenset({"oppose", "condemn"})
-#: FORMAT.md, "Contested claims": an answering stance, against an earlier claim of these.
-ANSWERING = CORRECTIVE | NEGATIVE
-ANSWERABLE = POSITIVE | {"neutral"}
-#: How soon an answer on the same subject must follow the claim to answer it.
-CONTEST_WINDOW = timedelta(days=30)
-#: A template's pieces joined per write: the report reaches its file in parts of some
-#: tens of kilobytes.
-PIECES_PER_PART = 4096
-
-
-class ReportError(LedgerError, ValueError):
-    """A report was asked for in a format the ledger does not write."""
-
-
-# --- building ------------------------------------------------------------------------
 
 
 def build_report(
@@ -429,12 +403,8 @@ class _Builder:
             version["record"] = after
             self._mention(after)
             return amendment
-        span = parse_date(after["date"])
-        version.update(
-            record=after,
-            earliest=span.earliest.isoformat() if span.earliest else None,
-            latest=span.latest.isoformat() if span.latest else None,
-        )
+        earliest, latest = parse_date(after["date"]).iso_bounds
+        version.update(record=after, earliest=earliest, latest=latest)
         if version["status"] != "retracted":
             version["status"] = "corrected"
         self._mention(after)
@@ -536,290 +506,3 @@ def _stated(version: dict[str, Any], as_of: date) -> bool:
         and version["status"] != "retracted"
         and (version["earliest"] is None or version["earliest"] <= as_of.isoformat())
     )
-
-
-# --- contested claims -----------------------------------------------------------------
-
-
-def conflict(first: str, second: str) -> str | None:
-    """Why two stances about one agreement disagree, or None when they do not.
-
-    A clarification or denial answers some other account of the agreement (the media's
-    "new agreement" against an official "it is the 2023 pact"), so it conflicts with any
-    stance that is not itself corrective; support and opposition conflict plainly.
-    """
-    pair = {first, second}
-    if len(pair) < 2:
-        return None
-    if pair & POSITIVE and pair & NEGATIVE:
-        return "stance"
-    if len(pair & CORRECTIVE) == 1:
-        return "characterisation"
-    return None
-
-
-def _order(statement: Mapping[str, Any]) -> tuple[str, int]:
-    return (statement.get("earliest") or "", int(statement.get("position") or 0))
-
-
-def _soon_after(claim: Mapping[str, Any], answer: Mapping[str, Any]) -> bool:
-    """Whether the answer may have come within 30 days of the claim (both days known)."""
-    if not claim.get("latest") or not answer.get("earliest"):
-        return False
-    gap = date.fromisoformat(answer["earliest"]) - date.fromisoformat(claim["latest"])
-    return gap <= CONTEST_WINDOW
-
-
-def answer_to(claim: Mapping[str, Any], answer: Mapping[str, Any]) -> str | None:
-    """How a statement answers an earlier claim (FORMAT.md, "Contested claims"), or None.
-
-    It answers when another actor, later, names the claim's occurrence in `about`, or
-    speaks about the same agreement or actor within 30 days with an answering stance
-    (deny, clarify, oppose, condemn) against a support, reaffirmation or neutral report.
-    Statements months apart that merely differ are not a contest.
-    """
-    if answer["actor"] == claim["actor"] or _order(answer) <= _order(claim):
-        return None
-    stances = (str(claim.get("stance")), str(answer.get("stance")))
-    if claim["id"] in (answer.get("about") or []):
-        return conflict(*stances) or "reference"
-    if stances[0] not in ANSWERABLE or stances[1] not in ANSWERING:
-        return None
-    if not set(claim.get("about") or []) & set(answer.get("about") or []):
-        return None
-    if not _soon_after(claim, answer):
-        return None
-    return "stance" if stances[1] in NEGATIVE and stances[0] in POSITIVE else "characterisation"
-
-
-def contested_claims(agreement: str, claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each claim about one agreement that a later statement answers, with its answers.
-
-    One contest per claim and answering stance: the claim on one side, every answer in
-    that stance on the other, so a reader sees who said what and who answered it.
-    """
-    ordered = sorted(claims, key=_order)
-    found = []
-    for i, claim in enumerate(ordered):
-        sides: dict[str, tuple[str, list[dict[str, Any]]]] = {}
-        for answer in ordered[i + 1 :]:
-            why = answer_to(claim, answer)
-            if why is not None:
-                stance = str(answer.get("stance"))
-                sides.setdefault(stance, (why, []))[1].append(answer)
-        for stance, (why, answers) in sides.items():
-            found.append(
-                {
-                    "agreement": agreement,
-                    "conflict": why,
-                    "claim": claim["id"],
-                    "stances": [str(claim.get("stance")), stance],
-                    "sides": [
-                        {"stance": str(claim.get("stance")), "statements": [claim]},
-                        {"stance": stance, "statements": answers},
-                    ],
-                }
-            )
-    return found
-
-
-# --- rendering ------------------------------------------------------------------------
-
-
-def check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise ReportError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")
-
-
-def render(report: dict[str, Any], fmt: str) -> str:
-    """The report as Markdown, one standalone HTML file, or JSON (the data as built)."""
-    return "".join(render_pieces(report, fmt))
-
-
-def render_pieces(report: dict[str, Any], fmt: str) -> Iterator[str]:
-    """The report in `fmt`, in parts of some tens of kilobytes, as it is produced."""
-    check_format(fmt)
-    if fmt == "json":
-        return _then_newline(json_chunks(report, indent=2))
-    env = _environment(html=fmt == "html")
-    template = env.get_template(f"report.{fmt}.j2")
-    checkpoint_json = json.dumps(report["checkpoint"], ensure_ascii=False)
-    pieces = template.generate(
-        report=report, checkpoint_json=checkpoint_json, layout=timeline_layout
-    )
-    return _gathered(pieces)
-
-
-def _then_newline(parts: Iterable[str]) -> Iterator[str]:
-    yield from parts
-    yield "\n"
-
-
-def _gathered(pieces: Iterator[str]) -> Iterator[str]:
-    """A template's small pieces (a word, a tag) joined `PIECES_PER_PART` at a time."""
-    while batch := list(islice(pieces, PIECES_PER_PART)):
-        yield "".join(batch)
-
-
-def _environment(*, html: bool) -> Environment:
-    """HTML autoescapes everything (record text is never markup); Markdown escapes cells."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=html,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        finalize=_shown,
-    )
-    env.filters["md"] = md_cell
-    env.filters["code"] = md_code
-    env.filters["jsonline"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return env
-
-
-#: Characters that mean something in Markdown inline text, each escaped with a backslash
-#: (`&`, `<`, `>` become entities, so HTML in record text stays text too).
-_MD_ESCAPES = {c: "\\" + c for c in "\\`*_[]#!|~"} | {
-    "&": "&amp;",
-    "<": "&lt;",
-    ">": "&gt;",
-}
-_MD_TABLE = str.maketrans(_MD_ESCAPES)
-
-
-def _one_line(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return visible(" ".join(text.split()))
-
-
-def _shown(value: Any) -> Any:
-    """Every value a template prints: control characters shown as escapes, never raw.
-    Markup (a macro's output, already built from shown values) is left as it is."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return visible(value, keep_lines=True)
-    return value
-
-
-def md_cell(value: Any) -> str:
-    """Record text shown as text in Markdown: inside a table cell, no link, image, emphasis
-    or HTML of its own, and no terminal control sequence if the file is printed."""
-    if value is None:
-        return ""
-    return _one_line(value).translate(_MD_TABLE)
-
-
-def md_code(value: Any) -> str:
-    """A Markdown code span holding `value` exactly: fenced with one backquote more than the
-    longest run in it, so a backquote in the value cannot close it (``a`b`` → ````a`b````)."""
-    if value is None:
-        return ""
-    text = _one_line(value).replace("|", "\\|")  # a table splits on | even in code spans
-    longest = max((len(run) for run in re.findall("`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-# --- the SVG timeline -------------------------------------------------------------------
-
-MAX_MARKS = 300
-"""Rows drawn at most: past that a picture stops being readable; the tables list them all."""
-
-_KIND_CLASSES = {
-    "signing": "endorse",
-    "approval": "endorse",
-    "ratification": "endorse",
-    "entry_into_force": "endorse",
-    "implementation": "endorse",
-    "withdrawal": "negative",
-    "termination": "negative",
-    "suspension": "negative",
-    "revocation": "endorse",
-    "threat": "negative",
-    "accusation": "negative",
-    "statement": "statement",
-    "proposal": "statement",
-    "visit": "contact",
-    "meeting": "contact",
-}
-
-
-def timeline_layout(rows: list[dict[str, Any]], width: int = 1100) -> dict[str, Any] | None:
-    """Coordinates for the HTML timeline: one row per occurrence on one date axis.
-
-    A date known to the day is a dot; a range (``[2025-08-11..2025-08-13]``, ``2025-08``)
-    is a bar from its earliest to its latest day, so uncertainty is drawn, not hidden; an
-    open end runs to the edge of the axis. Computed here, drawn by the template, so that
-    every label reaches the SVG through autoescaping. None when nothing has a known day.
-    """
-    shown = list(islice(rows, MAX_MARKS))
-    days = [date.fromisoformat(day) for r in shown for day in (r["earliest"], r["latest"]) if day]
-    if not days:
-        return None
-    lo, hi = min(days), max(days)
-    pad = timedelta(days=max(10, (hi - lo).days // 30))
-    # A margin either side, but never past year 1 or 9999 (`0050` is a valid date).
-    start = lo - pad if lo - date.min > pad else date.min
-    end = hi + pad if date.max - hi > pad else date.max
-    span = (end - start).days
-    left, right, top, row = 330.0, width - 20.0, 34.0, 22.0
-
-    def x(day: date) -> float:
-        return round(left + (day - start).days / span * (right - left), 1)
-
-    marks = []
-    for i, r in enumerate(shown):
-        earliest = date.fromisoformat(r["earliest"]) if r["earliest"] else None
-        latest = date.fromisoformat(r["latest"]) if r["latest"] else None
-        x1 = x(earliest) if earliest else left
-        x2 = x(latest) if latest else right
-        label = r["id"] if len(r["id"]) <= 44 else r["id"][:43] + "…"
-        marks.append(
-            {
-                "y": top + i * row + row / 2,
-                "x1": x1,
-                "x2": max(x2, x1 + 3),
-                "point": earliest is not None and earliest == latest,
-                "open_start": earliest is None,
-                "open_end": latest is None,
-                "label": label,
-                "title": f"{r['date']} · {r['kind']} · {r['id']}: {r.get('summary') or ''}",
-                "cls": _KIND_CLASSES.get(r["kind"], "other"),
-                "status": r["status"].replace(" ", "-"),
-            }
-        )
-    height = top + len(shown) * row + 16
-    ticks = [{"x": x(day), "label": text} for day, text in _ticks(start, end)]
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": right,
-        "top": top,
-        "bottom": height - 10,
-        "ticks": ticks,
-        "marks": marks,
-        "omitted": len(rows) - len(shown),
-    }
-
-
-def _ticks(start: date, end: date) -> list[tuple[date, str]]:
-    """About ten axis ticks on calendar boundaries: years, months or days by the span."""
-    span = (end - start).days
-    if span > 3 * 365:
-        step = max(1, (end.year - start.year) // 10)
-        return [(date(y, 1, 1), str(y)) for y in range(start.year + 1, end.year + 1, step)]
-    if span > 90:
-        months = (end.year - start.year) * 12 + end.month - start.month
-        step = max(1, months // 10)
-        found = []
-        for m in range(1, months + 1, step):
-            y, mo = divmod(start.month - 1 + m, 12)
-            found.append((date(start.year + y, mo + 1, 1), f"{start.year + y}-{mo + 1:02d}"))
-        return found
-    step = max(1, span // 10)
-    return [
-        (start + timedelta(days=d), (start + timedelta(days=d)).isoformat())
-        for d in range(step, span, step)
-    ]

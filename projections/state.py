@@ -98,6 +98,28 @@ class Fact:
     position: int
     sources: tuple[str, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        record: dict[str, Any],
+        position: int,
+        earliest: Day | str | None,
+        latest: Day | str | None,
+    ) -> Fact:
+        """The fact one version of an occurrence states: its id, kind, date and sources
+        read from the record itself, as the read model's columns are; the bounds as days
+        or as the ISO days the log and the read model store (None, an open end)."""
+        return cls(
+            occurrence=record["id"],
+            kind=record["kind"],
+            record=record,
+            date=record["date"],
+            earliest=as_day(earliest),
+            latest=as_day(latest),
+            position=position,
+            sources=tuple(source_ids(record)),
+        )
+
     @property
     def qualified(self) -> bool:
         """Whether its date is qualified uncertain or approximate: never certain."""
@@ -114,6 +136,17 @@ class Fact:
         An open earliest end sorts first: "on or before X" may be the oldest of all.
         """
         return (self.earliest or Day.min, self.position)
+
+
+def as_day(bound: Day | str | None) -> Day | None:
+    """A date bound as a day: the log and the read models store ISO days, None for an
+    open end."""
+    return date.fromisoformat(bound) if isinstance(bound, str) else bound
+
+
+def source_ids(record: Mapping[str, Any]) -> list[str]:
+    """The ids of the sources a record cites, in the order it cites them."""
+    return [citation["source"] for citation in record.get("sources") or ()]
 
 
 def _sort_key(fact: Fact) -> tuple[date, int]:

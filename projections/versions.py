@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.dates import parse_date
 from ledger.events import Corrected
 
 
@@ -30,12 +29,3 @@ def _applied_anew(before: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
 
     target = Record(kind=before["kind"], id=before["id"], data=before)
     return apply_correction(target, changes).data
-
-
-def bounds(date: str) -> tuple[str | None, str | None]:
-    """The earliest and latest ISO day an EDTF date can denote (None: an open end)."""
-    span = parse_date(date)
-    return (
-        span.earliest.isoformat() if span.earliest else None,
-        span.latest.isoformat() if span.latest else None,
-    )

@@ -10,7 +10,6 @@ control is a GET form, so every page is a plain link that can be shared or bookm
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,39 +18,27 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from ledger.vocabulary import OCCURRENCE_KINDS
 from projections.queries import When
-from projections.reports import TEMPLATES as REPORT_TEMPLATES
-from projections.reports import timeline_layout
+from projections.report_rendering import TEMPLATES as REPORT_TEMPLATES
+from projections.report_rendering import environment
+from projections.report_timeline import timeline_layout
 from web import params
-from web.api import timeline_of
+from web.api import Axes, Svc, timeline_of
 from web.security import policy_for_inline_styles
-from web.service import Service
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(params.only_known_parameters)])
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Rows a timeline page lists at most; the filters (and the API) reach the rest.
 PAGE_ROWS = 500
 
-ENV = Environment(
-    loader=ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(REPORT_TEMPLATES)]),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
+ENV = environment(
+    ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(REPORT_TEMPLATES)]), html=True
 )
 ENV.globals["layout"] = timeline_layout
-ENV.filters["jsonline"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
 
-
-def service(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
-
-
-Svc = Annotated[Service, Depends(service)]
-Axes = Annotated[When, Depends(params.time_axes)]
 Text = Annotated[str | None, Query()]
 
 
@@ -215,7 +202,8 @@ def audit(request: Request, svc: Svc, when: Axes, agreement_id: str | None = Non
     first, so an unknown agreement is still a 404. The head, with the <style> that the
     policy allows by its hash, is written before the response starts.
     """
-    from projections.reports import open_report, render_pieces
+    from projections.report_rendering import render_pieces
+    from projections.reports import open_report
 
     with ExitStack() as gathered:
         report = gathered.enter_context(open_report(svc.ledger, agreement_id, when))

@@ -126,3 +126,10 @@ def only_known_parameters(request: Request) -> None:
         if name not in known:
             takes = ", ".join(sorted(known)) or "no parameters"
             raise BadParameter(name, f"unknown parameter '{name}'; this question takes: {takes}")
+        given = request.query_params.getlist(name)
+        if len(given) > 1:
+            # Which one would win is the framework's choice, not the asker's: refuse.
+            shown = ", ".join(repr(value) for value in given)
+            raise BadParameter(
+                name, f"'{name}' is given {len(given)} times ({shown}): give it once"
+            )

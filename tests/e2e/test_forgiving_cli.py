@@ -164,6 +164,12 @@ def test_from_takes_an_edtf_dates_first_day_and_to_its_last(cli: Cli) -> None:
     assert ids(ask(cli, "timeline", "--from", "2023", "--to", "2023")) == ids(
         ask(cli, "timeline", "--from", "2023-01-01", "--to", "2023-12-31")
     )
+    # Back to front: refused, not an empty answer that reads as "nothing happened".
+    backwards = cli("timeline", "--from", "2025", "--to", "2024", expect=1)
+    assert "from 2025-01-01 and to 2024-12-31" in backwards.stderr
+    assert "Traceback" not in backwards.stderr
+    one_month = ids(ask(cli, "timeline", "--from", "2025-03-01", "--to", "2025-03"))
+    assert "march-2025" in one_month and "june-2023" not in one_month
     result = cli("timeline", "--from", "2023-13", expect=2)
     assert "--from" in result.stderr and "Traceback" not in result.stderr
 

@@ -136,6 +136,7 @@ REFUSALS = [
     ("/api/agreements?status=inforce", "agreements --status inforce", 422),
     ("/api/agreements?party=russia", "agreements --party russia", 404),
     ("/api/search?q=%2B%2B", "search ++", 422),
+    ("/api/timeline?from=2025&to=2024", "timeline --from 2025 --to 2024", 422),
 ]
 
 
@@ -157,6 +158,8 @@ def test_refusals_carry_the_cli_message_and_a_status_that_says_why(
         (f"/api/agreements/{MOU}?known_at=yesterday", "known_at", "yesterday"),
         ("/api/timeline?from=August", "from", "August"),
         ("/api/timeline?actr=ali-larijani", "actr", "unknown parameter 'actr'"),
+        (f"/api/agreements/{MOU}?as_of=2025-08-10&as_of=2025-08-11", "as_of", "given 2 times"),
+        ("/api/timeline?kind=signing&kind=visit", "kind", "give it once"),
         ("/api/checkpoint?as_of=2025-01-01", "as_of", "this question takes: known_at"),
         ("/api/log?limit=many", "limit", "limit"),
         ("/api/prove/0", "position", "position"),

@@ -180,7 +180,8 @@ def pinned_name(scope: str | None, fmt: str) -> str:
 def main() -> None:
     import tempfile
 
-    from projections.reports import build_report, render
+    from projections.report_rendering import render
+    from projections.reports import build_report
 
     PINNED.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:

@@ -16,7 +16,8 @@ from ledger.application import Ledger
 from ledger.integrity import checkpoint
 from ledger.merkle import CompactRange
 from projections.queries import When
-from projections.reports import build_report, render, write_report
+from projections.report_rendering import render
+from projections.reports import build_report, write_report
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,10 @@ from ledger.checkpoints import Checkpoint
 from ledger.integrity import checkpoint, verify
 from ledger.records import validate_record
 from projections import reports
+from projections.contests import conflict
 from projections.queries import NotFound
-from projections.reports import ReportError, build_report, conflict, render
+from projections.report_rendering import ReportError, render
+from projections.reports import build_report
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "ledger" / "examples" / "iraq-iran-2025.yaml"
 MOU = "iq-ir-security-mou-2025"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.reports import answer_to, contested_claims
+from projections.contests import answer_to, contested_claims
 
 
 def said(

@@ -402,3 +402,9 @@ def test_a_refused_date_with_a_lone_surrogate_gives_a_printable_message(text: st
     with pytest.raises(ValueError) as refused:
         parse_date(text)
     str(refused.value).encode("utf-8")  # would raise UnicodeEncodeError if echoed raw
+
+
+def test_a_spans_iso_bounds_are_the_days_as_events_and_read_models_store_them() -> None:
+    assert parse_date("2025-08").iso_bounds == ("2025-08-01", "2025-08-31")
+    assert parse_date("../2025-08-14").iso_bounds == (None, "2025-08-14")
+    assert parse_date("2025-08-14/..").iso_bounds == ("2025-08-14", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ledger.display import json_text, message, shorten, visible
-from projections.reports import md_cell, md_code
+from projections.report_rendering import md_cell, md_code
 
 
 def test_control_and_bidi_characters_are_shown_as_escapes() -> None:
@@ -45,3 +45,14 @@ def test_a_code_span_is_fenced_past_every_backquote_run_in_it() -> None:
     assert md_code("a`b``c") == "```a`b``c```"
     assert md_code("`edge`") == "`` `edge` ``"
     assert md_code("a|b") == "`a\\|b`"
+
+
+def test_the_servers_pages_print_record_text_as_the_html_audit_does() -> None:
+    """The pages reuse the audit's templates and its way of printing: a record written
+    before the importer refused control characters still cannot disguise itself."""
+    from web.pages import ENV
+
+    page = ENV.from_string("<p>{{ text }}</p>{{ data | jsonline }}")
+    assert page.render(text="evil\u202etxt.exe <b>", data={"b": 1, "a": "x"}) == (
+        "<p>evil\\u202etxt.exe &lt;b&gt;</p>{&#34;a&#34;: &#34;x&#34;, &#34;b&#34;: 1}"
+    )

@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from facts_support import fact
 
 from projections.state import (
     Bounds,
@@ -33,7 +32,7 @@ D = date.fromisoformat
 
 def on(record: dict[str, Any], position: int) -> Fact:
     """A fact dated to one exact day (its `date`)."""
-    return fact(record, position, record["date"], record["date"])
+    return Fact.of(record, position, record["date"], record["date"])
 
 
 def participant(state: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -60,7 +59,7 @@ MOU: dict[str, Any] = {
 }
 AGREEMENTS = {"iq-ir-security-mou-2025", "iq-ir-border-security-2023"}
 
-APPROVAL = fact(
+APPROVAL = Fact.of(
     {
         "kind": "approval",
         "id": "approval-council-of-ministers-2025",
@@ -74,7 +73,7 @@ APPROVAL = fact(
     earliest=None,
     latest="2025-08-13",
 )
-SIGNING = fact(
+SIGNING = Fact.of(
     {
         "kind": "signing",
         "id": "signing-mou-2025",
@@ -92,7 +91,7 @@ SIGNING = fact(
     earliest="2025-08-11",
     latest="2025-08-13",
 )
-MEETING = fact(
+MEETING = Fact.of(
     {
         "kind": "meeting",
         "id": "sudani-larijani-meeting-2025-08",
@@ -106,7 +105,7 @@ MEETING = fact(
     earliest="2025-08-11",
     latest="2025-08-13",
 )
-MEDIA = fact(
+MEDIA = Fact.of(
     {
         "kind": "statement",
         "id": "media-call-it-new-agreement",
@@ -120,7 +119,7 @@ MEDIA = fact(
     earliest="2025-08-11",
     latest="2025-08-13",
 )
-CLARIFICATION = fact(
+CLARIFICATION = Fact.of(
     {
         "kind": "statement",
         "id": "nsa-clarifies-memorandum",
@@ -271,7 +270,7 @@ def test_happened_never_guesses_inside_a_date_range(
 
 
 def test_facts_sort_by_earliest_day_then_by_order_of_recording() -> None:
-    open_start = fact({"kind": "x", "id": "a", "date": "[..2020-01-01]"}, 9, None, "2020-01-01")
+    open_start = Fact.of({"kind": "x", "id": "a", "date": "[..2020-01-01]"}, 9, None, "2020-01-01")
     later_recorded = on({"kind": "x", "id": "b", "date": "2020-01-01"}, 5)
     earlier_recorded = on({"kind": "x", "id": "c", "date": "2020-01-01"}, 2)
     ordered = sorted([later_recorded, earlier_recorded, open_start], key=lambda f: f.sort_key)
@@ -279,9 +278,33 @@ def test_facts_sort_by_earliest_day_then_by_order_of_recording() -> None:
     assert open_start.sort_key == (date.min, 9)
 
 
+def test_a_fact_reads_its_id_kind_date_and_sources_from_the_record_and_its_bounds_as_days() -> None:
+    record = {
+        "kind": "signing",
+        "id": "s-1",
+        "date": "2020-01",
+        "sources": [{"source": "gazette"}, {"source": "wire", "quote": "signed"}],
+    }
+    stored = Fact.of(record, 4, "2020-01-01", "2020-01-31")  # as the read model holds them
+    assert stored == Fact(
+        occurrence="s-1",
+        kind="signing",
+        record=record,
+        date="2020-01",
+        earliest=D("2020-01-01"),
+        latest=D("2020-01-31"),
+        position=4,
+        sources=("gazette", "wire"),
+    )
+    assert Fact.of(record, 4, D("2020-01-01"), D("2020-01-31")) == stored
+    assert Fact.of({**record, "sources": None}, 4, None, None).sources == ()
+    open_ended = Fact.of(record, 4, None, None)
+    assert (open_ended.earliest, open_ended.latest) == (None, None)
+
+
 def test_facts_are_hashable_though_their_record_is_a_dict() -> None:
-    built = fact({"kind": "x", "id": "a", "date": "2020-01"}, 1, None, None)
-    assert hash(built) == hash(fact({**built.record, "summary": "s"}, 1, None, None))
+    built = Fact.of({"kind": "x", "id": "a", "date": "2020-01"}, 1, None, None)
+    assert hash(built) == hash(Fact.of({**built.record, "summary": "s"}, 1, None, None))
 
 
 def test_second_dates_are_bounded_like_any_edtf_date() -> None:
@@ -613,7 +636,7 @@ def test_a_later_consent_replaces_an_earlier_one_as_the_consent_shown() -> None:
 
 
 def test_in_a_signature_only_agreement_entry_into_force_binds_every_participant() -> None:
-    mou_in_force = fact(
+    mou_in_force = Fact.of(
         {
             "kind": "entry_into_force",
             "id": "mou-in-force",
@@ -703,7 +726,7 @@ def test_a_termination_without_a_terminating_actor_still_terminates() -> None:
 
 
 def test_a_consent_known_only_to_the_month_is_uncertain_within_that_month() -> None:
-    vague = fact(
+    vague = Fact.of(
         {**FRA_RATIFIES.record, "date": "2020-06"}, 2, earliest="2020-06-01", latest="2020-06-30"
     )
     facts = [SIGNED, vague]
@@ -729,7 +752,7 @@ def test_a_withdrawal_whose_effect_may_have_passed_is_shown_withdrawn_but_not_ce
 
 
 def test_a_possible_termination_is_shown_but_not_certain() -> None:
-    end = fact(
+    end = Fact.of(
         {"kind": "termination", "id": "end", "date": "2025", "agreement": "t"},
         9,
         earliest="2025-01-01",
@@ -742,7 +765,7 @@ def test_a_possible_termination_is_shown_but_not_certain() -> None:
 
 
 def test_an_uncertain_fact_that_changes_nothing_leaves_the_answer_certain() -> None:
-    vague_support = fact(
+    vague_support = Fact.of(
         {
             "kind": "statement",
             "id": "vague",

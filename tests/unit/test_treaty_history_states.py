@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from facts_support import fact
-
 from ledger.dates import parse_date
 from projections.state import Fact, Happened, agreement_state, happened
 
@@ -27,7 +25,7 @@ def facts(agreement: str, *records: dict[str, Any], first: int = 1) -> list[Fact
     for position, record in enumerate(records, start=first):
         span = parse_date(record["date"])
         made.append(
-            fact(
+            Fact.of(
                 {"agreement": agreement, "id": f"{agreement}-{position}", **record},
                 position,
                 span.earliest,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ledger.events import Corrected
-from projections.versions import bounds, corrected
+from projections.versions import corrected
 
 BEFORE = {"kind": "visit", "id": "v1", "date": "2025-08-14", "visitor": "A", "host": "B"}
 
@@ -41,8 +41,3 @@ def test_a_correction_with_a_result_never_loads_the_validation_code(
     assert corrected(BEFORE, event) == result
     with pytest.raises(ImportError):
         corrected(BEFORE, correction({"record": {"set": {"date": "2025-08-15"}}}))
-
-
-def test_bounds_are_the_days_a_date_can_denote() -> None:
-    assert bounds("2025-08") == ("2025-08-01", "2025-08-31")
-    assert bounds("../2025-08-14") == (None, "2025-08-14")
