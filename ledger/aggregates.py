@@ -21,16 +21,13 @@ application backs it with the event store, tests with a dict). The rules:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from ledger.dates import parse_date
 from ledger.errors import RecordError
 from ledger.events import EVENT_CLASSES, Occurred, Recorded
 from ledger.records import apply_correction
@@ -43,9 +40,7 @@ from ledger.vocabulary import (
     content_digest,
     references_of,
 )
-
-#: Fixed namespace for the ledger's stream ids: uuid5(LEDGER_NAMESPACE, "actor:irq").
-LEDGER_NAMESPACE = UUID("6f1c7d2e-5b0a-5e7c-9a3d-2c4b8e1f0a71")
+from ledger.vocabulary import stream_id as stream_id  # where the decision names streams
 
 #: Where an `about` reference may point, in the order it is looked up.
 ANY_NAMESPACES = ("actor", "agreement", "occurrence")
@@ -65,16 +60,6 @@ def namespaces_of(ref: Reference) -> tuple[str, ...]:
 def namespace_of(kind: str) -> str:
     """Where a record of this kind keeps its id: corrections share the occurrences' space."""
     return kind if kind in REGISTRY_KINDS else "occurrence"
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def stream_id(namespace: str, key: str) -> UUID:
-    """The stream of a record: stable, and the same however the id's case is written.
-
-    Remembered: an import asks for the same id when it prefetches, when a record refers
-    to it and when it creates the stream, and uuid5 was ~8 % of an import's time.
-    """
-    return uuid5(LEDGER_NAMESPACE, f"{namespace}:{key.casefold()}")
 
 
 @dataclass(frozen=True)
@@ -199,16 +184,6 @@ _OCCURRENCE_TOPIC = get_topic(Occurrence)
 _AMENDMENT_TOPIC = get_topic(Amendment)
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def bounds(date: str) -> tuple[str | None, str | None]:
-    """The first and last ISO day an EDTF date may denote: dates repeat across records."""
-    span = parse_date(date)
-    return (
-        span.earliest.isoformat() if span.earliest else None,
-        span.latest.isoformat() if span.latest else None,
-    )
-
-
 def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | None:
     """Decide whether `record` enters the ledger: its stream's creation event, or None if
     it is already there.
@@ -231,7 +206,9 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         target_namespace, result = _check_amendment(record, data, registry, existing)
     elif kind == "revocation":
         _check_revocation(data, registry)
-    digest = content_digest(data)
+    # The record's own digest (worked out by a reading worker, if one read it) unless
+    # the decision respelled or amended the data.
+    digest = record.digest if data is record.data else content_digest(data)
     if existing is not None:
         if existing.digest == digest:
             return None
@@ -242,7 +219,7 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         )
     event_class = EVENT_CLASSES[kind]
     fields: dict[str, Any] = {
-        "originator_id": stream_id(namespace, record.id),
+        "originator_id": record.stream,
         "originator_version": 1,
         "timestamp": event_class.create_timestamp(),
         "originator_topic": _ENTRY_TOPIC,
@@ -251,7 +228,7 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         "digest": digest,
     }
     if target_namespace is not None or issubclass(event_class, Occurred):
-        fields["earliest"], fields["latest"] = bounds(data["date"])
+        fields["earliest"], fields["latest"] = record.bounds  # the date is never respelled
         fields["originator_topic"] = _OCCURRENCE_TOPIC
     if target_namespace is not None:
         fields["originator_topic"] = _AMENDMENT_TOPIC
