@@ -48,6 +48,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,37 +98,43 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of the process and its children (uvicorn's worker processes)."""
+def _tree_total(pid: int, own: Callable[[int], float]) -> float:
+    """`own(pid)` summed over the process and its children (uvicorn's worker processes)."""
     total = 0.0
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
+        total += own(pid)
         for task in Path(f"/proc/{pid}/task").iterdir():
             for child in (task / "children").read_text().split():
-                total += rss_mb(int(child))
+                total += _tree_total(int(child), own)
     except OSError:  # a process that ended meanwhile
         pass
     return total
+
+
+def _own_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def _own_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server's processes."""
+    return _tree_total(pid, _own_rss_mb)
+
+
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) of the process and its children so far: a request's
-    cost to the server, whatever else the machine runs meanwhile."""
-    total = 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / TICK
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                total += cpu_seconds(int(child))
-    except OSError:  # a process that ended meanwhile
-        pass
-    return total
+    """CPU time (user and system) of the server's processes so far: a request's cost to
+    the server, whatever else the machine runs meanwhile."""
+    return _tree_total(pid, _own_cpu_seconds)
 
 
 class Server:

@@ -323,19 +323,34 @@ def content_digest(data: Mapping[str, Any]) -> str:
     orjson with sorted keys writes the very bytes of `canonical_json` for what records
     hold (text, whole numbers, true/false/null, lists and mappings) in a third of the
     time; every import digests every record. A float is spelled differently by the two
-    (``1e+16`` against ``1e16``), and only a correction's free-form values can hold one,
+    (``2.5e-05`` against ``0.000025``), and only a correction's free-form values can hold one,
     so anything that is not plainly text, whole numbers or containers goes through
     `canonical_json`, as do values orjson refuses (lone surrogates, integers past 64 bits),
     which keeps every digest the ledger ever stored.
     """
-    if data.get("kind") not in _FREE_FORM_KINDS:
-        try:
-            encoded = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-        except TypeError:
-            pass
-        else:
-            return hashlib.sha256(encoded).hexdigest()
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    encoded = _orjson_spelling(data)
+    if encoded is None:
+        encoded = canonical_json(data).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def record_json(data: Mapping[str, Any]) -> str:
+    """`canonical_json` of a record as validated (not as corrected, which may hold a
+    float), through orjson where its bytes are the same (see `content_digest`): every
+    replay writes the JSON text of every record version, and `json`'s encoder was the
+    largest single cost of a replay's own work."""
+    encoded = _orjson_spelling(data)
+    return canonical_json(data) if encoded is None else encoded.decode("utf-8")
+
+
+def _orjson_spelling(data: Mapping[str, Any]) -> bytes | None:
+    """orjson's sorted-key bytes of a record, where they are `canonical_json`'s; else None."""
+    if data.get("kind") in _FREE_FORM_KINDS:
+        return None
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # lone surrogates, integers past 64 bits, keys that are not text
+        return None
 
 
 #: Kinds whose records carry free-form values (a correction's `set`), floats among them.
