@@ -1,15 +1,24 @@
 """`ledger serve` under load on the loopback, beside the CLI's wall time for the same answer.
 
 ``python -m benchmarks.serve --size 100000 [--engine sqlite|postgres] [--clients 1 8 32]
-[--workers N] [--live-every S] [--soak 100000]``
+[--load wrk|threads] [--workers N] [--live-every S] [--soak 100000]``
 
 Builds (or reuses) the benchmark ledger of `benchmarks.generator`, starts the real server
 (``ledger serve`` in a child process, 127.0.0.1 only), and for each question of
 `benchmarks.run.QUERIES` and each number of concurrent clients sends at most
-``--requests`` requests, for at most ``--seconds`` seconds, over keep-alive connections,
-one client thread each. It reports p50 and p99 latency, requests per second and errors,
-and the server's resident memory after each phase, beside the median wall time of the
-same question asked of ``ledger … --json`` (a process per answer).
+``--requests`` requests, for at most ``--seconds`` seconds, over keep-alive connections.
+It reports p50 and p99 latency, requests per second and errors (a failed connection, read
+or write, a timeout, any status but 2xx), and the server's resident memory after each
+phase, beside the median wall time of the same question asked of ``ledger … --json`` (a
+process per answer).
+
+The clients are `wrk` when it is on the PATH (``apt-get install wrk``; ``--load wrk``):
+one C process, one thread (``--wrk-threads``) driving every connection from an event
+loop, so what is measured is the server, not the client; `wrk_report.lua` counts non-2xx
+answers and reports exact percentiles. Without it (or with ``--load threads``) they are
+Python threads with `http.client` in this process: their waits for the interpreter's
+lock count in their latencies, and their CPU competes with the server's, so read those
+figures as the server's plus a client's.
 
 Two servers are measured: as started by default (answers kept until the log grows, so a
 repeated question costs one indexed read of the log's head) and with
@@ -30,6 +39,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -38,10 +48,11 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from benchmarks.generator import BENCH_AGREEMENT, DATA, generate
 from benchmarks.run import LEDGER, PYTHON, QUERIES, machine, measure
@@ -87,19 +98,43 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of the process and its children (uvicorn's worker processes)."""
+def _tree_total(pid: int, own: Callable[[int], float]) -> float:
+    """`own(pid)` summed over the process and its children (uvicorn's worker processes)."""
     total = 0.0
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
+        total += own(pid)
         for task in Path(f"/proc/{pid}/task").iterdir():
             for child in (task / "children").read_text().split():
-                total += rss_mb(int(child))
+                total += _tree_total(int(child), own)
     except OSError:  # a process that ended meanwhile
         pass
     return total
+
+
+def _own_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server's processes."""
+    return _tree_total(pid, _own_rss_mb)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of the server's processes so far: a request's cost to
+    the server, whatever else the machine runs meanwhile."""
+    return _tree_total(pid, _own_cpu_seconds)
 
 
 class Server:
@@ -143,6 +178,61 @@ class Server:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
+
+
+def load_wrk(
+    port: int, path: str, clients: int, requests: int, seconds: float, threads: int = 1
+) -> dict[str, Any]:
+    """`clients` connections of one `wrk` process share `requests`, stopping at `seconds`.
+
+    wrk stops only at its duration: each of its threads stops itself after its share of
+    the requests (`wrk_report.lua`) and says so, and once all have, wrk is interrupted,
+    which ends it as its duration would (it then reports what was sent)."""
+    threads = max(1, min(threads, clients))
+    share = -(-requests // threads)  # each thread's, rounded up
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{clients}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "120s",
+        "-s",
+        str(WRK_SCRIPT),
+        f"http://127.0.0.1:{port}{path}",
+        "--",
+        str(share),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert process.stderr is not None and process.stdout is not None
+    done, said = 0, []
+    for line in process.stderr:
+        if line.strip() == "wrk-thread-done":
+            done += 1
+            if done == threads:
+                process.send_signal(signal.SIGINT)
+        else:
+            said.append(line)
+    output = process.stdout.read()
+    if process.wait(timeout=seconds + 60) != 0 and "wrk-json" not in output:
+        raise RuntimeError(f"wrk failed: {''.join(said)}{output}")
+    found = json.loads(output.split("wrk-json ", 1)[1].splitlines()[0])
+    failed = sum(found[k] for k in ("connect", "read", "write", "timeout", "not_2xx"))
+    return {
+        "requests": found["requests"],
+        "errors": failed,
+        "p50": found["p50_us"] / 1e6,
+        "p99": found["p99_us"] / 1e6,
+        "p90": found["p90_us"] / 1e6,
+        "max": found["max_us"] / 1e6,
+        "rps": found["requests"] / (found["duration_us"] / 1e6),
+        "wrk": found,
+    }
 
 
 def load(port: int, path: str, clients: int, requests: int, seconds: float) -> dict[str, Any]:
@@ -225,6 +315,11 @@ class Writer:
         self._thread.join()
 
 
+def wrk_version() -> str:
+    found = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return (found.stdout or found.stderr).split(" [", 1)[0].strip()
+
+
 def bench(
     engine: str,
     size: int,
@@ -234,12 +329,27 @@ def bench(
     repeat: int,
     workers: int = 1,
     live_every: float = 0.0,
+    clients_are: str = "threads",
+    wrk_threads: int = 1,
+    kept_only: bool = False,
 ) -> dict[str, Any]:
     url = ledger_url(engine, size)
+    if clients_are == "wrk":
+        load_by = f"{wrk_version()}, {wrk_threads} thread(s)"
+
+        def run(port: int, path: str, count: int) -> dict[str, Any]:
+            return load_wrk(port, path, count, requests, seconds, wrk_threads)
+    else:
+        load_by = "Python threads (http.client), in the benchmark's process"
+
+        def run(port: int, path: str, count: int) -> dict[str, Any]:
+            return load(port, path, count, requests, seconds)
+
     result: dict[str, Any] = {
         "engine": engine,
         "occurrences": size,
         "workers": workers,
+        "load": load_by,
         "cli": {},
         "servers": {},
     }
@@ -249,8 +359,9 @@ def bench(
         print(f"[{engine} {size}] CLI {name}: {result['cli'][name]:.3f} s", file=sys.stderr)
     servers: list[tuple[str, int, float]] = [
         ("kept answers (default)", 1024, 0.0),
-        ("no cache", 0, 0.0),
     ]
+    if not kept_only:
+        servers.append(("no cache", 0, 0.0))
     if live_every > 0:
         servers.append((f"kept answers, a record every {live_every:g} s", 1024, live_every))
     for label, entries, every in servers:
@@ -267,12 +378,15 @@ def bench(
                 if expected != cli:
                     raise RuntimeError(f"{path}: the server's answer differs from the CLI's")
                 for count in clients:
+                    cpu = cpu_seconds(server.process.pid)
                     if every > 0:
                         with Writer(url, every) as writer:
-                            cell = load(server.port, path, count, requests, seconds)
+                            cell = run(server.port, path, count)
                         cell["records_written"] = writer.written
                     else:
-                        cell = load(server.port, path, count, requests, seconds)
+                        cell = run(server.port, path, count)
+                    spent = cpu_seconds(server.process.pid) - cpu
+                    cell["server_cpu_us"] = spent * 1e6 / max(1, cell["requests"])
                     phases["cells"][f"{name} × {count}"] = cell
                     print(
                         f"[{engine} {size} {label}] {name} × {count}: {brief(cell)}",
@@ -286,8 +400,13 @@ def bench(
 
 
 def on_day(path: str, n: int) -> str:
+    """`path` asked as of the `n`th day from 1960 (in place of an `as_of` it has: the
+    server refuses a parameter given twice)."""
     day = date(1960, 1, 1) + timedelta(days=n)
-    return f"{path}{'&' if '?' in path else '?'}as_of={day.isoformat()}"
+    parts = urlsplit(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "as_of"]
+    query.append(("as_of", day.isoformat()))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def soak(
@@ -356,7 +475,8 @@ def _many(port: int, paths: list[str], clients: int) -> int:
 def brief(cell: dict[str, Any]) -> str:
     return (
         f"p50 {cell['p50'] * 1000:.2f} ms, p99 {cell['p99'] * 1000:.2f} ms, "
-        f"{cell['rps']:.0f}/s, {cell['errors']} errors"
+        f"{cell['rps']:.0f}/s, {cell['errors']} errors, "
+        f"server CPU {cell.get('server_cpu_us', 0):.0f} µs/request"
     )
 
 
@@ -365,14 +485,17 @@ def markdown(result: dict[str, Any], clients: list[int]) -> str:
         f"### {result['engine']}, {result['occurrences']:,} occurrences, "
         f"{result.get('workers', 1)} server process(es)",
         "",
+        f"Clients: {result.get('load', 'Python threads')}.",
+        "",
     ]
     for label, phases in result["servers"].items():
         lines += [
             f"Server: {label}; resident memory {phases['rss_start_mb']:.0f} MB at start, "
             f"{phases['rss_end_mb']:.0f} MB after every phase.",
             "",
-            "| question | CLI wall | clients | p50 | p99 | p50/CLI | p99/CLI | req/s | errors |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| question | CLI wall | clients | p50 | p99 | p50/CLI | p99/CLI | req/s "
+            "| server CPU/req | errors |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name in PATHS:
             cli = result["cli"][name]
@@ -381,7 +504,7 @@ def markdown(result: dict[str, Any], clients: list[int]) -> str:
                 lines.append(
                     f"| {name} | {cli * 1000:.0f} ms | {count} | {c['p50'] * 1000:.2f} ms | "
                     f"{c['p99'] * 1000:.2f} ms | 1/{cli / c['p50']:.0f} | 1/{cli / c['p99']:.0f} | "
-                    f"{c['rps']:.0f} | {c['errors']} |"
+                    f"{c['rps']:.0f} | {c.get('server_cpu_us', 0):.0f} µs | {c['errors']} |"
                 )
         lines.append("")
     if "soak" in result:
@@ -400,7 +523,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--requests", type=int, default=2000, help="per question and clients")
+    parser.add_argument("--requests", type=int, default=10_000, help="per question and clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="at most, per cell")
     parser.add_argument("--repeat", type=int, default=5, help="CLI runs per question (median)")
     parser.add_argument(
@@ -410,6 +533,16 @@ def main() -> None:
     parser.add_argument("--soak-only", action="store_true", help="only the memory soak")
     parser.add_argument("--soak-seconds", type=float, default=3600.0, help="the soak at most")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--load",
+        choices=("wrk", "threads"),
+        default="wrk" if shutil.which("wrk") else "threads",
+        help="the clients: wrk (the default where it is on the PATH) or Python threads",
+    )
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk's threads (-t)")
+    parser.add_argument(
+        "--kept-only", action="store_true", help="only the default server (no --cache-entries 0)"
+    )
     parser.add_argument(
         "--live-every", type=float, default=0.0, help="also: a record every S seconds"
     )
@@ -429,6 +562,9 @@ def main() -> None:
         args.repeat,
         args.workers,
         args.live_every,
+        args.load,
+        args.wrk_threads,
+        args.kept_only,
     )
     if args.soak:
         url = ledger_url(args.engine, args.size)

@@ -21,16 +21,13 @@ application backs it with the event store, tests with a dict). The rules:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from ledger.dates import parse_date
 from ledger.errors import RecordError
 from ledger.events import EVENT_CLASSES, Occurred, Recorded
 from ledger.records import apply_correction
@@ -43,9 +40,7 @@ from ledger.vocabulary import (
     content_digest,
     references_of,
 )
-
-#: Fixed namespace for the ledger's stream ids: uuid5(LEDGER_NAMESPACE, "actor:irq").
-LEDGER_NAMESPACE = UUID("6f1c7d2e-5b0a-5e7c-9a3d-2c4b8e1f0a71")
+from ledger.vocabulary import stream_id as stream_id  # where the decision names streams
 
 #: Where an `about` reference may point, in the order it is looked up.
 ANY_NAMESPACES = ("actor", "agreement", "occurrence")
@@ -65,16 +60,6 @@ def namespaces_of(ref: Reference) -> tuple[str, ...]:
 def namespace_of(kind: str) -> str:
     """Where a record of this kind keeps its id: corrections share the occurrences' space."""
     return kind if kind in REGISTRY_KINDS else "occurrence"
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def stream_id(namespace: str, key: str) -> UUID:
-    """The stream of a record: stable, and the same however the id's case is written.
-
-    Remembered: an import asks for the same id when it prefetches, when a record refers
-    to it and when it creates the stream, and uuid5 was ~8 % of an import's time.
-    """
-    return uuid5(LEDGER_NAMESPACE, f"{namespace}:{key.casefold()}")
 
 
 @dataclass(frozen=True)
@@ -136,6 +121,8 @@ def current(original: Known, amendments: Sequence[Known]) -> Current:
         if amendment.result is not None:
             record = amendment.result
         else:  # recorded before corrections carried their result
+            # Equivalent mutant: `id=None`. apply_correction reads only the target's kind
+            # and data (the id is in the data), so no test can tell them apart.
             target = Record(kind=record["kind"], id=record["id"], data=record)
             record = apply_correction(target, amendment.record["set"]).data
     return Current(record, None)
@@ -199,16 +186,6 @@ _OCCURRENCE_TOPIC = get_topic(Occurrence)
 _AMENDMENT_TOPIC = get_topic(Amendment)
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def bounds(date: str) -> tuple[str | None, str | None]:
-    """The first and last ISO day an EDTF date may denote: dates repeat across records."""
-    span = parse_date(date)
-    return (
-        span.earliest.isoformat() if span.earliest else None,
-        span.latest.isoformat() if span.latest else None,
-    )
-
-
 def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | None:
     """Decide whether `record` enters the ledger: its stream's creation event, or None if
     it is already there.
@@ -226,12 +203,18 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         # The same id in another case: compare the content as if spelled as registered.
         data = {**data, "id": existing.id}
     target_namespace = None
+    # Equivalent mutant: `result = ""`. It is carried only when target_namespace is set,
+    # and then _check_amendment has set it, so no test can tell them apart.
     result = None
     if kind in AMENDMENT_KINDS:
         target_namespace, result = _check_amendment(record, data, registry, existing)
     elif kind == "revocation":
         _check_revocation(data, registry)
-    digest = content_digest(data)
+    # The record's own digest (worked out by a reading worker, if one read it) unless
+    # the decision respelled or amended the data. Equivalent mutant: `... and False`,
+    # which always digests the data again; a record's digest is that of its data, so the
+    # value is the same (only the time differs) and no test can tell them apart.
+    digest = record.digest if data is record.data else content_digest(data)
     if existing is not None:
         if existing.digest == digest:
             return None
@@ -242,7 +225,7 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         )
     event_class = EVENT_CLASSES[kind]
     fields: dict[str, Any] = {
-        "originator_id": stream_id(namespace, record.id),
+        "originator_id": record.stream,
         "originator_version": 1,
         "timestamp": event_class.create_timestamp(),
         "originator_topic": _ENTRY_TOPIC,
@@ -251,7 +234,7 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         "digest": digest,
     }
     if target_namespace is not None or issubclass(event_class, Occurred):
-        fields["earliest"], fields["latest"] = bounds(data["date"])
+        fields["earliest"], fields["latest"] = record.bounds  # the date is never respelled
         fields["originator_topic"] = _OCCURRENCE_TOPIC
     if target_namespace is not None:
         fields["originator_topic"] = _AMENDMENT_TOPIC
@@ -335,6 +318,8 @@ def _check_amendment(
         if record.kind == "retraction" and namespace in REGISTRY_KINDS:
             _refuse_if_referred(namespace, target, registry)
     if record.kind == "correction":
+        # Equivalent mutant: `id=None`. The target is read only by apply_correction, which
+        # reads its kind and data (the id is in the data), so no test can tell them apart.
         target_now = Record(kind=target.kind, id=target.id, data=now.record)
         return namespace, _check_changes(data, target_now, registry)
     return namespace, None
@@ -386,9 +371,15 @@ def _refuse_if_referred(namespace: str, target: Known, registry: Registry) -> No
         if mention.target_namespace is not None:  # a correction: its target is what counts
             amended = registry.find(mention.target_namespace, mention.record["target"])
             if amended is None:
+                # Equivalent mutant: `break` for `continue`. A correction enters only with
+                # its target, and nothing leaves the ledger, so no test can reach here.
                 continue
             mention = amended
         key = (mention.namespace, mention.id.casefold())
+        # Equivalent mutants: `and` for `or`, and `seen.add(None)`. `seen` only spares
+        # reading a record twice (the answer is the same), and the target itself never
+        # names itself (validation refuses a record referring to itself), so no test can
+        # tell these apart from the original.
         if key in seen or key == (namespace, target.id.casefold()):
             continue
         seen.add(key)
@@ -406,6 +397,8 @@ def _refuse_if_referred(namespace: str, target: Known, registry: Registry) -> No
 
 
 def _article(word: str) -> str:
+    # Equivalent mutant: `word[:1] in "XXaeiouXX"` reads the same, since no kind of
+    # record begins with an X (and no kind is empty), so no test can tell them apart.
     return "an" if word[:1] in "aeiou" else "a"
 
 
@@ -451,6 +444,10 @@ def _split_path(path: str) -> list[str | int]:
         name, _, rest = piece.partition("[")
         if name:
             parts.append(name)
+        # Equivalent mutants: `rpartition` for `partition`, and `rest = None`,
+        # `removesuffix("[")` or `removeprefix("XX[XX")` below. They differ only after a
+        # second index in a row (``a[0][1]``), and no reference path (vocabulary
+        # REFERENCE_PATHS) runs through a list of lists, so no record can tell them apart.
         while rest:
             index, _, rest = rest.partition("]")
             parts.append(int(index))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import gc
 import getpass
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -27,7 +27,6 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
-from sqlalchemy import select
 
 from ledger.aggregates import Known, enter, namespace_of, namespaces_of, stream_id
 from ledger.database import explain, require_ledger
@@ -46,6 +45,8 @@ if TYPE_CHECKING:
 DEFAULT_URL = "sqlite:///ledger.db"
 #: Records decided and written per round trip inside the one import transaction.
 BATCH_SIZE = 1000
+#: Batches between two young garbage collections during an import.
+COLLECT_EVERY = 20
 
 
 def default_user() -> str:
@@ -117,54 +118,76 @@ class StoreRegistry:
     they are cached for the whole import; occurrences are fetched a batch at a time.
     Corrections and retractions are few (a partial index on their topics finds them) and
     are read once per import, on the first question that needs them.
+
+    The caches are keyed by the name a stream id is made from (``actor:irq``, see
+    `stream_id`), so the hundreds of thousands of lookups of an import hash a string
+    instead of making and hashing UUIDs; a stream id is made only for what is fetched.
     """
 
     def __init__(self, app: Ledger, session: Any) -> None:
         self.app = app
         self.session = session
-        self.registry_cache: dict[UUID, Known | None] = {}
-        self.batch_cache: dict[UUID, Known | None] = {}
+        self.registry_cache: dict[str, Known | None] = {}
+        self.batch_cache: dict[str, Known | None] = {}
         self.pending: list[Known] = []
         self._amendments: dict[tuple[str, str], list[Known]] | None = None
         self._retractions: dict[tuple[str, str], list[Known]] | None = None
 
     def find(self, namespace: str, key: str) -> Known | None:
-        uid = stream_id(namespace, key)
+        name = f"{namespace}:{key.casefold()}"
         cache = self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
-        if uid not in cache:
-            self._fetch([uid], cache)
-        return cache[uid]
+        try:
+            return cache[name]
+        except KeyError:
+            self._fetch({name: cache})
+            return cache[name]
 
-    def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
-        wanted: dict[UUID, dict[UUID, Known | None]] = {}
-        for namespace, key in keys:
-            uid = stream_id(namespace, key)
-            cache = self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
-            if uid not in cache:
-                wanted[uid] = cache
-        ids = list(wanted)
-        for start in range(0, len(ids), 500):
-            found = self._load(ids[start : start + 500])
-            for uid in ids[start : start + 500]:
-                wanted[uid][uid] = found.get(uid)
+    def prefetch(self, records: Iterable[Record]) -> None:
+        """Fetch at once what deciding on `records` will ask: each one's own id, and every
+        reference in each place it may point (one loop: it runs for every reference)."""
+        registry, batch = self.registry_cache, self.batch_cache
+        wanted: dict[str, dict[str, Known | None]] = {}
+        streams: dict[str, UUID] = {}
+        for record in records:
+            namespace = record.namespace
+            name = f"{namespace}:{record.id.casefold()}"
+            cache = registry if namespace in REGISTRY_KINDS else batch
+            if name not in cache:
+                wanted[name] = cache
+                streams[name] = record.stream  # worked out already, maybe by a worker
+            for ref in record.references:
+                key = ref.id.casefold()
+                for namespace in namespaces_of(ref):
+                    name = f"{namespace}:{key}"
+                    cache = registry if namespace in REGISTRY_KINDS else batch
+                    if name not in cache:
+                        wanted[name] = cache
+        if wanted:
+            self._fetch(wanted, streams)
 
-    def _fetch(self, ids: list[UUID], cache: dict[UUID, Known | None]) -> None:
-        found = self._load(ids)
-        for uid in ids:
-            cache[uid] = found.get(uid)
+    def _fetch(
+        self, wanted: dict[str, dict[str, Known | None]], streams: dict[str, UUID] | None = None
+    ) -> None:
+        """Load the streams named in `wanted` into the cache each is mapped to; a name
+        the store does not hold is cached as None. `streams`: ids already worked out."""
+        names = list(wanted)
+        streams = streams or {}
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            ids = [streams.get(name) or _stream_of(name) for name in chunk]
+            for uid, known in self._load(ids):
+                name = f"{known.namespace}:{known.id.casefold()}"
+                if name not in wanted:  # the stored id names its stream as asked; if not,
+                    name = chunk[ids.index(uid)]  # the stream id says what was asked
+                wanted[name][name] = known
+            for name in chunk:
+                wanted[name].setdefault(name, None)
 
-    def _load(self, ids: list[UUID]) -> dict[UUID, Known]:
-        table = self.app.recorder.events_table
-        rows = self.session.execute(
-            select(table.c.originator_id, table.c.topic, table.c.state).where(
-                table.c.originator_id.in_(ids), table.c.originator_version == 1
-            )
-        )
-        found: dict[UUID, Known] = {}
-        for uid, topic, state in rows:
-            event = self.app.decode(uid, 1, topic, bytes(state))
-            found[uid] = _known(event)
-        return found
+    def _load(self, ids: list[UUID]) -> Iterator[tuple[UUID, Known]]:
+        """The records whose streams are `ids`, straight from the driver: one query, no
+        statement compiled per batch (SQLAlchemy's handling of it was most of a lookup)."""
+        for uid, topic, state in self.app.recorder.select_first_events(self.session, ids):
+            yield uid, _known(self.app.decode(uid, 1, topic, state))
 
     def amendments(self, namespace: str, key: str) -> list[Known]:
         if self._amendments is None:
@@ -179,8 +202,10 @@ class StoreRegistry:
             if self._retractions is None:
                 self._retractions = self._load_amendments(retractions_only=True)
             index = self._retractions
-        found = [a for a in index.get((namespace, key.casefold()), []) if a.kind == "retraction"]
-        return found[0] if found else None
+        for amendment in index.get((namespace, key.casefold()), ()):
+            if amendment.kind == "retraction":
+                return amendment
+        return None
 
     def _load_amendments(self, *, retractions_only: bool) -> dict[tuple[str, str], list[Known]]:
         """Amendments in the store (earlier batches included) and in the batch being decided."""
@@ -223,7 +248,7 @@ class StoreRegistry:
             target_namespace=getattr(event, "target_namespace", None),
             result=getattr(event, "result", None),
         )
-        cache[event.originator_id] = known
+        cache[f"{namespace}:{known.id.casefold()}"] = known
         self.pending.append(known)
         if known.target_namespace is not None:
             for index in (self._amendments, self._retractions):
@@ -241,12 +266,9 @@ def _amended_key(amendment: Known) -> tuple[str, str]:
     return amendment.target_namespace, str(amendment.record["target"]).casefold()
 
 
-def _looked_up(record: Record) -> Iterator[tuple[str, str]]:
-    """What deciding on `record` will ask the registry: its own id and every reference."""
-    yield record.namespace, record.id
-    for ref in record.references:
-        for namespace in namespaces_of(ref):
-            yield namespace, ref.id
+def _stream_of(name: str) -> UUID:
+    namespace, _, key = name.partition(":")
+    return stream_id(namespace, key)
 
 
 def _known(event: Recorded) -> Known:
@@ -311,8 +333,10 @@ class Ledger(Application[UUID]):
         committing = False
         # What the import builds is acyclic and short-lived, and the garbage collector's
         # passes over a heap of a million records' objects cost ~15 %: it is off for the
-        # import, what was there before is frozen out of its passes, and each batch's
-        # leftovers are collected young (cheap), then everything is put back as it was.
+        # import, what was there before is frozen out of its passes, and leftovers are
+        # collected young every few batches, then everything is put back as it was. (Each
+        # young pass walks every live object made since the last, the records read ahead
+        # included: one per batch was a tenth of the import.)
         collecting, frozen = gc.isenabled(), gc.get_freeze_count()
         gc.freeze()
         gc.disable()
@@ -321,7 +345,10 @@ class Ledger(Application[UUID]):
                 info = session.info
                 self.recorder.lock_for_writing(session)
                 registry = StoreRegistry(self, session)
-                while batch := list(islice(iterator, BATCH_SIZE)):
+                for count in itertools.count(1):
+                    batch = list(itertools.islice(iterator, BATCH_SIZE))
+                    if not batch:
+                        break
                     events = self._decide_batch(batch, registry, user, result)
                     if events:
                         # Straight to the event store: `save()` would check each
@@ -332,7 +359,8 @@ class Ledger(Application[UUID]):
                             result.first_position = positions[0]
                         result.last_position = positions[-1]
                     registry.end_batch()
-                    gc.collect(0)
+                    if count % COLLECT_EVERY == 0:
+                        gc.collect(0)
                 committing = True
         except KeyboardInterrupt:
             stamp = info.get("ledger_recorded_at")
@@ -366,7 +394,7 @@ class Ledger(Application[UUID]):
         user: str,
         result: ImportResult,
     ) -> list[Recorded]:
-        registry.prefetch(key for _, record in batch for key in _looked_up(record))
+        registry.prefetch(record for _, record in batch)
         events: list[Recorded] = []
         for raw, record in batch:
             try:

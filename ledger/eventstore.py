@@ -30,6 +30,7 @@ application keeps its tracking recorder as an attribute of its own class.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -101,8 +102,9 @@ class LedgerTranscoder(JSONTranscoder):
       mappings and datetimes (which orjson hands to the registered transcoding); any
       other value (a float, a UUID, …) is encoded by the library's encoder;
     * decoding: where the bytes hold at most the one transcoded mapping an event's
-      ``timestamp`` is, and no ``\\u`` escape (which could spell a key orjson would not
-      see); anything else is decoded by the library's decoder.
+      ``timestamp`` is, no ``\\u`` escape (which could spell a key orjson would not
+      see) and no run of 19 digits (orjson reads an integer past 64 bits as a float);
+      anything else is decoded by the library's decoder.
 
     Events written by the library's own transcoder decode to the same values, and this
     transcoder's bytes decode by the library's (tests/unit/test_transcoder.py).
@@ -125,7 +127,7 @@ class LedgerTranscoder(JSONTranscoder):
 
     def decode(self, data: bytes) -> Any:
         marks = data.count(b'"_type_"')
-        if marks <= 1 and b"\\u" not in data:
+        if marks <= 1 and b"\\u" not in data and _LONG_DIGITS.search(data) is None:
             try:
                 state = orjson.loads(data)
             except orjson.JSONDecodeError:
@@ -138,6 +140,10 @@ class LedgerTranscoder(JSONTranscoder):
                     state["timestamp"] = self._decode_obj(stamp)
                     return state
         return super().decode(data)
+
+
+#: Digits enough to spell an integer orjson cannot hold (it reads those as floats).
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 class LedgerMapper(Mapper[UUID]):

@@ -165,3 +165,11 @@ PROJECTION_TABLES: dict[str, tuple[Table, ...]] = {
     ),
     "lookups": (search, citations),
 }
+
+
+def index_on(table: Table, *columns: str) -> Index:
+    """The table's index on exactly these columns, in this order."""
+    for index in table.indexes:
+        if tuple(column.name for column in index.columns) == columns:
+            return index
+    raise LookupError(f"{table.name} has no index on {', '.join(columns)}")

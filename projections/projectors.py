@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Table, select
+from sqlalchemy import Index, PrimaryKeyConstraint, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ from ledger.events import (
     Revoked,
     SourceRegistered,
 )
-from ledger.vocabulary import Record, actors_of, agreements_of, canonical_json
+from ledger.vocabulary import Record, actors_of, agreements_of, canonical_json, record_json
 from projections import models
 from projections.search import searchable_text
 from projections.state import endorsement_acts
@@ -117,12 +117,15 @@ class Projection(ABC):
     """A read model kept by catch-up: its name (tracking key, ≤ 32 chars) and tables.
 
     `requires` names projections whose rows this one reads while it processes a page;
-    catch-up brings them along first, in the same transaction.
+    catch-up brings them along first, in the same transaction. `reads` are the indexes
+    and keys it finds rows by while it writes: a rebuild keeps them while the tables
+    fill and builds the others afterwards (see `catchup._rebuild`).
     """
 
     name: str
     tables: tuple[Table, ...]
     requires: ClassVar[tuple[str, ...]] = ()
+    reads: ClassVar[tuple[Index | PrimaryKeyConstraint, ...]] = ()
 
     @abstractmethod
     def process(self, session: Session, batch: Batch) -> None:
@@ -152,6 +155,10 @@ class RegistryProjection(Projection):
 
     name = "registry"
     tables = models.PROJECTION_TABLES["registry"]
+    reads = (
+        models.index_on(models.registry, "namespace", "key"),  # records amended
+        models.registry.primary_key,  # versions closed
+    )
     namespaces = REGISTERED
 
     def process(self, session: Session, batch: Batch) -> None:
@@ -171,7 +178,9 @@ class RegistryProjection(Projection):
             namespace = namespaces.get(type(event))
             if namespace is not None:
                 record = event.record
-                row = _registry_row(place, namespace, record, place.position, place.recorded_at)
+                row = _registry_row(
+                    place, namespace, record, place.position, place.recorded_at, validated=True
+                )
                 versions.append(row)
                 current[(namespace, row[2])] = (row, record)
                 continue
@@ -201,9 +210,16 @@ class RegistryProjection(Projection):
 
 
 def _registry_row(
-    place: Place, namespace: str, record: dict[str, Any], position: int, recorded_at: str
+    place: Place,
+    namespace: str,
+    record: dict[str, Any],
+    position: int,
+    recorded_at: str,
+    *,
+    validated: bool = False,
 ) -> list[Any]:
-    """A row of models.registry, in its column order."""
+    """A row of models.registry, in its column order; `validated`: the record is as its
+    event holds it, not as corrected (see `record_json`)."""
     ident = record["id"]
     return [
         place.position,  # vid
@@ -212,7 +228,7 @@ def _registry_row(
         ident,
         record["kind"],
         record.get("holder"),
-        canonical_json(record),
+        record_json(record) if validated else canonical_json(record),
         position,
         recorded_at,
         place.recorded_at,  # known_from
@@ -239,6 +255,10 @@ class OccurrenceProjection(Projection):
 
     name = "occurrences"
     tables = models.PROJECTION_TABLES["occurrences"]
+    reads = (
+        models.index_on(models.occurrences, "occurrence"),  # occurrences amended, revoked
+        models.occurrences.primary_key,  # versions closed
+    )
 
     def process(self, session: Session, batch: Batch) -> None:
         rows = _Rows(session)
@@ -259,6 +279,7 @@ class OccurrenceProjection(Projection):
                     event.earliest,
                     event.latest,
                     False,
+                    validated=True,
                 )
         rows.flush(session)
 
@@ -273,7 +294,7 @@ class OccurrenceProjection(Projection):
                 amendment["date"],
                 place.recorded_at,
                 event.recorded_by,
-                canonical_json(amendment),
+                record_json(amendment),
             )
         )
         if not _amends_occurrence(event):
@@ -375,7 +396,11 @@ class _Rows:
         earliest: str | None,
         latest: str | None,
         retracted: bool,
+        *,
+        validated: bool = False,
     ) -> None:
+        """A version of an occurrence and its links; `validated`: its record is as its
+        event holds it, not as corrected (see `record_json`)."""
         ident, kind = record["id"], record["kind"]
         row = [
             vid,
@@ -388,7 +413,7 @@ class _Rows:
             known_from,
             None,  # known_until
             retracted,
-            canonical_json(record),
+            record_json(record) if validated else canonical_json(record),
         ]
         self.versions.append(row)
         self.current[ident] = (row, record)
@@ -442,6 +467,7 @@ class LookupProjection(Projection):
     name = "lookups"
     tables = models.PROJECTION_TABLES["lookups"]
     requires = ("registry", "occurrences")
+    reads = (models.registry.primary_key, models.occurrences.primary_key)  # versions amended
 
     def process(self, session: Session, batch: Batch) -> None:
         documents: list[tuple[Any, ...]] = []

@@ -15,6 +15,12 @@ contending for one interpreter). Instead the first computes it and the others wa
 its answer: it is of the log at the same head each of them read after arriving, so it
 is as live as their own would have been. If it cannot be kept (an error, too large, the
 log grew meanwhile) each computes its own, as before.
+
+A kept answer costs only what giving it again must: it is checked before anything else
+the application does (`LedgerApp` calls this first, outside FastAPI's own middleware), and
+it is kept whole, as the two ASGI messages that send it: the headers the application gave
+it (the security headers among them), its ETag, the 304 for a client that already holds
+it. Giving it again allocates nothing but the key.
 """
 
 from __future__ import annotations
@@ -22,10 +28,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,27 +41,68 @@ MAX_ANSWER = 4 * 1024 * 1024
 #: whose answer names the moment it was asked.
 UNKEPT = ("/static/", "/api/changes")
 MAX_BYTES = 64 * 1024 * 1024
+DAY = 86_400
+#: The end of every 304: nothing.
+EMPTY: Message = {"type": "http.response.body", "body": b""}
 
 
 @dataclass(frozen=True)
 class Answer:
+    """An answer as sent, ready to send again: its messages are built once, when kept,
+    and handed to the server as they are (uvicorn reads them, never changes them)."""
+
     head: int
-    status: int
-    headers: list[tuple[bytes, bytes]]
     body: bytes
     etag: bytes
+    #: ``http.response.start`` with every header, the ETag among them.
+    start: Message
+    #: ``http.response.body``, whole.
+    whole: Message
+    #: ``http.response.start`` of the 304 for a client that holds this answer already.
+    not_modified: Message
+
+    @classmethod
+    def of(cls, head: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Answer:
+        """The answer of status 200 with `headers` (any ETag replaced by its own) and
+        `body`."""
+        etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+        kept = [(k, v) for k, v in headers if k.lower() != b"etag"]
+        start = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*kept, (b"etag", etag)],
+        }
+        unchanged = [(k, v) for k, v in kept if k.lower() != b"content-length"]
+        return cls(
+            head,
+            body,
+            etag,
+            start,
+            {"type": "http.response.body", "body": body},
+            {
+                "type": "http.response.start",
+                "status": 304,
+                "headers": [*unchanged, (b"etag", etag)],
+            },
+        )
+
+    def held_by(self, scope: Scope) -> bool:
+        """Whether the client says it holds this answer already (If-None-Match)."""
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                return self.etag in [t.strip() for t in value.split(b",")]
+        return False
 
 
 class Answers:
     """ASGI middleware keeping GET answers keyed by the question and the log's head."""
 
     def __init__(
-        self, app: ASGIApp, head: Callable[[], int], entries: int = 1024, prefix: str = "/"
+        self, app: ASGIApp, head: Callable[[], int | Awaitable[int]], entries: int = 1024
     ) -> None:
         self.app = app
         self.head = head
         self.entries = entries
-        self.prefix = prefix
         self._kept: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -71,9 +118,16 @@ class Answers:
         ):
             await self.app(scope, receive, send)
             return
-        today = datetime.now(UTC).date()
-        key = (scope["path"], scope["query_string"], today)
-        head = self.head()  # tens of microseconds: cheaper inline than a thread hop
+        # Today (UTC, as `When` takes it), as a day number: the default `as_of`.
+        key = (scope["path"], scope["query_string"], int(time.time()) // DAY)
+        try:
+            head = await self._head_now()
+        except Exception:
+            # The database is unreachable, locked, gone: nothing may be given again, and
+            # the application answers (its error pages say what is wrong, as the CLI
+            # would, with the security headers) rather than the server's bare 500.
+            await self.app(scope, receive, send)
+            return
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None and kept.head == head:
@@ -136,24 +190,36 @@ class Answers:
                     chunks.clear()
                 if not message.get("more_body", False):
                     whole = size <= MAX_ANSWER
-                    answer = self._keepable(key, head, started, b"".join(chunks)) if whole else None
+                    answer = (
+                        await self._keepable(key, head, started, b"".join(chunks))
+                        if whole
+                        else None
+                    )
                     if known is not None:
                         known(answer)
             await send(message)
 
         await self.app(scope, receive, capture)
 
-    def _keepable(
+    async def _head_now(self) -> int:
+        """The log's head as read after now: a plain call on SQLite (tens of microseconds,
+        cheaper inline than any hand-over), awaited where it is a round trip
+        (PostgreSQL: `web.heads`)."""
+        head = self.head()
+        return head if isinstance(head, int) else await head
+
+    async def _keepable(
         self, key: tuple[Any, ...], head: int, started: dict[str, Any], body: bytes
     ) -> Answer | None:
         """The answer, kept, if it may be given again; else None."""
         if started.get("status") != 200 or len(body) > MAX_ANSWER:
             return None
-        if self.head() != head:
-            return None  # an import landed meanwhile: this answer may be of either log
-        headers = [(k, v) for k, v in started.get("headers", []) if k.lower() != b"etag"]
-        etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
-        answer = Answer(head, 200, headers, body, etag)
+        try:
+            if await self._head_now() != head:
+                return None  # an import landed meanwhile: this answer may be of either log
+        except Exception:
+            return None  # no telling whether it did: the answer is sent, not kept
+        answer = Answer.of(head, list(started.get("headers", [])), body)
         self._keep(key, answer)
         return answer
 
@@ -170,12 +236,9 @@ class Answers:
 
     @staticmethod
     async def _replay(answer: Answer, scope: Scope, send: Send) -> None:
-        asked = dict(scope.get("headers") or []).get(b"if-none-match")
-        if asked is not None and answer.etag in [t.strip() for t in asked.split(b",")]:
-            headers = [(k, v) for k, v in answer.headers if k.lower() != b"content-length"]
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
+        if answer.held_by(scope):
+            await send(answer.not_modified)
+            await send(EMPTY)
             return
-        headers = [*answer.headers, (b"etag", answer.etag)]
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.body})
+        await send(answer.start)
+        await send(answer.whole)

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ledger.errors import LedgerError
 from web import api, pages
@@ -28,7 +28,21 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 class LedgerApp(FastAPI):
-    """FastAPI with the security headers outermost, so even its own 500 page has them."""
+    """FastAPI with the security headers outermost, so even its own 500 page has them,
+    and the kept answers before all of it: an answer given again, headers and all, costs
+    none of FastAPI's middleware (its error pages, exception handlers, telemetry)."""
+
+    kept: Answers | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.kept is not None:
+            await self.kept(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def afresh(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The answer worked out by the application: what the kept answers ask for."""
+        await super().__call__(scope, receive, send)
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack())
@@ -80,7 +94,8 @@ def create_app(url: str, *, tokens: Path | None = None, cache_entries: int = 102
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         return pages.error_page(request, error.status_code, message)
 
-    app.add_middleware(Answers, head=service.head, entries=cache_entries)
+    if cache_entries > 0:
+        app.kept = Answers(app.afresh, head=service.head_reader(), entries=cache_entries)
     return app
 
 

@@ -4,6 +4,9 @@ With ``workers`` above 1, uvicorn starts that many processes, each building the
 application from the environment (`from_environment`): each has its own engine, write
 side and kept answers, and the database serialises their catch-ups and writes as it
 does for any processes (a CLI import beside a server, two servers).
+
+Requests are logged by `web.access` rather than by uvicorn (which would cost more than
+a kept answer), in uvicorn's format, at the levels uvicorn would log them.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from starlette.types import ASGIApp
 
 ENV_URL, ENV_TOKENS, ENV_CACHE = "LEDGER_SERVE_DB", "LEDGER_SERVE_TOKENS", "LEDGER_SERVE_CACHE"
+ENV_ACCESS = "LEDGER_SERVE_ACCESS_LOG"
+#: uvicorn's levels at which it logs each request.
+LOGGED = ("trace", "debug", "info")
 
 
 def is_loopback(host: str) -> bool:
@@ -28,16 +34,24 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def from_environment() -> FastAPI:
+def from_environment() -> ASGIApp:
     """The application each worker process builds (uvicorn's factory)."""
     from web.app import create_app
 
     tokens = os.environ.get(ENV_TOKENS)
-    return create_app(
+    app = create_app(
         os.environ[ENV_URL],
         tokens=Path(tokens) if tokens else None,
         cache_entries=int(os.environ.get(ENV_CACHE, "1024")),
     )
+    return logged(app, os.environ.get(ENV_ACCESS) == "1")
+
+
+def logged(app: ASGIApp, access_log: bool) -> ASGIApp:
+    """The application, with the access log outermost when there is one."""
+    from web.access import AccessLog
+
+    return AccessLog(app) if access_log else app
 
 
 def serve(
@@ -57,11 +71,20 @@ def serve(
 
     app = create_app(url, tokens=tokens, cache_entries=cache_entries)
     app.state.service.ledger  # noqa: B018 - open (or refuse) the ledger before the first request
+    access_log = log_level in LOGGED
     if workers <= 1:
-        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+        uvicorn.run(
+            logged(app, access_log),
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+            server_header=False,
+        )
         return
     os.environ[ENV_URL] = url
     os.environ[ENV_CACHE] = str(cache_entries)
+    os.environ[ENV_ACCESS] = "1" if access_log else "0"
     if tokens is not None:
         os.environ[ENV_TOKENS] = str(tokens)
     uvicorn.run(
@@ -71,5 +94,6 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        access_log=False,
         server_header=False,
     )

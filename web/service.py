@@ -10,6 +10,7 @@ other process (a CLI import, another server).
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,16 @@ class Service:
                     if attempt == 2:
                         raise
         raise AssertionError("unreachable")
+
+    def head_reader(self) -> Callable[[], int | Awaitable[int]]:
+        """How the server reads the head before reusing an answer: inline on SQLite (a
+        read in the process is cheaper than any hand-over), shared and asynchronous on
+        PostgreSQL (a round trip: `web.heads`)."""
+        if self.queries.engine.dialect.name != "postgresql":
+            return self.head
+        from web.heads import PostgresHead, SharedHeadReads, conninfo_of
+
+        return SharedHeadReads(PostgresHead(conninfo_of(self.queries.engine.url), HEAD_QUERY))
 
     def writer(self, authorization: str | None) -> str:
         """Who a write is recorded as: the name of the bearer token, or a refusal."""

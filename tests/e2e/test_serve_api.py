@@ -224,6 +224,32 @@ def test_every_response_carries_a_strict_content_security_policy(
     assert "frame-ancestors 'none'" in policy
 
 
+SECURITY = (
+    "content-security-policy",
+    "x-content-type-options",
+    "referrer-policy",
+    "x-frame-options",
+    "cross-origin-opener-policy",
+)
+
+
+@pytest.mark.parametrize("path", [f"/api/agreements/{MOU}/endorsements?as_of=2025-08-11", "/"])
+def test_an_answer_given_again_keeps_its_security_headers_and_one_held_already_is_a_304(
+    served: tuple[str, Server], path: str
+) -> None:
+    _url, server = served
+    first = server.get(path)
+    again = server.get(path)  # a kept answer: given before the application is asked
+    assert (again.status, again.body) == (200, first.body)
+    for name in (*SECURITY, "content-type"):
+        assert again.headers[name] == first.headers[name]
+    held = server.get(path, headers={"If-None-Match": again.headers["etag"]})
+    assert (held.status, held.body) == (304, b"")
+    assert held.headers["etag"] == again.headers["etag"]
+    for name in SECURITY:
+        assert held.headers[name] == first.headers[name]
+
+
 @pytest.mark.parametrize("path", ["/audit", f"/audit/{MOU}"])
 def test_the_audit_page_is_sent_as_produced_and_is_the_cli_html_audit(
     served: tuple[str, Server], path: str

@@ -21,6 +21,7 @@ import pytest
 from ledger import parallel_reading
 from ledger.errors import RecordError
 from ledger.reading import iter_records, read_records
+from ledger.vocabulary import content_digest
 
 
 def _actor(i: int) -> dict[str, Any]:
@@ -71,6 +72,34 @@ def test_pooled_and_unpooled_reading_give_identical_records(tmp_path: Path) -> N
     assert len(alone) == 600
     assert list(iter_records([path], workers=2)) == alone
     assert read_records(path) == alone
+
+
+def test_pooled_records_carry_the_digest_and_date_bounds_they_would_work_out_themselves(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, _lines(300))
+    pooled = [record for _, record in iter_records([path], workers=2)]
+    kept = [vars(record) for record in pooled]
+    assert all("digest" in k and "bounds" in k for k in kept)  # worked out by the workers
+    for record in pooled:
+        assert record.digest == content_digest(record.data)
+        if record.kind == "meeting":
+            assert record.bounds == ("2020-05-01", "2020-05-31")
+
+
+def test_values_json_cannot_carry_exactly_cross_over_as_they_were_read(tmp_path: Path) -> None:
+    """An integer past 64 bits (a correction's free-form value) makes orjson refuse the
+    block; a float that looks whole must stay a float: both reach the import as read."""
+    lines = _lines(200)
+    huge = {"kind": "correction", "date": "2020", "target": "x", "reason": "r"}
+    lines.insert(100, json.dumps({**huge, "set": {"name": 10**30}}))
+    lines.insert(150, json.dumps({**huge, "set": {"name": 1.0}}))
+    path = _write(tmp_path, lines)
+    alone = list(iter_records([path], workers=0))
+    pooled = list(iter_records([path], workers=2))
+    assert pooled == alone
+    values = [r.data["set"]["name"] for _, r in pooled if r.kind == "correction"]
+    assert values == [10**30, 1.0] and type(values[1]) is float
 
 
 @pytest.mark.parametrize(

@@ -692,6 +692,108 @@ def test_a_large_catch_up_refreshes_postgresqls_planner_statistics(
         ledger.close()
 
 
+def _catalog(ledger: Ledger) -> list[tuple[Any, ...]]:
+    """Every index of the read-model tables and the constraint it backs, as defined."""
+    from sqlalchemy import text
+
+    with ledger.engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT t.relname, i.relname, pg_get_indexdef(x.indexrelid),"
+                    " c.conname, pg_get_constraintdef(c.oid)"
+                    " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+                    " JOIN pg_class t ON t.oid = x.indrelid"
+                    " LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid"
+                    " WHERE t.relname LIKE 'rm_%' ORDER BY 1, 2"
+                )
+            )
+        ]
+
+
+def test_a_rebuild_on_postgresql_fills_the_tables_without_the_indexes_nothing_reads_then_builds_them_as_migrated(  # noqa: E501
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept up row by row, the read models' indexes (the full-text GIN index most) cost
+    the server more than the rows themselves; a rebuild drops those no projection reads
+    while it writes, and makes them again from the catalog before it commits."""
+    from sqlalchemy import event
+
+    from projections import projectors
+
+    ledger = Ledger(postgres_url)
+    try:
+        ledger.import_records(read_records(str(EXAMPLE)), "alice")
+        enter(ledger, TEHRAN)
+        catch_up(ledger)
+        catalog, rows = _catalog(ledger), read_models(ledger)
+        statements: list[str] = []
+
+        def capture(*args: Any) -> None:
+            statements.append(args[2])
+
+        def copy(session: Any, table: Any, copied: Any) -> None:
+            statements.append(f"COPY {table.name}")
+            insert_rows(session, table, copied)
+
+        insert_rows = projectors.insert_rows
+        monkeypatch.setattr(projectors, "insert_rows", copy)
+        event.listen(ledger.engine, "before_cursor_execute", capture)
+        replay(ledger)
+        event.remove(ledger.engine, "before_cursor_execute", capture)
+
+        dropped = [s for s in statements if s.startswith("DROP INDEX") or "DROP CONSTRAINT" in s]
+        assert "DROP INDEX public.ix_rm_search_document" in dropped
+        assert "ALTER TABLE public.rm_search DROP CONSTRAINT pk_rm_search" in dropped
+        # What the projections look rows up by while they write stays.
+        for kept in ("ix_rm_registry_namespace_key", "ix_rm_occurrences_occurrence"):
+            assert not any(kept in s for s in dropped), kept
+        assert not any("pk_rm_registry" in s or "pk_rm_occurrences" in s for s in dropped)
+        first_copy = next(i for i, s in enumerate(statements) if s.startswith("COPY"))
+        last_copy = max(i for i, s in enumerate(statements) if s.startswith("COPY"))
+        built = [
+            i for i, s in enumerate(statements) if s.startswith("CREATE INDEX") or "ADD CONST" in s
+        ]
+        assert len(built) == len(dropped) and min(built) > last_copy
+        assert all(i < first_copy for i, s in enumerate(statements) if s in dropped)
+        assert _catalog(ledger) == catalog
+        assert read_models(ledger) == rows
+    finally:
+        ledger.close()
+
+
+def test_a_rebuild_on_postgresql_that_fails_half_way_leaves_rows_indexes_and_positions_as_they_were(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projections.projectors import PROJECTIONS
+
+    ledger = Ledger(postgres_url)
+    try:
+        ledger.import_records(read_records(str(EXAMPLE)), "alice")
+        catch_up(ledger)
+        catalog, rows, reached = _catalog(ledger), read_models(ledger), positions(ledger)
+        lookups = PROJECTIONS["lookups"]
+        pages: list[int] = []
+
+        def fail_on_the_second_page(session: Any, batch: Any) -> None:
+            pages.append(len(batch))
+            if len(pages) == 2:
+                raise KeyboardInterrupt
+            type(lookups).process(lookups, session, batch)
+
+        monkeypatch.setattr(lookups, "process", fail_on_the_second_page)
+        monkeypatch.setattr("projections.catchup.PAGE_SIZE", 5)
+        with pytest.raises(KeyboardInterrupt):
+            replay(ledger)
+        assert len(pages) == 2
+        assert _catalog(ledger) == catalog
+        assert read_models(ledger) == rows
+        assert positions(ledger) == reached
+    finally:
+        ledger.close()
+
+
 def test_filtered_questions_and_amendment_lookups_start_from_their_selective_index(
     sqlite_url: str,
 ) -> None:

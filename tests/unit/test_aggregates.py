@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from ledger.aggregates import Amendment, Known, Occurrence, current, enter, stream_id
+from ledger.aggregates import Amendment, Entry, Known, Occurrence, current, enter, stream_id
 from ledger.errors import RecordError
 from ledger.events import Amended, Corrected, Retracted, Signed, SourceRegistered
 from ledger.records import Record, validate_record
+from ledger.vocabulary import content_digest
 
 
 class FakeRegistry:
@@ -555,3 +556,215 @@ def test_the_target_as_corrected_is_read_from_the_stored_result_when_there_is_on
     again = enter(validate_record(_correction("signing-1", "fix-3", summary="s")), registry, "a")
     assert isinstance(again, Corrected) and again.result is not None
     assert again.result["place"] == "Baghdad"
+
+
+# --- what each refusal says, and what the decision leaves as it found it -----------------
+
+
+def _refusal(raw: dict[str, Any], registry: FakeRegistry) -> RecordError:
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(raw), registry, "alice")
+    return refused.value
+
+
+def test_the_aggregate_a_correction_creates_knows_its_target_and_what_it_reads_as(
+    registry: FakeRegistry,
+) -> None:
+    registry.accept({**SIGNING, "agreement": "mou"})
+    event = enter(
+        validate_record(_correction("signing-1", "fix-place", place="Baghdad")), registry, "bob"
+    )
+    assert isinstance(event, Corrected)
+    aggregate = event.mutate(None)
+    assert isinstance(aggregate, Amendment)
+    assert aggregate.record == event.record and aggregate.record["target"] == "signing-1"
+    assert (aggregate.recorded_by, aggregate.digest) == ("bob", event.digest)
+    assert (aggregate.earliest, aggregate.latest) == ("2025-09-01", "2025-09-01")
+    assert aggregate.target_namespace == "occurrence"
+    assert aggregate.result is not None and aggregate.result["place"] == "Baghdad"
+
+
+def test_a_target_naming_records_of_two_kinds_names_both_in_plain_words(
+    registry: FakeRegistry,
+) -> None:
+    registry.register(
+        {"kind": "post", "id": "araji", "holder": "IRQ", "title": "A", "organization": "IRQ"}
+    )
+    refusal = _refusal(_correction("araji", "fix-x", title="B"), registry)
+    assert refusal.field == "target"
+    assert refusal.message == (
+        "'araji' names an actor and a post; a correction must name exactly one record"
+    )
+
+
+def test_the_record_given_is_left_as_it_was_read(registry: FakeRegistry) -> None:
+    """The decision respells a copy: the record read from the file (and its digest, which
+    a reading worker may have worked out) stays what the file said."""
+    signing = validate_record(SIGNING)
+    event = enter(signing, registry, "alice")
+    assert event is not None and event.record["signatories"][0]["on_behalf_of"] == "IRQ"
+    assert signing.data == validate_record(SIGNING).data
+    registry.accept({**SIGNING, "agreement": "mou"})
+    fix = validate_record(_correction("signing-1", "fix-1", overseen_by=["irn"]))
+    event = enter(fix, registry, "alice")
+    assert event is not None and event.record["set"] == {"overseen_by": ["IRN"]}
+    assert fix.data["set"] == {"overseen_by": ["irn"]}
+
+
+def test_an_events_digest_is_that_of_the_content_it_records(registry: FakeRegistry) -> None:
+    """Respelled references and a correction's respelled changes are part of what is
+    recorded, so the digest (what re-import and the audit compare) covers them."""
+    as_typed = {**SIGNING, "agreement": "mou", "signatories": [{"actor": "araji"}]}
+    event = enter(validate_record(as_typed), registry, "alice")
+    assert event is not None and event.digest == validate_record(as_typed).digest
+    respelled = enter(validate_record(SIGNING), registry, "alice")
+    assert respelled is not None and respelled.digest == content_digest(respelled.record)
+    assert respelled.digest != validate_record(SIGNING).digest
+    registry.accept({**SIGNING, "agreement": "mou"})
+    fix = enter(
+        validate_record(_correction("signing-1", "fix-1", overseen_by=["irn"])), registry, "a"
+    )
+    assert fix is not None and fix.digest == content_digest(fix.record)
+
+
+def test_a_correction_imported_again_is_judged_as_on_entry_not_after_later_ones(
+    registry: FakeRegistry,
+) -> None:
+    registry.register(
+        {
+            "kind": "post",
+            "id": "araji-nsa",
+            "holder": "araji",
+            "title": "NSA",
+            "organization": "IRQ",
+            "start": "2020",
+            "end": "2025",
+        }
+    )
+    registry.accept(_correction("araji-nsa", "fix-end", end="2022"))
+    registry.accept(_correction("araji-nsa", "fix-both", start="2023", end="2025"))
+    # On the post as it now reads (2023 to 2025), an end of 2022 would be refused; it was
+    # admitted against the post as it read then, and the same file imported again adds
+    # nothing.
+    again = _correction("ARAJI-NSA", "fix-end", end="2022")
+    assert enter(validate_record(again), registry, "bob") is None
+    with pytest.raises(RecordError) as refused:
+        enter(validate_record(_correction("araji-nsa", "fix-new", end="2022")), registry, "b")
+    assert "ends before it starts" in refused.value.message
+
+
+def test_each_refusal_names_the_rule_and_the_records_involved(registry: FakeRegistry) -> None:
+    """The analyst reads these messages to fix the file: each says what was named, what
+    it collides with or was retracted by, and what to do instead."""
+    statement = {"kind": "statement", "id": "st", "date": "2025-01-01", "by": "IRQ"}
+    unknown_about = _refusal({**statement, "stance": "support", "about": ["nothing"]}, registry)
+    assert (unknown_about.field, unknown_about.message) == (
+        "about[0]",
+        "unknown actor, agreement or occurrence 'nothing'",
+    )
+    unknown_target = _refusal(_correction("nothing", "fix-1", place="x"), registry)
+    assert (unknown_target.field, unknown_target.message) == (
+        "target",
+        "unknown record 'nothing'",
+    )
+    registry.accept({**statement, "stance": "support", "about": ["mou"]})
+    referred = _refusal(_retraction("mou", "retract-mou"), registry)
+    assert (referred.field, referred.message) == (
+        "target",
+        "agreement 'mou' cannot be retracted: statement 'st' still refers to it "
+        "(about[0]); correct or retract that record first",
+    )
+    registry.register({**SIGNING, "agreement": "mou"}, by="carol")
+    taken = _refusal({**SIGNING, "date": "2025-08-12"}, registry)
+    assert (taken.field, taken.message) == (
+        "id",
+        "id 'signing-1' is already taken by a different signing (entered by carol); "
+        "send a correction instead",
+    )
+    registry.accept(_retraction("IRN", "retract-irn"))
+    retracted = _refusal({**SIGNING, "id": "signing-2", "overseen_by": ["irn"]}, registry)
+    assert (retracted.field, retracted.message) == (
+        "overseen_by[0]",
+        "actor 'IRN' was retracted (by 'retract-irn'); a new record cannot refer to it",
+    )
+    assert _refusal(_correction("irn", "fix-2", name="x"), registry).message == (
+        "actor 'IRN' was retracted by 'retract-irn'; a retracted record cannot be corrected"
+    )
+    assert _refusal(_retraction("irn", "again"), registry).message == (
+        "actor 'IRN' was retracted by 'retract-irn'; a retracted record cannot be retracted again"
+    )
+    amending_an_amendment = _refusal(_correction("retract-irn", "fix-3", reason="x"), registry)
+    assert (amending_an_amendment.field, amending_an_amendment.message) == (
+        "target",
+        "'retract-irn' is a retraction; a correction must target a record that is not "
+        "itself a correction or retraction",
+    )
+
+
+def test_a_refused_revocation_says_what_can_be_revoked_and_by_whom(
+    registry: FakeRegistry,
+) -> None:
+    registry.register(NOTICE)
+    registry.register({**SIGNING, "agreement": "mou"})
+    revocation = {"kind": "revocation", "date": "2026-03-01", "by": "IRQ"}
+    not_a_notice = _refusal({**revocation, "target": "signing-1"}, registry)
+    assert (not_a_notice.field, not_a_notice.message) == (
+        "target",
+        "'signing-1' is a signing; a revocation must target a withdrawal or a suspension",
+    )
+    not_the_giver = _refusal({**revocation, "target": "irn-withdraws"}, registry)
+    assert (not_the_giver.field, not_the_giver.message) == (
+        "by",
+        "the withdrawal 'irn-withdraws' was given by IRN; only IRN can revoke it",
+    )
+
+
+def test_a_registry_records_event_creates_the_entry_it_names(registry: FakeRegistry) -> None:
+    raw = {"kind": "source", "id": "bbc", "title": "BBC"}
+    event = enter(validate_record(raw), registry, "bob")
+    assert isinstance(event, SourceRegistered)
+    entry = event.mutate(None)
+    assert isinstance(entry, Entry) and not isinstance(entry, Occurrence)
+    assert (entry.kind, entry.record, entry.recorded_by) == ("source", event.record, "bob")
+    assert entry.digest == event.digest == validate_record(raw).digest
+
+
+def test_a_retracted_record_naming_the_target_does_not_hide_a_live_one(
+    registry: FakeRegistry,
+) -> None:
+    registry.accept(SIGNING)
+    registry.accept(_retraction("signing-1", "retract-signing"))
+    registry.accept({**SIGNING, "id": "signing-2"})
+    refusal = _refusal(_retraction("araji", "retract-araji"), registry)
+    assert "signing 'signing-2' still refers to it" in refusal.message
+
+
+def test_references_kept_in_another_case_are_still_matched(registry: FakeRegistry) -> None:
+    """Records kept as typed (references in another case than the registered id) still
+    name what they named: they keep it from retraction, and their giver may revoke."""
+    registry.register({**SIGNING, "agreement": "mou"})  # on behalf of 'irq', as typed
+    refusal = _refusal(_retraction("IRQ", "retract-irq"), registry)
+    assert "signing 'signing-1' still refers to it (signatories[0].on_behalf_of)" in (
+        refusal.message
+    )
+    registry.register({**NOTICE, "by": "irn"})
+    revocation = {
+        "kind": "revocation",
+        "id": "irn-revokes",
+        "date": "2026-03-01",
+        "target": "irn-withdraws",
+        "by": "IRN",
+    }
+    assert enter(validate_record(revocation), registry, "alice") is not None
+
+
+def test_a_retracted_post_no_longer_keeps_its_holder_from_retraction(
+    registry: FakeRegistry,
+) -> None:
+    post = {"kind": "post", "id": "araji-nsa", "holder": "araji", "title": "NSA"}
+    registry.accept({**post, "organization": "IRQ"})
+    assert "post 'araji-nsa' still refers to it (holder)" in (
+        _refusal(_retraction("araji", "retract-araji"), registry).message
+    )
+    registry.accept(_retraction("araji-nsa", "retract-post"))
+    assert enter(validate_record(_retraction("araji", "retract-araji")), registry, "a")

@@ -8,6 +8,7 @@ fast iterative code computes the same trees, not just trees that happen to verif
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -45,6 +46,14 @@ MAX_SIZE = 64
 
 
 # --- RFC 9162 §2.1, transcribed with list slicing -------------------------------------
+# The reference hashes with hashlib itself, not with the module's node_hash, and remembers
+# each subtree's hash: it stays independent of the code under test, and the exhaustive
+# tests below (every tree to 64 leaves) spend their time in that code, which keeps each
+# mutant's run short under mutmut (README, "Mutation testing").
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
 
 
 def _k(n: int) -> int:
@@ -54,15 +63,20 @@ def _k(n: int) -> int:
     return k
 
 
-def reference_mth(leaves: Sequence[bytes]) -> bytes:
-    """MTH over leaf hashes (RFC 9162 §2.1.1), recursion and slices as written."""
+@functools.cache
+def _mth(leaves: tuple[bytes, ...]) -> bytes:
     n = len(leaves)
     if n == 0:
         return hashlib.sha256(b"").digest()
     if n == 1:
         return leaves[0]
     k = _k(n)
-    return node_hash(reference_mth(leaves[:k]), reference_mth(leaves[k:]))
+    return _node(_mth(leaves[:k]), _mth(leaves[k:]))
+
+
+def reference_mth(leaves: Sequence[bytes]) -> bytes:
+    """MTH over leaf hashes (RFC 9162 §2.1.1), recursion and slices as written."""
+    return _mth(tuple(leaves))
 
 
 def reference_path(m: int, leaves: Sequence[bytes]) -> list[bytes]:
@@ -87,7 +101,9 @@ def reference_subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[
     return [*reference_subproof(m - k, leaves[k:], False), reference_mth(leaves[:k])]
 
 
-LEAVES = [leaf_hash(f"event {i}".encode()) for i in range(MAX_SIZE)]
+# Hashed here, not with leaf_hash: the module must load even when the code under test is
+# broken (a mutant of leaf_hash), so that its tests fail rather than vanish.
+LEAVES = tuple(hashlib.sha256(b"\x00" + f"event {i}".encode()).digest() for i in range(MAX_SIZE))
 
 
 def flip(value: bytes, bit: int = 0) -> bytes:
@@ -235,6 +251,19 @@ def test_a_compact_range_that_is_not_what_to_json_wrote_is_refused_saying_why(
     assert reason in str(refused.value)
 
 
+@pytest.mark.parametrize("size", [True, "1", 1.0, None, -1])
+def test_a_compact_range_is_built_only_from_a_non_negative_integer_size(size: Any) -> None:
+    # True would pass for 1 (bool is an int) and 1.0 has no bit count: both are refused
+    # with the same message as a negative size, not with a TypeError from deep inside.
+    with pytest.raises(ValueError, match=r"^a compact range size is a non-negative integer, got "):
+        CompactRange(size, [LEAVES[0]])
+
+
+def test_a_compact_range_is_never_equal_to_something_else() -> None:
+    assert (CompactRange() == EMPTY_ROOT) is False
+    assert (CompactRange() == {"size": 0, "hashes": []}) is False
+
+
 def test_compact_ranges_are_equal_only_with_the_same_size_and_the_same_subtrees() -> None:
     one, other = CompactRange(), CompactRange()
     one.append(LEAVES[0])
@@ -276,11 +305,12 @@ def test_inclusion_proofs_match_the_rfc_definition_and_verify_for_every_leaf_to_
 
 
 def test_tampered_inclusion_proofs_leaves_roots_and_positions_are_refused() -> None:
+    # The proofs and roots come from the reference: this test is about the verifier alone.
     for size in range(1, MAX_SIZE + 1):
         leaves = LEAVES[:size]
-        root = root_hash(leaves)
+        root = reference_mth(leaves)
         for index in range(size):
-            proof = inclusion_proof(index, leaves)
+            proof = reference_path(index, leaves)
             refused: list[tuple[int, int, bytes, list[bytes], bytes]] = [
                 (index, size, flip(leaves[index]), proof, root),
                 (index, size, leaves[index], proof, flip(root, 255)),
@@ -306,11 +336,11 @@ def test_tampered_inclusion_proofs_leaves_roots_and_positions_are_refused() -> N
 
 
 def test_asking_for_a_proof_of_a_leaf_outside_the_tree_is_an_error() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^leaf index 3 is not in a tree of size 3$"):
         inclusion_proof(3, LEAVES[:3])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^leaf index -1 is not in a tree of size 3$"):
         inclusion_proof(-1, LEAVES[:3])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^leaf index 0 is not in a tree of size 0$"):
         inclusion_proof(0, [])
 
 
@@ -328,10 +358,11 @@ def test_consistency_proofs_match_the_rfc_definition_and_verify_for_all_sizes_to
 
 
 def test_tampered_consistency_proofs_roots_and_sizes_are_refused() -> None:
-    roots = [root_hash(LEAVES[:size]) for size in range(MAX_SIZE + 1)]
+    # The proofs and roots come from the reference: this test is about the verifier alone.
+    roots = [reference_mth(LEAVES[:size]) for size in range(MAX_SIZE + 1)]
     for size2 in range(2, MAX_SIZE + 1):
         for size1 in range(1, size2):
-            proof = consistency_proof(size1, LEAVES[:size2])
+            proof = reference_subproof(size1, LEAVES[:size2], True)
             root1, root2 = roots[size1], roots[size2]
             refused: list[tuple[int, int, bytes, bytes, list[bytes]]] = [
                 (size1, size2, flip(root1), root2, proof),
@@ -368,10 +399,11 @@ def test_a_consistency_check_says_which_sizes_it_refuses() -> None:
 
 
 def _refusals() -> list[tuple[Any, str]]:
+    # Built from the reference alone: it runs at import, to parametrize the test below.
     leaves = LEAVES[:5]
-    root3, root5 = root_hash(leaves[:3]), root_hash(leaves)
-    path = inclusion_proof(0, leaves)
-    proof = consistency_proof(3, leaves)
+    root3, root5 = reference_mth(leaves[:3]), reference_mth(leaves)
+    path = reference_path(0, leaves)
+    proof = reference_subproof(3, leaves, True)
     return [
         (
             lambda: verify_inclusion(5, 5, leaves[0], path, root5),
@@ -447,7 +479,10 @@ def test_a_consistency_proof_from_the_empty_tree_is_neither_made_nor_accepted() 
     with pytest.raises(ValueError):
         consistency_proof(0, LEAVES[:4])
     for size2 in (0, 4):
-        with pytest.raises(ProofError, match=r"from the empty tree proves nothing"):
+        with pytest.raises(
+            ProofError,
+            match=r"^a consistency proof from the empty tree proves nothing \(size1 = 0\)$",
+        ):
             verify_consistency(0, size2, EMPTY_ROOT, root_hash(LEAVES[:size2]), [])
     with pytest.raises(ValueError):
         consistency_proof(5, LEAVES[:4])

@@ -30,6 +30,7 @@ from ledger.vocabulary import (
     Reference,
     actors_of,
     canonical_json,
+    record_json,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "ledger" / "examples" / "iraq-iran-2025.yaml"
@@ -593,6 +594,25 @@ def test_the_digest_is_the_sha256_of_canonical_json() -> None:
     expected = hashlib.sha256(canonical_json(record.data).encode()).hexdigest()
     assert record.digest == expected
     assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+
+
+def test_record_json_spells_each_validated_record_as_canonical_json_does() -> None:
+    """Replay writes every record version's JSON through orjson where it can: the text
+    must be the one `canonical_json` wrote before, or stored rows would change."""
+    raw = [*yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), *VALID.values()]
+    raw.append({**VALID["source"], "title": 'quote " back\\slash / é 中 \U0001f600 \u2028'})
+    for item in raw:
+        data = validate_record(item).data
+        assert record_json(data) == canonical_json(data), data
+
+
+def test_record_json_leaves_what_orjson_spells_its_own_way_to_canonical_json() -> None:
+    corrected = {"kind": "signing", "id": "s", "date": "2025", "share": 2.5e-05}
+    correction = {"kind": "correction", "id": "c", "set": {"share": 2.5e-05}}
+    for data in (correction, {"kind": "source", "id": "s", "big": 2**70}):
+        assert record_json(data) == canonical_json(data)
+    assert record_json(correction) == '{"id":"c","kind":"correction","set":{"share":2.5e-05}}'
+    assert canonical_json(corrected) != record_json(corrected)  # why corrected versions may not
 
 
 # --- references -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -102,6 +103,14 @@ def test_what_the_ledger_writes_the_library_reads_as_written(state: dict[str, An
         return
     written = _outcome(LIBRARY.decode, LEDGER.encode(state))
     assert _same(written, _outcome(LIBRARY.decode, LIBRARY.encode(state)))
+
+
+@pytest.mark.parametrize("number", [-(2**63) - 1, 2**64, 10**30, 2**70])
+def test_integers_past_64_bits_decode_as_the_integers_the_library_reads(number: int) -> None:
+    """orjson reads them as floats (found by the property above, -2**63 - 1)."""
+    stored = LIBRARY.encode({"n": number, "t": datetime(2025, 8, 11, tzinfo=UTC)})
+    decoded = LEDGER.decode(stored)["n"]
+    assert decoded == number and type(decoded) is int
 
 
 def test_values_orjson_would_spell_otherwise_keep_the_library_meaning() -> None:
