@@ -442,12 +442,15 @@ def _participant(track: _Track, context: _Context) -> dict[str, Any]:
     """
     consent = track.consents[-1] if track.consents else None
     joined = consent or (track.signings[-1] if track.signings else None)
+    # Sort keys of distinct facts never tie (see _later): `>=` and `<=` in the comparisons
+    # of a withdrawal with a joining act, here and below, are equivalent mutants.
     live = [w for w in track.withdrawals if joined is None or w.sort_key > joined.sort_key]
     earlier = [w for w in track.withdrawals if joined is not None and w.sort_key < joined.sort_key]
     withdrawal = live[0] if live else None
     previous = earlier[-1] if earlier else None
 
     def current(fact: Fact) -> bool:
+        # A signing or entry into force against a withdrawal: `>=` is equivalent (no tie).
         return previous is None or fact.sort_key > previous.sort_key
 
     def this_membership(entry: Fact) -> bool:
@@ -455,6 +458,8 @@ def _participant(track: _Track, context: _Context) -> dict[str, Any]:
         # (date.min, -1) sorts before every fact, whose positions count from 0: -2 in its
         # place is an equivalent mutant.
         start = joined.sort_key if joined is not None else (date.min, -1)
+        # Notices are withdrawals, never the joining act nor the entry, and (date.min, -1)
+        # is no fact's key: `<=` in place of either `<` is an equivalent mutant.
         return current(entry) and not any(
             start < w.sort_key < entry.sort_key for w in track.notices
         )
@@ -467,6 +472,8 @@ def _participant(track: _Track, context: _Context) -> dict[str, Any]:
         }
     elif context.bilateral and context.general_entries and track.signings:
         # A bilateral agreement in force binds both signatories: consent by signature.
+        # The last signing is `joined`, later than `previous` by construction, so some
+        # signing is always current: dropping the default None is an equivalent mutant.
         consent = next((s for s in track.signings if current(s)), None)
         if consent is not None:
             consent_json = {"method": "signature", "date": consent.date}
@@ -619,6 +626,8 @@ def _uncertain(facts: Sequence[Fact], as_of: date, bounds: DateBounds) -> list[s
         if fact.kind not in _STATE_KINDS or when is Happened.NO:
             continue
         key = {"withdrawal": "effective", "suspension": "until"}.get(fact.kind)
+        # `or True` here is an equivalent mutant: a record has no None key, so
+        # secondary_happened answers None for it as the guard does.
         second = secondary_happened(fact, key, as_of, bounds) if key else None
         if when is Happened.POSSIBLY or second is Happened.POSSIBLY:
             found.append(fact.occurrence)

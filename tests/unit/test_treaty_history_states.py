@@ -6,7 +6,8 @@ recorded in tests/e2e/data (dates from the public record), built here by hand so
 no file, store or projection sits between the records and the answer; each date's
 bounds come from the ledger's own EDTF reading, a pure function. The histories are built
 on first use, not on import: a broken date reading (a mutant of it, say) then fails
-these tests instead of their collection.
+these tests instead of their collection. The last tests use small made-up histories, for
+the edges no real one shows.
 """
 
 from __future__ import annotations
@@ -425,3 +426,95 @@ def test_the_dprk_suspended_its_1993_notice_then_withdrew_in_2003() -> None:
     assert (
         row(agreement_state(NPT, npt_facts(), D("1990-01-01")), "PRK")["in_force"] == "1985-12-12"
     )
+
+
+# --- second dates and memberships, in small made-up histories ------------------------------
+
+PACT = {"id": "pact", "title": "A pact", "type": "treaty", "parties": ["AAA", "BBB"]}
+
+
+def test_a_qualified_end_of_a_state_dissolves_it_only_possibly() -> None:
+    history = facts(
+        "pact",
+        {"kind": "ratification", "date": "1990-01-01", "by": "AAA"},
+        {"kind": "entry_into_force", "date": "1990-06-01"},
+    )
+    ended = {"AAA": {"id": "AAA", "kind": "actor", "end": "1991-12-26", "successors": ["CCC"]}}
+    doubted = {"AAA": {**ended["AAA"], "end": "1991-12-26?"}}
+    sure = row(agreement_state(PACT, history, D("1995-01-01"), actors=ended), "AAA")
+    assert (sure["status"], sure["certain"]) == ("dissolved", True)
+    unsure = row(agreement_state(PACT, history, D("1995-01-01"), actors=doubted), "AAA")
+    assert (unsure["status"], unsure["certain"]) == ("dissolved", False)
+
+
+def test_a_qualified_effective_date_of_a_withdrawal_is_never_certain() -> None:
+    history = facts(
+        "pact",
+        {"kind": "ratification", "date": "2000-01-01", "by": "AAA"},
+        {"kind": "entry_into_force", "date": "2000-06-01"},
+        {"kind": "withdrawal", "date": "2005-01-01", "effective": "2006-01-01?", "by": "AAA"},
+    )
+    state = agreement_state(PACT, history, D("2010-01-01"))
+    leaver = row(state, "AAA")
+    assert (leaver["status"], leaver["certain"]) == ("withdrawn", False)
+    assert leaver["previous_withdrawal"] is None, "its one withdrawal is the live one"
+    assert state["uncertain_occurrences"] == ["pact-3"]
+
+
+def test_the_effective_date_of_a_withdrawal_is_read_by_the_injected_reader() -> None:
+    def everything_is_2030(_: str) -> tuple[date, date]:
+        return D("2030-01-01"), D("2030-01-01")
+
+    history = facts(
+        "pact",
+        {"kind": "ratification", "date": "2000-01-01", "by": "AAA"},
+        {"kind": "entry_into_force", "date": "2000-06-01"},
+        {"kind": "withdrawal", "date": "2005-01-01", "effective": "later", "by": "AAA"},
+    )
+    early = agreement_state(PACT, history, D("2029-01-01"), bounds=everything_is_2030)
+    late = agreement_state(PACT, history, D("2031-01-01"), bounds=everything_is_2030)
+    assert (row(early, "AAA")["status"], row(late, "AAA")["status"]) == ("withdrawing", "withdrawn")
+    revoked = history + facts(
+        "pact", {"kind": "revocation", "date": "2029-06-01", "target": "pact-3"}, first=4
+    )
+    stays = agreement_state(PACT, revoked, D("2031-01-01"), bounds=everything_is_2030)
+    assert row(stays, "AAA")["status"] == "party", "revoked before its (injected) effective day"
+
+
+def test_a_bilateral_consent_by_signature_is_the_signing_after_a_withdrawal() -> None:
+    both = [{"actor": "AAA"}, {"actor": "BBB"}]
+    history = facts(
+        "pact",
+        {"kind": "signing", "date": "2000-01-01", "signatories": both},
+        {"kind": "withdrawal", "date": "2001-01-01", "by": "AAA"},
+        {"kind": "signing", "date": "2002-01-01", "signatories": both},
+        {"kind": "entry_into_force", "date": "2003-01-01"},
+    )
+    rejoined = row(agreement_state(PACT, history, D("2004-01-01")), "AAA")
+    assert rejoined["status"] == "party"
+    assert rejoined["consent"] == {"method": "signature", "date": "2002-01-01"}
+    assert rejoined["previous_withdrawal"] == {"date": "2001-01-01", "effective": "2001-01-01"}
+
+
+def test_an_entry_into_force_naming_a_state_after_its_notice_of_withdrawal_is_not_its_own() -> None:
+    history = facts(
+        "pact",
+        {"kind": "ratification", "date": "1990-01-01", "by": "AAA"},
+        {"kind": "withdrawal", "date": "1991-01-01", "effective": "1992-01-01", "by": "AAA"},
+        {"kind": "entry_into_force", "date": "1993-01-01", "for": ["AAA"]},
+    )
+    leaver = row(agreement_state(PACT, history, D("1995-01-01")), "AAA")
+    assert (leaver["status"], leaver["in_force"]) == ("withdrawn", None)
+
+
+def test_a_notice_first_in_the_log_and_open_at_its_start_precedes_a_later_entry() -> None:
+    """Without a joining act, every notice before an entry into force naming the state
+    keeps that entry out of its membership, even one that sorts first of all."""
+    history = facts(
+        "pact",
+        {"kind": "withdrawal", "date": "[..1991-01-01]", "by": "AAA"},
+        {"kind": "entry_into_force", "date": "1993-01-01", "for": ["AAA"]},
+        first=0,
+    )
+    leaver = row(agreement_state(PACT, history, D("1995-01-01")), "AAA")
+    assert (leaver["status"], leaver["in_force"]) == ("withdrawn", None)
