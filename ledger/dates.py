@@ -122,12 +122,18 @@ def _widened(span: DateSpan) -> DateSpan:
     first, last = parts[0], parts[-1]
     earliest, latest = span.earliest, span.latest
     if earliest is not None and is_qualified(first):
-        tokens = _TOKEN.findall(first)
+        tokens = _precision_tokens(first)
         earliest = _step(earliest, tokens[0].count("-") if tokens else 0, -1)
     if latest is not None and is_qualified(last):
-        tokens = _TOKEN.findall(last)
+        tokens = _precision_tokens(last)
         latest = _step(latest, tokens[-1].count("-") if tokens else 0, +1)
     return DateSpan(span.edtf, earliest, latest)
+
+
+def _precision_tokens(end: str) -> list[str]:
+    """The dates of one end, read without their qualifiers: a mark on one component
+    (`2004-?06-11`, the month alone uncertain) leaves the date's precision a day."""
+    return _TOKEN.findall(_QUALIFIER.sub("", end))
 
 
 def _step(day: datetime.date, dashes: int, direction: int) -> datetime.date:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from ledger import store
 from ledger.application import Ledger
 from ledger.dates import format_timestamp
 from ledger.records import validate_record
+from projections.queries import When
 
 ROOT = Path(__file__).resolve().parents[2]
 PINNED = Path(__file__).resolve().parent / "data" / "reports"
@@ -116,6 +117,11 @@ AMENDMENTS: list[dict[str, Any]] = [
 ]
 
 
+#: The day the pinned reports are as of: a report's default is today, and a pinned file
+#: must not go stale at midnight.
+PINNED_WHEN = When(as_of=date(2026, 11, 30))
+
+
 def _clock() -> Iterator[str]:
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     while True:
@@ -188,7 +194,7 @@ def main() -> None:
         app = Ledger(f"sqlite:///{folder}/pinned.db")
         build(app)
         for scope in SCOPES:
-            report = build_report(app, scope)
+            report = build_report(app, scope, when=PINNED_WHEN)
             for fmt in FORMATS:
                 text = comparable(render(report, fmt))
                 (PINNED / pinned_name(scope, fmt)).write_text(text, encoding="utf-8")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from report_fixture import FORMATS, PINNED, SCOPES, build, comparable, pinned_name
+from report_fixture import FORMATS, PINNED, PINNED_WHEN, SCOPES, build, comparable, pinned_name
 
 from ledger.application import Ledger
 from ledger.integrity import checkpoint
@@ -33,7 +33,7 @@ def test_the_report_written_as_it_is_produced_is_the_pinned_one(
     pinned_ledger: Ledger, scope: str | None, fmt: str
 ) -> None:
     out = io.StringIO()
-    write_report(pinned_ledger, out, fmt, scope)
+    write_report(pinned_ledger, out, fmt, scope, PINNED_WHEN)
     expected = (PINNED / pinned_name(scope, fmt)).read_text(encoding="utf-8")
     assert comparable(out.getvalue()) == expected
 

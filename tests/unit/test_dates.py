@@ -74,6 +74,11 @@ def test_approximate_month_widens_by_one_month_each_side_not_by_edtfs_fuzz() -> 
         ("1988-05-28?/..", D(1988, 5, 27), None),
         ("{2025-08-11?,2025-08-13}", D(2025, 8, 10), D(2025, 8, 13)),
         ("?2004-06-11", D(2004, 6, 10), D(2004, 6, 12)),
+        # A qualifier inside the date (the month alone uncertain) leaves its precision a
+        # day: it widens by a day, not by the year before the mark.
+        ("2004-?06-11", D(2004, 6, 10), D(2004, 6, 12)),
+        ("2004-06-~11", D(2004, 6, 10), D(2004, 6, 12)),
+        ("2004-%06", D(2004, 5, 1), D(2004, 7, 31)),
     ],
 )
 def test_a_qualified_date_widens_by_one_unit_of_its_precision_on_each_qualified_side(
