@@ -284,6 +284,18 @@ def test_a_correction_of_an_agreement_is_checked_as_an_agreement(
     assert "FRA" in refused.value.message
 
 
+#: A post held from 2020 to 2025: corrections of its dates are judged against each other.
+ARAJI_NSA_2020_2025 = {
+    "kind": "post",
+    "id": "araji-nsa",
+    "holder": "araji",
+    "title": "NSA",
+    "organization": "IRQ",
+    "start": "2020",
+    "end": "2025",
+}
+
+
 def test_a_correction_of_an_actor_source_or_post_names_the_target_kind(
     registry: FakeRegistry,
 ) -> None:
@@ -319,17 +331,7 @@ def test_a_correction_of_a_state_to_another_type_is_refused_for_its_iso_id(
 def test_corrections_are_checked_against_the_record_as_already_corrected(
     registry: FakeRegistry,
 ) -> None:
-    registry.register(
-        {
-            "kind": "post",
-            "id": "araji-nsa",
-            "holder": "araji",
-            "title": "NSA",
-            "organization": "IRQ",
-            "start": "2020",
-            "end": "2025",
-        }
-    )
+    registry.register(ARAJI_NSA_2020_2025)
     registry.accept(_correction("araji-nsa", "fix-start", start="2024"))
     # Against the original (start 2020) an end of 2022 would pass; against the record as
     # corrected (start 2024) the post would end before it starts.
@@ -630,17 +632,7 @@ def test_an_events_digest_is_that_of_the_content_it_records(registry: FakeRegist
 def test_a_correction_imported_again_is_judged_as_on_entry_not_after_later_ones(
     registry: FakeRegistry,
 ) -> None:
-    registry.register(
-        {
-            "kind": "post",
-            "id": "araji-nsa",
-            "holder": "araji",
-            "title": "NSA",
-            "organization": "IRQ",
-            "start": "2020",
-            "end": "2025",
-        }
-    )
+    registry.register(ARAJI_NSA_2020_2025)
     registry.accept(_correction("araji-nsa", "fix-end", end="2022"))
     registry.accept(_correction("araji-nsa", "fix-both", start="2023", end="2025"))
     # On the post as it now reads (2023 to 2025), an end of 2022 would be refused; it was
