@@ -56,11 +56,12 @@ class Service:
         catch_up(self.ledger)
 
     def head(self) -> int:
-        """The log's last position: one indexed read, made before answers are reused.
+        """The log's last position on SQLite: one indexed read, made before answers are
+        reused (PostgreSQL's is `web.heads`, see `head_reader`).
 
         Asked on every request, so it skips SQLAlchemy's connection and transaction
         machinery (about a millisecond a time): one connection of its own, outside the
-        pool, in autocommit, where each SELECT sees the latest commit.
+        pool, where each SELECT (no transaction open) sees the latest commit.
         """
         with self._head_lock:
             for attempt in (1, 2):
@@ -70,8 +71,6 @@ class Service:
                         connection = raw.driver_connection
                         raw.detach()  # its own: never handed to a query, never counted
                         self._head_raw = raw
-                        if self.queries.engine.dialect.name == "postgresql":
-                            connection.autocommit = True  # type: ignore[union-attr]
                         self._head_connection = connection
                     cursor = self._head_connection.cursor()
                     try:
