@@ -36,7 +36,7 @@ from ledger.eventstore import LedgerMapper, LedgerTranscoder
 from ledger.records import recording_user
 from ledger.schema import ensure_schema, is_current
 from ledger.store import LedgerFactory, LedgerRecorder, LogEntry
-from ledger.vocabulary import REGISTRY_KINDS, Record, canonical_json
+from ledger.vocabulary import REGISTRY_KINDS, Record, canonical_json, stream_name
 
 if TYPE_CHECKING:
     from ledger.merkle import CompactRange
@@ -134,8 +134,8 @@ class StoreRegistry:
         self._retractions: dict[tuple[str, str], list[Known]] | None = None
 
     def find(self, namespace: str, key: str) -> Known | None:
-        name = f"{namespace}:{key.casefold()}"
-        cache = self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
+        name = stream_name(namespace, key)
+        cache = self._cache_for(namespace)
         try:
             return cache[name]
         except KeyError:
@@ -145,25 +145,26 @@ class StoreRegistry:
     def prefetch(self, records: Iterable[Record]) -> None:
         """Fetch at once what deciding on `records` will ask: each one's own id, and every
         reference in each place it may point (one loop: it runs for every reference)."""
-        registry, batch = self.registry_cache, self.batch_cache
         wanted: dict[str, dict[str, Known | None]] = {}
         streams: dict[str, UUID] = {}
         for record in records:
-            namespace = record.namespace
-            name = f"{namespace}:{record.id.casefold()}"
-            cache = registry if namespace in REGISTRY_KINDS else batch
+            name = stream_name(record.namespace, record.id)
+            cache = self._cache_for(record.namespace)
             if name not in cache:
                 wanted[name] = cache
                 streams[name] = record.stream  # worked out already, maybe by a worker
             for ref in record.references:
-                key = ref.id.casefold()
                 for namespace in namespaces_of(ref):
-                    name = f"{namespace}:{key}"
-                    cache = registry if namespace in REGISTRY_KINDS else batch
+                    name = stream_name(namespace, ref.id)
+                    cache = self._cache_for(namespace)
                     if name not in cache:
                         wanted[name] = cache
         if wanted:
             self._fetch(wanted, streams)
+
+    def _cache_for(self, namespace: str) -> dict[str, Known | None]:
+        """Registry records are kept for the whole import; occurrences for the batch."""
+        return self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
 
     def _fetch(
         self, wanted: dict[str, dict[str, Known | None]], streams: dict[str, UUID] | None = None
@@ -176,7 +177,7 @@ class StoreRegistry:
             chunk = names[start : start + 500]
             ids = [streams.get(name) or _stream_of(name) for name in chunk]
             for uid, known in self._load(ids):
-                name = f"{known.namespace}:{known.id.casefold()}"
+                name = stream_name(known.namespace, known.id)
                 if name not in wanted:  # the stored id names its stream as asked; if not,
                     name = chunk[ids.index(uid)]  # the stream id says what was asked
                 wanted[name][name] = known
@@ -238,7 +239,6 @@ class StoreRegistry:
         """Make a record decided in this batch visible to the rest of the batch."""
         record = event.record
         namespace = namespace_of(record["kind"])
-        cache = self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
         known = Known(
             id=record["id"],
             kind=record["kind"],
@@ -248,7 +248,7 @@ class StoreRegistry:
             target_namespace=getattr(event, "target_namespace", None),
             result=getattr(event, "result", None),
         )
-        cache[f"{namespace}:{known.id.casefold()}"] = known
+        self._cache_for(namespace)[stream_name(namespace, known.id)] = known
         self.pending.append(known)
         if known.target_namespace is not None:
             for index in (self._amendments, self._retractions):

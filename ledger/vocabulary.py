@@ -361,6 +361,13 @@ _FREE_FORM_KINDS = frozenset({"correction"})
 LEDGER_NAMESPACE = UUID("6f1c7d2e-5b0a-5e7c-9a3d-2c4b8e1f0a71")
 
 
+def stream_name(namespace: str, key: str) -> str:
+    """What a record's stream id is made from (``actor:irq``): its namespace and its id,
+    case folded, so an id however written names one stream. The import's registry keys
+    its caches by it too (a string hashes faster than a UUID is made)."""
+    return f"{namespace}:{key.casefold()}"
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def stream_id(namespace: str, key: str) -> UUID:
     """The stream of a record: stable, and the same however the id's case is written.
@@ -368,7 +375,7 @@ def stream_id(namespace: str, key: str) -> UUID:
     Remembered: an import asks for the same id when it prefetches and when a record
     refers to it, and uuid5 was ~8 % of an import's time.
     """
-    return uuid5(LEDGER_NAMESPACE, f"{namespace}:{key.casefold()}")
+    return uuid5(LEDGER_NAMESPACE, stream_name(namespace, key))
 
 
 @functools.lru_cache(maxsize=1 << 14)
