@@ -14,9 +14,11 @@ and a pydantic model's validation as the module that asked for it. The profiled 
 are scaled to the plain run's CPU time and shown in microseconds per record.
 
 Because it calls only the entry points, it follows the import and replay as they are
-rewritten: the modules are the stages, named as the code names them. Worker processes'
-time is counted but not profiled. Beside it: the floors' own work per record (a JSON
-parse and one row inserted; one row selected and one JSON decode).
+rewritten: the modules are the stages, named as the code names them. The import's reading
+workers (`ledger.parallel_reading`) are counted apart: their CPU as they report it (they
+are the fork server's children, outside ``RUSAGE_CHILDREN``), their shares from their
+task run over the whole file in this process under cProfile. Beside it: the floors' own
+work per record (a JSON parse and one row inserted; one row selected and one JSON decode).
 """
 
 from __future__ import annotations
@@ -49,12 +51,17 @@ Function = tuple[str, int, str]
 
 
 def _children_cpu() -> float:
+    """CPU seconds of this process's children it waited for, and of the import's reading
+    workers: those are the fork server's children, which ``RUSAGE_CHILDREN`` never sees,
+    so they report their own (`ledger.parallel_reading.workers_cpu`)."""
+    from ledger.parallel_reading import workers_cpu
+
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime + workers_cpu()
 
 
 def cpu_of(work: Callable[[], Any]) -> tuple[float, float]:
-    """CPU seconds of `work` in this process, and in the worker processes it waited for."""
+    """CPU seconds of `work` in this process, and in the worker processes it used."""
     children = _children_cpu()
     start = time.process_time()
     work()
@@ -109,19 +116,21 @@ def by_module(stats: pstats.Stats) -> dict[str, float]:
     return dict(seconds)
 
 
-def profile(name: str, count: int, run: Callable[[], Any], again: Callable[[], Any]) -> Any:
-    """Run plainly for CPU time, then under cProfile for the shares; print the table."""
-    cpu, workers = cpu_of(run)
+def shares(run: Callable[[], Any]) -> dict[str, float]:
+    """Seconds per module of `run` under cProfile, largest first."""
     profiler = cProfile.Profile()
     profiler.enable()
-    again()
+    run()
     profiler.disable()
     seconds = by_module(pstats.Stats(profiler))
+    return dict(sorted(seconds.items(), key=lambda item: -item[1]))
+
+
+def table(title: str, count: int, cpu: float, seconds: dict[str, float]) -> dict[str, float]:
+    """Print the profiled shares scaled to `cpu` seconds, per record; return them."""
     profiled = sum(seconds.values()) or 1.0
-    rows = sorted(seconds.items(), key=lambda item: -item[1])
-    per_record = {module: s / profiled * cpu / count * 1e6 for module, s in rows}
-    print(f"\n{name}: {count:,} records, {cpu / count * 1e6:.1f} µs of CPU per record", flush=True)
-    print(f"| {name}: module (own time; built-ins and stdlib charged to the caller) | µs/record |")
+    per_record = {module: s / profiled * cpu / count * 1e6 for module, s in seconds.items()}
+    print(f"| {title}: module (own time; built-ins and stdlib charged to the caller) | µs/record |")
     print("|---|---|")
     shown = list(per_record.items())[:SHOWN]
     for module, micros in shown:
@@ -129,15 +138,53 @@ def profile(name: str, count: int, run: Callable[[], Any], again: Callable[[], A
     rest = sum(micros for _, micros in list(per_record.items())[SHOWN:])
     if rest:
         print(f"| everything else | {rest:.1f} |")
-    if workers:
-        print(f"| worker processes (not profiled) | {workers / count * 1e6:.1f} |")
-    print(f"| **all of it** | **{(cpu + workers) / count * 1e6:.1f}** |")
-    return {
+    print(f"| **all of it** | **{cpu / count * 1e6:.1f}** |")
+    return per_record
+
+
+def profile(
+    name: str,
+    count: int,
+    run: Callable[[], Any],
+    again: Callable[[], Any],
+    worker_task: Callable[[], Any] | None = None,
+) -> Any:
+    """Run plainly for CPU time, then under cProfile for the shares; print the tables.
+
+    The worker processes' CPU is measured in the plain run; their shares come from
+    `worker_task` (the workers' own task over the whole file, run in this process under
+    cProfile), scaled to what the workers used.
+    """
+    cpu, workers = cpu_of(run)
+    seconds = shares(again)
+    print(
+        f"\n{name}: {count:,} records, {cpu / count * 1e6:.1f} µs of CPU per record in the "
+        f"importing process, {workers / count * 1e6:.1f} in its workers",
+        flush=True,
+    )
+    result: dict[str, Any] = {
         "records": count,
         "cpu_us_per_record": cpu / count * 1e6,
         "workers_us_per_record": workers / count * 1e6,
-        "modules": per_record,
+        "modules": table(name, count, cpu, seconds),
     }
+    if worker_task is not None and workers:
+        print()
+        result["worker_modules"] = table(
+            f"{name}, the workers", count, workers, shares(worker_task)
+        )
+    elif workers:
+        print(f"| worker processes (not profiled) | {workers / count * 1e6:.1f} |")
+    return result
+
+
+def check_blocks(path: Path) -> None:
+    """The reading workers' task (`_check_block`) over every block of the file, here."""
+    from ledger.parallel_reading import _blocks, _check_block
+
+    with open(path, "rb") as handle:
+        for first, block in _blocks(handle):
+            _check_block(str(path), first, block)
 
 
 def fresh(engine: str, directory: Path, name: str) -> str:
@@ -194,6 +241,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("size", type=int, nargs="?", default=100_000)
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--import-only", action="store_true", help="skip the replay")
     args = parser.parse_args()
     path = generate(args.size)
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -216,11 +264,14 @@ def main() -> None:
             import_into(urls[-1])
 
         results = {
-            "import": profile("import", n, lambda: import_into(urls[0]), import_again),
-            "replay": profile(
-                "replay", n, lambda: ledger_replay(urls[-1]), lambda: ledger_replay(urls[-1])
+            "import": profile(
+                "import", n, lambda: import_into(urls[0]), import_again, lambda: check_blocks(path)
             ),
         }
+        if not args.import_only:
+            results["replay"] = profile(
+                "replay", n, lambda: ledger_replay(urls[-1]), lambda: ledger_replay(urls[-1])
+            )
         results["floors"] = floors(lines, urls[-1], directory)
     print(json.dumps(results, indent=2))
 

@@ -30,12 +30,17 @@ PAGE = 2000
 
 
 def ledger_import(url: str, path: str) -> None:
-    """The write side only (`ledger import` minus its projection catch-up)."""
+    """The write side only (`ledger import` minus its projection catch-up).
+
+    Prints the CPU seconds of its reading workers beside the count: they are the fork
+    server's children, which the runner's ``wait4`` of this process does not see.
+    """
     from ledger.application import Ledger
+    from ledger.parallel_reading import workers_cpu
     from ledger.reading import iter_records
 
     result = Ledger(url).import_records(iter_records([path]), "bench")
-    print(json.dumps({"added": result.added}))
+    print(json.dumps({"added": result.added, "workers_cpu": round(workers_cpu(), 3)}))
 
 
 def _driver_url(url: str) -> str:

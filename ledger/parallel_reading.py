@@ -14,7 +14,9 @@ worker that dies (killed, out of memory) fails the import rather than hanging it
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -28,7 +30,7 @@ from ledger.errors import RecordError
 from ledger.reading import RawRecord, _jsonl_records, _open, _validated
 from ledger.vocabulary import REGISTRY_KINDS, Record
 
-__all__ = ["BLOCK_BYTES", "pooled_jsonl"]
+__all__ = ["BLOCK_BYTES", "pooled_jsonl", "workers_cpu"]
 
 #: About this much of the file per task: a few thousand records, enough to make the
 #: hand-over cheap against the work, small enough to keep every worker busy.
@@ -39,9 +41,27 @@ BLOCK_BYTES = 1 << 20
 #: from the data, the record as read.
 _Checked = list[Any]
 _Refusal = tuple[str, str | None, str | None, int | None, int | None]
-#: A block's records (as JSON, or as objects when JSON cannot carry them exactly) and
-#: the refusal that ended the block.
-_Outcome = tuple[bytes | list[_Checked], _Refusal | None]
+#: The worker's process id and its CPU seconds so far.
+_Usage = tuple[int, float]
+#: A block's records (as JSON, or as objects when JSON cannot carry them exactly), the
+#: refusal that ended the block, and the worker's CPU so far.
+_Outcome = tuple[bytes | list[_Checked], _Refusal | None, _Usage]
+
+#: CPU seconds reported by the workers of the imports so far: see `workers_cpu`.
+_SPENT = [0.0]
+
+
+def workers_cpu() -> float:
+    """CPU seconds the reading workers of this process's imports have used so far.
+
+    The workers are children of multiprocessing's fork server, not of the importing
+    process, so the operating system's account of its children (``RUSAGE_CHILDREN``, or
+    a parent's ``wait4``) never sees them; each reports its own with every block it hands
+    back, and benchmarks add this to the importing process's CPU (a difference of two
+    calls, as with ``RUSAGE_CHILDREN``). A worker's start-up is in it; the little it
+    spends after its last block, idle until it is stopped, is not.
+    """
+    return _SPENT[0]
 
 
 def pooled_jsonl(path: str, workers: int) -> Iterator[tuple[RawRecord, Record]]:
@@ -53,6 +73,7 @@ def pooled_jsonl(path: str, workers: int) -> Iterator[tuple[RawRecord, Record]]:
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
         try:
             pending: deque[Future[_Outcome]] = deque()
+            reported: dict[int, float] = {}  # each worker's CPU as it last said
 
             def submit() -> None:
                 block = next(blocks, None)
@@ -64,12 +85,14 @@ def pooled_jsonl(path: str, workers: int) -> Iterator[tuple[RawRecord, Record]]:
             before = 0  # records in the blocks already handed on
             while pending:
                 try:
-                    checked, refusal = pending.popleft().result()
+                    checked, refusal, (pid, cpu) = pending.popleft().result()
                 except BrokenProcessPool:
                     raise RecordError(
                         "a worker checking this file stopped unexpectedly; nothing was written",
                         file=path,
                     ) from None
+                _SPENT[0] += cpu - reported.get(pid, 0.0)
+                reported[pid] = cpu
                 submit()
                 rows = orjson.loads(checked) if isinstance(checked, bytes) else checked
                 for row in rows:
@@ -134,7 +157,7 @@ def _check_block(path: str, first: int, block: bytes) -> _Outcome:
             checked.append(row)
     except RecordError as error:
         refusal = (error.message, error.field, error.file, error.index, error.line)
-    return _as_json(checked), refusal
+    return _as_json(checked), refusal, (os.getpid(), time.process_time())
 
 
 def _as_json(checked: list[_Checked]) -> bytes | list[_Checked]:
