@@ -7,9 +7,11 @@ and hash its content without importing a validation library at start-up.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -378,9 +380,47 @@ def stream_id(namespace: str, key: str) -> UUID:
     return uuid5(LEDGER_NAMESPACE, stream_name(namespace, key))
 
 
-@functools.lru_cache(maxsize=1 << 14)
+def stream_hex(namespace: str, key: str) -> str:
+    """`stream_id` as 32 hex digits, made without a `UUID` object (uuid5's own steps: the
+    SHA-1 of the namespace's bytes and the name, its version and variant bits set).
+
+    A reading worker makes one for every record it checks and sends it as text: most
+    are occurrences, each named once, so neither `stream_id`'s memory nor a `UUID`
+    (whose construction was most of uuid5's time) would be of use there.
+    """
+    digest = bytearray(
+        hashlib.sha1(  # uuid5 is SHA-1 by definition (RFC 4122)
+            _NAMESPACE_BYTES + stream_name(namespace, key).encode("utf-8"),
+            usedforsecurity=False,
+        ).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
+
+
+_NAMESPACE_BYTES = LEDGER_NAMESPACE.bytes
+_PLAIN_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def date_bounds(date: str) -> tuple[str | None, str | None]:
-    """The first and last ISO day an EDTF date may denote: dates repeat across records."""
+    """The first and last ISO day an EDTF date may denote.
+
+    A plain day (most dates) is its own bounds once the calendar holds it; other dates
+    repeat across records and are worked out once per spelling.
+    """
+    if len(date) == 10 and _PLAIN_DAY.fullmatch(date):
+        try:
+            datetime.date.fromisoformat(date)
+        except ValueError:
+            pass  # not a real day: parse_date explains
+        else:
+            return date, date
+    return _date_bounds(date)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _date_bounds(date: str) -> tuple[str | None, str | None]:
     return parse_date(date).iso_bounds
 
 

@@ -202,3 +202,29 @@ def test_ctrl_c_leaves_no_worker_behind_and_no_traceback(tmp_path: Path) -> None
         time.sleep(0.1)
     os.killpg(group, signal.SIGKILL)
     pytest.fail("a worker outlived the interrupted import")
+
+
+def test_the_workers_report_the_cpu_they_used(tmp_path: Path) -> None:
+    """The workers are the fork server's children, which the importing process's
+    account of its children never sees; benchmarks count them by what they report."""
+    path = _write(tmp_path, _lines(600))
+    before = parallel_reading.workers_cpu()
+    list(iter_records([path], workers=2))
+    assert parallel_reading.workers_cpu() > before
+
+
+def test_a_block_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    import gc
+
+    block = ("\n".join(_lines(20)) + "\n").encode()
+    bad = (json.dumps({"kind": "meeting", "date": "2020"}) + "\n").encode()
+    assert gc.isenabled()
+    for lines in (block, bad):
+        parallel_reading._check_block("f.jsonl", 1, lines)
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        parallel_reading._check_block("f.jsonl", 1, block)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
