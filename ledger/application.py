@@ -119,58 +119,67 @@ class StoreRegistry:
     Corrections and retractions are few (a partial index on their topics finds them) and
     are read once per import, on the first question that needs them.
 
-    The caches are keyed by the name a stream id is made from (``actor:irq``, see
-    `stream_id`), so the hundreds of thousands of lookups of an import hash a string
-    instead of making and hashing UUIDs; a stream id is made only for what is fetched.
+    The caches hold one mapping per namespace, keyed by the id case folded (what a
+    stream's name is made of, see `stream_name`), so the millions of lookups of a large
+    import hash the id as written, folded, and make no name; a name, and a stream id,
+    are made only for what is fetched.
     """
 
     def __init__(self, app: Ledger, session: Any) -> None:
         self.app = app
         self.session = session
-        self.registry_cache: dict[str, Known | None] = {}
-        self.batch_cache: dict[str, Known | None] = {}
+        self.caches: dict[str, dict[str, Known | None]] = {
+            namespace: {} for namespace in (*REGISTRY_KINDS, "occurrence")
+        }
         self.pending: list[Known] = []
         self._amendments: dict[tuple[str, str], list[Known]] | None = None
         self._retractions: dict[tuple[str, str], list[Known]] | None = None
 
     def find(self, namespace: str, key: str) -> Known | None:
-        name = stream_name(namespace, key)
-        cache = self._cache_for(namespace)
+        cache = self.caches[namespace]
+        folded = key.casefold()
         try:
-            return cache[name]
+            return cache[folded]
         except KeyError:
-            self._fetch({name: cache})
-            return cache[name]
+            self._fetch({stream_name(namespace, key): (cache, folded)})
+            return cache[folded]
 
     def prefetch(self, records: Iterable[Record]) -> None:
         """Fetch at once what deciding on `records` will ask: each one's own id, and every
-        reference in each place it may point (one loop: it runs for every reference)."""
-        wanted: dict[str, dict[str, Known | None]] = {}
+        reference in each place it may point, up to the first place already known to
+        hold it (the decision looks no further). One loop: it runs for every reference.
+        """
+        wanted: dict[str, tuple[dict[str, Known | None], str]] = {}
         streams: dict[str, UUID] = {}
+        caches = self.caches
         for record in records:
-            name = stream_name(record.namespace, record.id)
-            cache = self._cache_for(record.namespace)
-            if name not in cache:
-                wanted[name] = cache
+            namespace = record.namespace
+            cache = caches[namespace]
+            folded = record.id.casefold()
+            if folded not in cache:
+                name = stream_name(namespace, record.id)
+                wanted[name] = cache, folded
                 streams[name] = record.stream  # worked out already, maybe by a worker
             for ref in record.references:
+                folded = ref.id.casefold()
                 for namespace in namespaces_of(ref):
-                    name = stream_name(namespace, ref.id)
-                    cache = self._cache_for(namespace)
-                    if name not in cache:
-                        wanted[name] = cache
+                    cache = caches[namespace]
+                    known = cache.get(folded, _UNKNOWN)
+                    if known is _UNKNOWN:
+                        wanted[stream_name(namespace, ref.id)] = cache, folded
+                    elif known is not None:
+                        break
         if wanted:
             self._fetch(wanted, streams)
 
-    def _cache_for(self, namespace: str) -> dict[str, Known | None]:
-        """Registry records are kept for the whole import; occurrences for the batch."""
-        return self.registry_cache if namespace in REGISTRY_KINDS else self.batch_cache
-
     def _fetch(
-        self, wanted: dict[str, dict[str, Known | None]], streams: dict[str, UUID] | None = None
+        self,
+        wanted: dict[str, tuple[dict[str, Known | None], str]],
+        streams: dict[str, UUID] | None = None,
     ) -> None:
-        """Load the streams named in `wanted` into the cache each is mapped to; a name
-        the store does not hold is cached as None. `streams`: ids already worked out."""
+        """Load the streams named in `wanted` into the cache and key each is mapped to;
+        a name the store does not hold is cached as None. `streams`: ids already worked
+        out."""
         names = list(wanted)
         streams = streams or {}
         for start in range(0, len(names), 500):
@@ -180,9 +189,11 @@ class StoreRegistry:
                 name = stream_name(known.namespace, known.id)
                 if name not in wanted:  # the stored id names its stream as asked; if not,
                     name = chunk[ids.index(uid)]  # the stream id says what was asked
-                wanted[name][name] = known
+                cache, folded = wanted[name]
+                cache[folded] = known
             for name in chunk:
-                wanted[name].setdefault(name, None)
+                cache, folded = wanted[name]
+                cache.setdefault(folded, None)
 
     def _load(self, ids: list[UUID]) -> Iterator[tuple[UUID, Known]]:
         """The records whose streams are `ids`, straight from the driver: one query, no
@@ -248,7 +259,7 @@ class StoreRegistry:
             target_namespace=getattr(event, "target_namespace", None),
             result=getattr(event, "result", None),
         )
-        self._cache_for(namespace)[stream_name(namespace, known.id)] = known
+        self.caches[namespace][known.id.casefold()] = known
         self.pending.append(known)
         if known.target_namespace is not None:
             for index in (self._amendments, self._retractions):
@@ -256,9 +267,14 @@ class StoreRegistry:
                     index.setdefault(_amended_key(known), []).append(known)
 
     def end_batch(self) -> None:
-        """The batch is written: its entries are in the store, where queries find them."""
-        self.batch_cache.clear()
+        """The batch is written: its entries are in the store, where queries find them.
+        Registry records stay cached for the whole import; occurrences for the batch."""
+        self.caches["occurrence"].clear()
         self.pending.clear()
+
+
+#: Not in a cache at all (None in a cache: known not to be in the store).
+_UNKNOWN: Any = object()
 
 
 def _amended_key(amendment: Known) -> tuple[str, str]:
