@@ -29,7 +29,14 @@ import orjson
 
 from ledger.errors import RecordError
 from ledger.reading import RawRecord, _jsonl_records, _open, _validated
-from ledger.vocabulary import REGISTRY_KINDS, Record, content_digest, date_bounds, stream_hex
+from ledger.vocabulary import (
+    REGISTRY_KINDS,
+    Record,
+    content_digest,
+    date_bounds,
+    references_of,
+    stream_hex,
+)
 
 __all__ = ["BLOCK_BYTES", "pooled_jsonl", "workers_cpu"]
 
@@ -38,8 +45,8 @@ __all__ = ["BLOCK_BYTES", "pooled_jsonl", "workers_cpu"]
 BLOCK_BYTES = 1 << 20
 
 #: One record as a worker sends it back: its index within the block, line, the
-#: validated record's data, digest, date bounds and stream id, and, when it differs
-#: from the data, the record as read.
+#: validated record's data, digest, date bounds, stream id and references (each as
+#: field, namespace and id), and, when it differs from the data, the record as read.
 _Checked = list[Any]
 _Refusal = tuple[str, str | None, str | None, int | None, int | None]
 #: The worker's process id and its CPU seconds so far.
@@ -97,9 +104,9 @@ def pooled_jsonl(path: str, workers: int) -> Iterator[tuple[RawRecord, Record]]:
                 submit()
                 rows = orjson.loads(checked) if isinstance(checked, bytes) else checked
                 for row in rows:
-                    index, line, data, digest, earliest, latest, stream = row[:7]
-                    read = row[7] if len(row) > 7 else data
-                    record = Record.prepared(data, digest, (earliest, latest), UUID(stream))
+                    index, line, data, digest, earliest, latest, stream, refs = row[:8]
+                    read = row[8] if len(row) > 8 else data
+                    record = Record.prepared(data, digest, (earliest, latest), UUID(stream), refs)
                     yield RawRecord(path, before + index, line, read), record
                 if refusal is not None:
                     message, field, file, at, line = refusal
@@ -166,7 +173,8 @@ def _check_block(path: str, first: int, block: bytes) -> _Outcome:
                 (earliest, latest), namespace = date_bounds(data["date"]), "occurrence"
             digest = content_digest(data)
             stream = stream_hex(namespace, record.id)
-            row = [raw.index, raw.line, data, digest, earliest, latest, stream]
+            refs = [list(ref) for ref in references_of(kind, data)]  # as JSON gives them back
+            row = [raw.index, raw.line, data, digest, earliest, latest, stream, refs]
             if raw.data != data:
                 row.append(raw.data)
             checked.append(row)

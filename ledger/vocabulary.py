@@ -442,12 +442,25 @@ class Record:
         digest: str,
         bounds: tuple[str | None, str | None],
         stream: UUID,
+        references: list[list[str]],
     ) -> Record:
         """A record validated elsewhere (by a reading worker), with the digest, date
-        bounds and stream id worked out there, kept as if this record had worked them
-        out itself."""
-        record = cls(data["kind"], data["id"], data)
-        vars(record).update(digest=digest, bounds=bounds, stream=stream)
+        bounds, stream id and references worked out there (`references` as lists of
+        field, namespace and id), kept as if this record had worked them out itself.
+
+        Its fields and kept properties are set in one step rather than through the
+        dataclass's frozen ``__init__``: the importing process makes one per record.
+        """
+        record = cls.__new__(cls)
+        vars(record).update(
+            kind=data["kind"],
+            id=data["id"],
+            data=data,
+            digest=digest,
+            bounds=bounds,
+            stream=stream,
+            references=tuple([Reference._make(ref) for ref in references]),
+        )
         return record
 
     @property
