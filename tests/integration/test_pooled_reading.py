@@ -21,7 +21,7 @@ import pytest
 from ledger import parallel_reading
 from ledger.errors import RecordError
 from ledger.reading import iter_records, read_records
-from ledger.vocabulary import content_digest
+from ledger.vocabulary import Reference, content_digest, references_of, stream_id
 
 
 def _actor(i: int) -> dict[str, Any]:
@@ -81,8 +81,12 @@ def test_pooled_records_carry_the_digest_and_date_bounds_they_would_work_out_the
     pooled = [record for _, record in iter_records([path], workers=2)]
     kept = [vars(record) for record in pooled]
     assert all("digest" in k and "bounds" in k for k in kept)  # worked out by the workers
+    assert all("stream" in k and "references" in k for k in kept)
     for record in pooled:
         assert record.digest == content_digest(record.data)
+        assert record.stream == stream_id(record.namespace, record.id)
+        assert record.references == references_of(record.kind, record.data)
+        assert all(type(ref) is Reference for ref in record.references)
         if record.kind == "meeting":
             assert record.bounds == ("2020-05-01", "2020-05-31")
 
