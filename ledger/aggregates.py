@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
@@ -48,13 +48,18 @@ ANY_NAMESPACES = ("actor", "agreement", "occurrence")
 RECORD_NAMESPACES = ("occurrence", *REGISTRY_KINDS)
 
 
+#: Where a reference of each namespace is looked up, in order (`namespaces_of`): a
+#: table rather than tests, since an import asks it several times per reference.
+LOOKED_UP_IN: dict[str, tuple[str, ...]] = {
+    "any": ANY_NAMESPACES,
+    "record": RECORD_NAMESPACES,
+    **{namespace: (namespace,) for namespace in (*REGISTRY_KINDS, "occurrence")},
+}
+
+
 def namespaces_of(ref: Reference) -> tuple[str, ...]:
     """Where a reference is looked up, in order: `about` and `target` may name several kinds."""
-    if ref.namespace == "any":
-        return ANY_NAMESPACES
-    if ref.namespace == "record":
-        return RECORD_NAMESPACES
-    return (ref.namespace,)
+    return LOOKED_UP_IN.get(ref.namespace) or (ref.namespace,)
 
 
 def namespace_of(kind: str) -> str:
@@ -246,12 +251,17 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
 def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:
     """The record's data with every reference checked and spelled as registered."""
     respelled: list[tuple[str, str]] = []
+    find, retraction = registry.find, registry.retraction
     for ref in record.references:
-        for namespace in namespaces_of(ref):
-            known = registry.find(namespace, ref.id)
+        for namespace in LOOKED_UP_IN.get(ref.namespace) or (ref.namespace,):
+            known = find(namespace, ref.id)
             if known is not None:
-                if namespace in REGISTRY_KINDS and ref.namespace != "record":
-                    _refuse_if_retracted(namespace, known, registry, ref.field)
+                if (
+                    namespace in REGISTRY_KINDS
+                    and ref.namespace != "record"
+                    and retraction(namespace, known.id) is not None
+                ):
+                    _refuse_retracted(namespace, known, registry, ref.field)
                 if known.id != ref.id:
                     respelled.append((ref.field, known.id))
                 break
@@ -270,14 +280,14 @@ def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:
 _WHAT = {"any": "actor, agreement or occurrence", "record": "record"}
 
 
-def _refuse_if_retracted(namespace: str, known: Known, registry: Registry, field: str) -> None:
+def _refuse_retracted(namespace: str, known: Known, registry: Registry, field: str) -> NoReturn:
     retraction = registry.retraction(namespace, known.id)
-    if retraction is not None:
-        raise RecordError(
-            f"{namespace} '{known.id}' was retracted (by '{retraction.id}'); "
-            "a new record cannot refer to it",
-            field=field,
-        )
+    assert retraction is not None  # asked just before
+    raise RecordError(
+        f"{namespace} '{known.id}' was retracted (by '{retraction.id}'); "
+        "a new record cannot refer to it",
+        field=field,
+    )
 
 
 def _check_amendment(

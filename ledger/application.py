@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 
-from ledger.aggregates import Known, enter, namespace_of, namespaces_of, stream_id
+from ledger.aggregates import LOOKED_UP_IN, Known, enter, namespace_of, stream_id
 from ledger.database import explain, require_ledger
 from ledger.errors import RecordError, RetryableError
 from ledger.events import Corrected, Recorded, Retracted
@@ -162,7 +162,7 @@ class StoreRegistry:
                 streams[name] = record.stream  # worked out already, maybe by a worker
             for ref in record.references:
                 folded = ref.id.casefold()
-                for namespace in namespaces_of(ref):
+                for namespace in LOOKED_UP_IN.get(ref.namespace) or (ref.namespace,):
                     cache = caches[namespace]
                     known = cache.get(folded, _UNKNOWN)
                     if known is _UNKNOWN:

@@ -459,7 +459,7 @@ class Record:
             digest=digest,
             bounds=bounds,
             stream=stream,
-            references=tuple([Reference._make(ref) for ref in references]),
+            references=tuple(map(Reference._make, references)),
         )
         return record
 
