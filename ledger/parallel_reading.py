@@ -146,20 +146,33 @@ def _check_block(path: str, first: int, block: bytes) -> _Outcome:
     """In a worker: one block parsed and validated exactly as the unpooled reader does.
 
     What the import will ask of each record and that needs nothing but the record (its
-    content digest, date bounds and stream id) is worked out here too, off the
+    content digest, date bounds, stream id and references) is worked out here too, off the
     importing process's core; the record carries it across (its kept properties).
     """
     lines = block.split(b"\n")
     if lines[-1] == b"":
         lines.pop()
-    checked: list[_Checked] = []
-    refusal: _Refusal | None = None
     # What a block makes is acyclic and freed by reference counting as soon as it is
     # sent; the collector's passes over it (and over the thousands of rows kept until
-    # then) were a third of a worker's time. It is off for the block, as it is in the
-    # importing process for the import.
+    # then) were a third of a worker's time. It is off for the block, its encoding
+    # included (once on, the collector's first pass would walk every row still held),
+    # as it is in the importing process for the import.
     collecting = gc.isenabled()
     gc.disable()
+    try:
+        rows, refusal = _rows_of(path, first, lines)
+        return rows, refusal, (os.getpid(), time.process_time())
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _rows_of(
+    path: str, first: int, lines: list[bytes]
+) -> tuple[bytes | list[_Checked], _Refusal | None]:
+    """A block's lines checked, as `_as_json` hands them over, and its refusal if any."""
+    checked: list[_Checked] = []
+    refusal: _Refusal | None = None
     try:
         numbered = enumerate(lines, start=first)
         for raw, record in _validated(_jsonl_records(numbered, path)):
@@ -180,10 +193,7 @@ def _check_block(path: str, first: int, block: bytes) -> _Outcome:
             checked.append(row)
     except RecordError as error:
         refusal = (error.message, error.field, error.file, error.index, error.line)
-    finally:
-        if collecting:
-            gc.enable()
-    return _as_json(checked), refusal, (os.getpid(), time.process_time())
+    return _as_json(checked), refusal
 
 
 def _as_json(checked: list[_Checked]) -> bytes | list[_Checked]:
