@@ -7,18 +7,8 @@ bars to stderr, and `--json` output is never mixed with anything else.
 
 from __future__ import annotations
 
-# Loading click and building every command's options (some 150 of them) makes objects
-# that live as long as the process; the collector's passes over them while they load
-# are wasted work (as `starting_up` says of SQLAlchemy and the driver). So it is paused
-# before the first import, until this module has loaded, then left as it was found:
-# this only delays collection. (Hence imports below code: E402 off for this file.)
-# ruff: noqa: E402
-import gc
-
-_COLLECTING = gc.isenabled()
-gc.disable()
-
 import functools
+import gc
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -1859,6 +1849,3 @@ def _echo_pieces(pieces: Iterable[str]) -> None:
 
 
 accept_group_options_after_commands(main)
-
-if _COLLECTING:  # the pause above ends here (see it)
-    gc.enable()
