@@ -280,7 +280,7 @@ class Queries:
             select(t)
             .join(link, link.c.vid == t.c.vid)
             .where(link.c.agreement == agreement, self._current(when))
-        )
+        ).all()  # one fetch of hundreds of rows, not a driver call per row
         return [self._fact(row) for row in rows]
 
     def _ended_actors(self, connection: Connection, when: When) -> dict[str, dict[str, Any]]:
