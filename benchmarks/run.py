@@ -45,6 +45,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -75,34 +76,59 @@ ENGINE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 # -- running children ------------------------------------------------------------------
 
 
+#: The launcher: it starts each measured child and waits for it. It is made before the
+#: runner grows (generating 1M records takes it to ~100 MB), because on Linux a child's
+#: ``ru_maxrss`` starts at its parent's high-water mark (exec keeps the old image's peak
+#: in the process's signal record): children of the runner itself would all report at
+#: least the runner's own peak.
+LAUNCHER = r"""
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    with open(job["out"], "wb") as out, open(job["err"], "wb") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(job["cmd"], stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage
+        wall = time.perf_counter() - start
+    said = {
+        "wall": wall,
+        "code": os.waitstatus_to_exitcode(status),
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_kb": usage.ru_maxrss,
+    }
+    print(json.dumps(said), flush=True)
+"""
+_launcher: subprocess.Popen[str] | None = None
+_launching = threading.Lock()
+
+
+def launcher() -> subprocess.Popen[str]:
+    """The launcher process, started on first use (`main` starts it before anything)."""
+    global _launcher
+    if _launcher is None or _launcher.poll() is not None:
+        _launcher = subprocess.Popen(
+            [PYTHON, "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+    return _launcher
+
+
 def measure(cmd: list[str]) -> dict[str, Any]:
     """Run a child; its wall and CPU seconds and peak resident memory (MB); fail loudly."""
-    start = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    chunks: dict[str, bytes] = {}
-
-    def drain(name: str, stream: Any) -> None:
-        chunks[name] = stream.read()
-
-    readers = [
-        threading.Thread(target=drain, args=("out", child.stdout)),
-        threading.Thread(target=drain, args=("err", child.stderr)),
-    ]
-    for reader in readers:
-        reader.start()
-    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be a running maximum).
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    for reader in readers:
-        reader.join()
-    child.returncode = os.waitstatus_to_exitcode(status)
-    out, err = chunks.get("out", b""), chunks.get("err", b"")
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({child.returncode}):\n{err.decode()[-3000:]}")
+    with _launching, tempfile.TemporaryDirectory() as scratch:
+        out_path, err_path = Path(scratch, "out"), Path(scratch, "err")
+        process = launcher()
+        assert process.stdin is not None and process.stdout is not None
+        job = {"cmd": cmd, "out": str(out_path), "err": str(err_path)}
+        process.stdin.write(json.dumps(job) + "\n")
+        process.stdin.flush()
+        said = json.loads(process.stdout.readline())
+        out, err = out_path.read_bytes(), err_path.read_bytes()
+    if said["code"] != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({said['code']}):\n{err.decode()[-3000:]}")
     return {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss / 1024,
+        "wall": said["wall"],
+        "cpu": said["cpu"],
+        "rss_mb": said["rss_kb"] / 1024,
         "stdout": out.decode(errors="replace")[-2000:],
     }
 
@@ -470,6 +496,7 @@ def main() -> None:
     if args.markdown:
         print(report(json.loads(Path(args.markdown).read_text(encoding="utf-8"))))
         return
+    launcher()  # before the runner grows: see LAUNCHER
     DATA.mkdir(exist_ok=True)
     check_entry_point()
     compile_bytecode()

@@ -55,7 +55,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from benchmarks.generator import BENCH_AGREEMENT, DATA, generate
-from benchmarks.run import LEDGER, PYTHON, QUERIES, machine, measure
+from benchmarks.run import LEDGER, PYTHON, QUERIES, launcher, machine, measure
 
 PATHS = {
     "agreement": f"/api/agreements/{BENCH_AGREEMENT}",
@@ -547,6 +547,7 @@ def main() -> None:
         "--live-every", type=float, default=0.0, help="also: a record every S seconds"
     )
     args = parser.parse_args()
+    launcher()  # before this process grows (`benchmarks.run.LAUNCHER` says why)
     DATA.mkdir(exist_ok=True)
     if args.soak_only:
         url = ledger_url(args.engine, args.size)
