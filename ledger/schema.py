@@ -59,19 +59,26 @@ def _newest_revision() -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
-def is_current(engine: Engine) -> bool:
+def is_current(bind: Engine | Connection) -> bool:
     """A fast yes for the usual case, without Alembic.
 
     True only if the database's revision is the head of the migration files. Anything
     else — no version table, an older or unknown revision, files whose head is unclear —
-    answers False, and `ensure_schema` decides with Alembic itself.
+    answers False, and `ensure_schema` decides with Alembic itself. Given a connection,
+    it reads in the caller's transaction (a query's snapshot, so a question costs no
+    connection of its own); on False that transaction may be aborted (PostgreSQL, no
+    version table) and is the caller's to roll back.
     """
     newest = _newest_revision()
     if newest is None:
         return False
+    query = text("SELECT version_num FROM alembic_version")
     try:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        if isinstance(bind, Connection):
+            rows = bind.execute(query).all()
+        else:
+            with bind.connect() as connection:
+                rows = connection.execute(query).all()
     except Exception:  # no version table yet (or unreadable): let Alembic explain
         return False
     return [row[0] for row in rows] == [newest]

@@ -161,11 +161,6 @@ class Queries:
         # they share this one read side (other processes are kept out by the database).
         self.writing = threading.RLock()
 
-    def _check_schema(self) -> None:
-        if not self._schema_checked and not is_current(self.engine):
-            ensure_schema(self.engine, create=False)  # refuses a missing or other schema
-        self._schema_checked = True
-
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
         """One consistent view of read models caught up with the log.
@@ -175,19 +170,32 @@ class Queries:
         and the check is made again; an import committed meanwhile may leave the view a
         little behind, but never inside a write transaction: such a view is refused and
         taken again.
+
+        The first snapshot also checks the schema's revision, in the same transaction:
+        one connection, one transaction for a question's whole life (each round trip
+        to a PostgreSQL server counts in a one-question process). Only a revision that
+        is not plainly the newest leaves it, for `ensure_schema` to refuse or accept.
         """
-        self._check_schema()
         caught_up = False
         for _attempt in range(SNAPSHOT_ATTEMPTS):
-            with self.engine.connect() as connection, connection.begin():
+            with self.engine.connect() as connection, connection.begin() as transaction:
                 database.read_only(connection)
-                state = freshness(connection)
-                behind = state.behind
-                if (caught_up or not behind) and at_transaction_boundaries(
-                    connection, state.positions.values()
-                ):
-                    yield connection
-                    return
+                state = None
+                if self._schema_checked or is_current(connection):
+                    self._schema_checked = True
+                    state = freshness(connection)
+                    behind = state.behind
+                    if (caught_up or not behind) and at_transaction_boundaries(
+                        connection, state.positions.values(), state.head
+                    ):
+                        yield connection
+                        return
+                else:
+                    transaction.rollback()  # PostgreSQL: a missing version table aborted it
+            if state is None:
+                ensure_schema(self.engine, create=False)  # refuses a missing or other schema
+                self._schema_checked = True
+                continue
             if behind and not caught_up:
                 if self.catch_up is None:
                     raise StaleReadModels(
@@ -272,7 +280,7 @@ class Queries:
             select(t)
             .join(link, link.c.vid == t.c.vid)
             .where(link.c.agreement == agreement, self._current(when))
-        )
+        ).all()  # one fetch of hundreds of rows, not a driver call per row
         return [self._fact(row) for row in rows]
 
     def _ended_actors(self, connection: Connection, when: When) -> dict[str, dict[str, Any]]:

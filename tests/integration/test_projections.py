@@ -662,6 +662,76 @@ def test_a_query_behind_the_log_calls_the_catch_up_it_was_handed(ledger: Ledger)
     assert calls == [1]
 
 
+def test_a_question_of_fresh_read_models_takes_one_connection_and_two_statements_before_its_own(
+    ledger: Ledger,
+) -> None:
+    """Each round trip to a PostgreSQL server counts in a process that asks one question:
+    the schema's revision is read in the question's own transaction (not on a connection
+    of its own, which cost a BEGIN, a ROLLBACK and the pool's ping), and how far the
+    read models are is one statement; read models at the log's head need no boundary
+    check. A second question on the same `Queries` does not read the revision again."""
+    from sqlalchemy import event
+
+    ledger.import_records(read_records(str(EXAMPLE)), "alice")
+    catch_up(ledger)
+    queries = Queries(ledger.url)
+    checkouts: list[int] = []
+    statements: list[str] = []
+
+    def checked_out(*_args: Any) -> None:
+        checkouts.append(1)
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith(("BEGIN", "SET TRANSACTION")):  # SQLite's, PostgreSQL's
+            statements.append(" ".join(statement.split())[:40])
+
+    event.listen(queries.engine, "checkout", checked_out)
+    event.listen(queries.engine, "before_cursor_execute", executed)
+    try:
+        with queries.snapshot():
+            pass
+        assert checkouts == [1]
+        assert statements == [
+            "SELECT version_num FROM alembic_version",
+            "SELECT NULL AS name, max(ledger_events.i",
+        ]
+        statements.clear()
+        with queries.snapshot():
+            pass
+        assert statements == ["SELECT NULL AS name, max(ledger_events.i"]
+    finally:
+        event.remove(queries.engine, "checkout", checked_out)
+        event.remove(queries.engine, "before_cursor_execute", executed)
+
+
+def test_a_position_inside_a_write_transaction_is_no_boundary_and_one_at_the_head_is(
+    ledger: Ledger,
+) -> None:
+    """The boundary check reads the log only for positions before its head: at the head,
+    the rest of any transaction is visible with it or not at all."""
+    from sqlalchemy import event
+
+    from projections.freshness import at_transaction_boundaries, freshness
+
+    enter(
+        ledger,
+        {"kind": "source", "id": "s1", "title": "One", "type": "other"},
+        {"kind": "source", "id": "s2", "title": "Two", "type": "other"},
+    )
+    statements: list[str] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with ledger.engine.connect() as connection, connection.begin():
+        head = freshness(connection).head
+        event.listen(connection, "before_cursor_execute", executed)
+        assert at_transaction_boundaries(connection, [head, 0], head)
+        assert statements == []
+        assert not at_transaction_boundaries(connection, [head - 1], head)  # s1 without s2
+        assert len(statements) == 1
+
+
 def test_a_large_catch_up_refreshes_postgresqls_planner_statistics(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
