@@ -6,7 +6,9 @@
 Builds (or reuses) the benchmark ledger of `benchmarks.generator`, starts the real server
 (``ledger serve`` in a child process, 127.0.0.1 only), and for each question of
 `benchmarks.run.QUERIES` and each number of concurrent clients sends at most
-``--requests`` requests, for at most ``--seconds`` seconds, over keep-alive connections.
+``--requests`` requests, for at most ``--seconds`` seconds, over keep-alive connections,
+saying ``Accept-Encoding: gzip, deflate`` as HTTP libraries do (``--accept-encoding ''``
+for clients that take only the plain answer).
 It reports p50 and p99 latency, requests per second and errors (a failed connection, read
 or write, a timeout, any status but 2xx), and the server's resident memory after each
 phase, beside the median wall time of the same question asked of ``ledger … --json`` (a
@@ -184,7 +186,13 @@ WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 
 
 def load_wrk(
-    port: int, path: str, clients: int, requests: int, seconds: float, threads: int = 1
+    port: int,
+    path: str,
+    clients: int,
+    requests: int,
+    seconds: float,
+    threads: int = 1,
+    accept_encoding: str = "",
 ) -> dict[str, Any]:
     """`clients` connections of one `wrk` process share `requests`, stopping at `seconds`.
 
@@ -200,6 +208,7 @@ def load_wrk(
         f"-d{max(1, round(seconds))}s",
         "--timeout",
         "120s",
+        *(["-H", f"Accept-Encoding: {accept_encoding}"] if accept_encoding else []),
         "-s",
         str(WRK_SCRIPT),
         f"http://127.0.0.1:{port}{path}",
@@ -235,8 +244,11 @@ def load_wrk(
     }
 
 
-def load(port: int, path: str, clients: int, requests: int, seconds: float) -> dict[str, Any]:
+def load(
+    port: int, path: str, clients: int, requests: int, seconds: float, accept_encoding: str = ""
+) -> dict[str, Any]:
     """`clients` threads on keep-alive connections share `requests`, stopping at `seconds`."""
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -252,7 +264,7 @@ def load(port: int, path: str, clients: int, requests: int, seconds: float) -> d
                 remaining[0] -= 1
             start = time.perf_counter()
             try:
-                connection.request("GET", path)
+                connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 response.read()
                 status = response.status
@@ -332,24 +344,26 @@ def bench(
     clients_are: str = "threads",
     wrk_threads: int = 1,
     kept_only: bool = False,
+    accept_encoding: str = "",
 ) -> dict[str, Any]:
     url = ledger_url(engine, size)
     if clients_are == "wrk":
         load_by = f"{wrk_version()}, {wrk_threads} thread(s)"
 
         def run(port: int, path: str, count: int) -> dict[str, Any]:
-            return load_wrk(port, path, count, requests, seconds, wrk_threads)
+            return load_wrk(port, path, count, requests, seconds, wrk_threads, accept_encoding)
     else:
         load_by = "Python threads (http.client), in the benchmark's process"
 
         def run(port: int, path: str, count: int) -> dict[str, Any]:
-            return load(port, path, count, requests, seconds)
+            return load(port, path, count, requests, seconds, accept_encoding)
 
     result: dict[str, Any] = {
         "engine": engine,
         "occurrences": size,
         "workers": workers,
         "load": load_by,
+        "accept_encoding": accept_encoding or "(none: identity)",
         "cli": {},
         "servers": {},
     }
@@ -485,7 +499,8 @@ def markdown(result: dict[str, Any], clients: list[int]) -> str:
         f"### {result['engine']}, {result['occurrences']:,} occurrences, "
         f"{result.get('workers', 1)} server process(es)",
         "",
-        f"Clients: {result.get('load', 'Python threads')}.",
+        f"Clients: {result.get('load', 'Python threads')}; Accept-Encoding: "
+        f"{result.get('accept_encoding', '(none: identity)')}.",
         "",
     ]
     for label, phases in result["servers"].items():
@@ -546,6 +561,12 @@ def main() -> None:
     parser.add_argument(
         "--live-every", type=float, default=0.0, help="also: a record every S seconds"
     )
+    parser.add_argument(
+        "--accept-encoding",
+        default="gzip, deflate",
+        help="the clients' Accept-Encoding ('' for none), by default what requests, httpx "
+        "and `curl --compressed` send (browsers add br and zstd)",
+    )
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.soak_only:
@@ -565,6 +586,7 @@ def main() -> None:
         args.load,
         args.wrk_threads,
         args.kept_only,
+        args.accept_encoding,
     )
     if args.soak:
         url = ledger_url(args.engine, args.size)
