@@ -12,7 +12,6 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -21,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ledger.errors import LedgerError
 from web import api, pages
 from web.answers import Answers
+from web.compression import Compression
 from web.errors import body_of, status_of
 from web.security import SecurityHeaders
 from web.service import Service
@@ -70,7 +70,7 @@ def create_app(url: str, *, tokens: Path | None = None, cache_entries: int = 102
     # compressed size to leak (BREACH): tokens travel in, never back out. Level 6, not
     # the middleware's 9: most of the gain at a third of the CPU, paid once per kept
     # answer but on every request of a server started with `--cache-entries 0`.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(Compression, minimum_size=1024, compresslevel=6)
 
     @app.exception_handler(LedgerError)
     async def refused(request: Request, error: LedgerError) -> Response:

@@ -276,6 +276,8 @@ def test_a_client_taking_gzip_gets_the_same_answer_compressed_and_others_plain_j
     assert len(packed.body) < len(plain.body) / 3
     for name in SECURITY:
         assert packed.headers[name] == plain.headers[name]
+    refused = server.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers and refused.json() == cli
     if kept:
         assert packed.headers["etag"] != plain.headers["etag"]
         held = server.get(path, headers={**takes_gzip, "If-None-Match": packed.headers["etag"]})
