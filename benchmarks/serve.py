@@ -6,7 +6,9 @@
 Builds (or reuses) the benchmark ledger of `benchmarks.generator`, starts the real server
 (``ledger serve`` in a child process, 127.0.0.1 only), and for each question of
 `benchmarks.run.QUERIES` and each number of concurrent clients sends at most
-``--requests`` requests, for at most ``--seconds`` seconds, over keep-alive connections.
+``--requests`` requests, for at most ``--seconds`` seconds, over keep-alive connections,
+saying ``Accept-Encoding: gzip, deflate`` as HTTP libraries do (``--accept-encoding ''``
+for clients that take only the plain answer).
 It reports p50 and p99 latency, requests per second and errors (a failed connection, read
 or write, a timeout, any status but 2xx), and the server's resident memory after each
 phase, beside the median wall time of the same question asked of ``ledger … --json`` (a
@@ -27,7 +29,8 @@ Markdown and saved as JSON under ``benchmarks/data/``.
 
 ``--live-every S`` adds a third server: kept answers while a writer records a new source
 every S seconds through the CLI (`ledger record source`), so every kept answer goes
-stale and the next question is computed again (once, however many clients ask it).
+stale and the next question is computed again (once, however many clients ask it). Its
+cells are bounded by time only, 3.5 × S each, so that three records land in each.
 ``--workers N`` starts the server with N processes; memory is then the whole tree's.
 ``--soak N`` then measures resident memory over N requests on ever new days.
 """
@@ -184,7 +187,13 @@ WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 
 
 def load_wrk(
-    port: int, path: str, clients: int, requests: int, seconds: float, threads: int = 1
+    port: int,
+    path: str,
+    clients: int,
+    requests: int,
+    seconds: float,
+    threads: int = 1,
+    accept_encoding: str = "",
 ) -> dict[str, Any]:
     """`clients` connections of one `wrk` process share `requests`, stopping at `seconds`.
 
@@ -200,6 +209,7 @@ def load_wrk(
         f"-d{max(1, round(seconds))}s",
         "--timeout",
         "120s",
+        *(["-H", f"Accept-Encoding: {accept_encoding}"] if accept_encoding else []),
         "-s",
         str(WRK_SCRIPT),
         f"http://127.0.0.1:{port}{path}",
@@ -235,8 +245,11 @@ def load_wrk(
     }
 
 
-def load(port: int, path: str, clients: int, requests: int, seconds: float) -> dict[str, Any]:
+def load(
+    port: int, path: str, clients: int, requests: int, seconds: float, accept_encoding: str = ""
+) -> dict[str, Any]:
     """`clients` threads on keep-alive connections share `requests`, stopping at `seconds`."""
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -252,7 +265,7 @@ def load(port: int, path: str, clients: int, requests: int, seconds: float) -> d
                 remaining[0] -= 1
             start = time.perf_counter()
             try:
-                connection.request("GET", path)
+                connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 response.read()
                 status = response.status
@@ -332,24 +345,30 @@ def bench(
     clients_are: str = "threads",
     wrk_threads: int = 1,
     kept_only: bool = False,
+    accept_encoding: str = "",
 ) -> dict[str, Any]:
     url = ledger_url(engine, size)
     if clients_are == "wrk":
         load_by = f"{wrk_version()}, {wrk_threads} thread(s)"
 
-        def run(port: int, path: str, count: int) -> dict[str, Any]:
-            return load_wrk(port, path, count, requests, seconds, wrk_threads)
+        def run(
+            port: int, path: str, count: int, limit: int = requests, within: float = seconds
+        ) -> dict[str, Any]:
+            return load_wrk(port, path, count, limit, within, wrk_threads, accept_encoding)
     else:
         load_by = "Python threads (http.client), in the benchmark's process"
 
-        def run(port: int, path: str, count: int) -> dict[str, Any]:
-            return load(port, path, count, requests, seconds)
+        def run(
+            port: int, path: str, count: int, limit: int = requests, within: float = seconds
+        ) -> dict[str, Any]:
+            return load(port, path, count, limit, within, accept_encoding)
 
     result: dict[str, Any] = {
         "engine": engine,
         "occurrences": size,
         "workers": workers,
         "load": load_by,
+        "accept_encoding": accept_encoding or "(none: identity)",
         "cli": {},
         "servers": {},
     }
@@ -380,8 +399,11 @@ def bench(
                 for count in clients:
                     cpu = cpu_seconds(server.process.pid)
                     if every > 0:
+                        # Bounded by time only, long enough for several records to land
+                        # while it runs: bounded by count, a cell of 10,000 requests ends
+                        # in about a second, before the first record.
                         with Writer(url, every) as writer:
-                            cell = run(server.port, path, count)
+                            cell = run(server.port, path, count, 10**9, 3.5 * every)
                         cell["records_written"] = writer.written
                     else:
                         cell = run(server.port, path, count)
@@ -485,7 +507,8 @@ def markdown(result: dict[str, Any], clients: list[int]) -> str:
         f"### {result['engine']}, {result['occurrences']:,} occurrences, "
         f"{result.get('workers', 1)} server process(es)",
         "",
-        f"Clients: {result.get('load', 'Python threads')}.",
+        f"Clients: {result.get('load', 'Python threads')}; Accept-Encoding: "
+        f"{result.get('accept_encoding', '(none: identity)')}.",
         "",
     ]
     for label, phases in result["servers"].items():
@@ -546,6 +569,12 @@ def main() -> None:
     parser.add_argument(
         "--live-every", type=float, default=0.0, help="also: a record every S seconds"
     )
+    parser.add_argument(
+        "--accept-encoding",
+        default="gzip, deflate",
+        help="the clients' Accept-Encoding ('' for none), by default what requests, httpx "
+        "and `curl --compressed` send (browsers add br and zstd)",
+    )
     args = parser.parse_args()
     launcher()  # before this process grows (`benchmarks.run.LAUNCHER` says why)
     DATA.mkdir(exist_ok=True)
@@ -566,6 +595,7 @@ def main() -> None:
         args.load,
         args.wrk_threads,
         args.kept_only,
+        args.accept_encoding,
     )
     if args.soak:
         url = ledger_url(args.engine, args.size)

@@ -94,6 +94,14 @@ class Answer:
         return False
 
 
+def accepted_encodings(scope: Scope) -> bytes:
+    """The request's Accept-Encoding, as sent (empty if none)."""
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            return bytes(value)
+    return b""
+
+
 class Answers:
     """ASGI middleware keeping GET answers keyed by the question and the log's head."""
 
@@ -118,8 +126,15 @@ class Answers:
         ):
             await self.app(scope, receive, send)
             return
-        # Today (UTC, as `When` takes it), as a day number: the default `as_of`.
-        key = (scope["path"], scope["query_string"], int(time.time()) // DAY)
+        # Today (UTC, as `When` takes it), as a day number: the default `as_of`; and the
+        # encodings the client takes, as it said them: the application compresses for
+        # those that take gzip (`web.app`), so an answer is kept per way of asking.
+        key = (
+            scope["path"],
+            scope["query_string"],
+            int(time.time()) // DAY,
+            accepted_encodings(scope),
+        )
         try:
             head = await self._head_now()
         except Exception:

@@ -8,7 +8,9 @@ so the two front ends cannot drift apart. Refusals carry the CLI's messages.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
+import json
 import re
 import shlex
 from collections.abc import Iterator
@@ -248,6 +250,38 @@ def test_an_answer_given_again_keeps_its_security_headers_and_one_held_already_i
     assert held.headers["etag"] == again.headers["etag"]
     for name in SECURITY:
         assert held.headers[name] == first.headers[name]
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept answer", "computed"])
+def test_a_client_taking_gzip_gets_the_same_answer_compressed_and_others_plain_json(
+    served: tuple[str, Server], kept: bool
+) -> None:
+    url, server = served
+    # A question of its own per case, so "computed" is the first asking of it.
+    day = f"2025-08-1{5 if kept else 6}"
+    path = f"/api/timeline?as_of={day}"
+    takes_gzip = {"Accept-Encoding": "gzip, deflate"}
+    if kept:
+        server.get(path, headers=takes_gzip)
+        server.get(path)
+    packed = server.get(path, headers=takes_gzip)
+    plain = server.get(path)
+    assert packed.status == plain.status == 200
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in packed.headers["vary"].lower()
+    assert int(packed.headers["content-length"]) == len(packed.body)
+    assert "content-encoding" not in plain.headers
+    cli = json_of(invoke(url, ["timeline", "--as-of", day, "--json"]))
+    assert json.loads(gzip.decompress(packed.body)) == plain.json() == cli
+    assert len(packed.body) < len(plain.body) / 3
+    for name in SECURITY:
+        assert packed.headers[name] == plain.headers[name]
+    refused = server.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers and refused.json() == cli
+    if kept:
+        assert packed.headers["etag"] != plain.headers["etag"]
+        held = server.get(path, headers={**takes_gzip, "If-None-Match": packed.headers["etag"]})
+        assert (held.status, held.body) == (304, b"")
 
 
 @pytest.mark.parametrize("path", ["/audit", f"/audit/{MOU}"])

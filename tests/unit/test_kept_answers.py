@@ -202,6 +202,40 @@ def test_a_client_holding_the_kept_answer_is_told_so_with_its_headers_but_no_bod
     asyncio.run(scenario())
 
 
+class Encoding:
+    """An ASGI app whose answer depends on the encodings asked for, as the application's
+    compression makes it."""
+
+    computed = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.computed += 1
+        asked = dict(scope["headers"]).get(b"accept-encoding", b"none")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"encoded for " + asked})
+
+
+def test_an_answer_is_kept_per_way_of_asking_for_it_and_given_only_to_who_asks_alike() -> None:
+    async def scenario() -> None:
+        app = Encoding()
+        answers = Answers(app, head=lambda: 7)
+        gzip = [(b"accept-encoding", b"gzip, deflate")]
+        bodies = [
+            (await exchange(answers, headers))[1]["body"]
+            for headers in (gzip, [], gzip, [], [(b"accept-encoding", b"br")])
+        ]
+        assert bodies == [
+            b"encoded for gzip, deflate",
+            b"encoded for none",
+            b"encoded for gzip, deflate",
+            b"encoded for none",
+            b"encoded for br",
+        ]
+        assert app.computed == 3
+
+    asyncio.run(scenario())
+
+
 def test_when_the_log_cannot_be_read_the_application_answers_and_nothing_is_kept() -> None:
     async def scenario() -> None:
         app = Application()

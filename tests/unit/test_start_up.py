@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
+import weakref
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +59,42 @@ def test_only_the_ledger_program_freezes_what_start_up_loaded(
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_a_server_freezes_what_it_holds_once_built_and_collects_its_garbage_first() -> None:
+    from web.server import settled
+
+    class Cycle:
+        me: object
+
+    garbage = Cycle()
+    garbage.me = garbage
+    gone = weakref.ref(garbage)
+    del garbage
+    held = [Cycle()]
+    app = object()
+    try:
+        assert settled(app) is app  # type: ignore[arg-type]
+        assert gone() is None  # collected, not frozen
+        assert gc.get_freeze_count() > 0
+        assert not any(o is held for o in gc.get_objects())  # out of the collector's sight
+    finally:
+        gc.unfreeze()
+
+
+def test_each_server_process_settles_its_application_once_built(tmp_path: Path) -> None:
+    code = (
+        "import gc\n"
+        "from web.server import from_environment\n"
+        "before = gc.get_freeze_count()\n"
+        "from_environment()\n"
+        "print(gc.get_freeze_count() > before + 10_000)\n"
+    )
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = str(Path(sys.executable).with_name("ledger"))
+    subprocess.run([ledger, "--db", url, "init"], capture_output=True, check=True)
+    env = {**os.environ, "LEDGER_SERVE_DB": url}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "True"
