@@ -29,7 +29,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from ledger.errors import RecordError
-from ledger.events import EVENT_CLASSES, Occurred, Recorded
+from ledger.events import EVENT_CLASSES, Occurred, Recorded, new_event
 from ledger.records import apply_correction
 from ledger.vocabulary import (
     AMENDMENT_KINDS,
@@ -87,6 +87,32 @@ class Known:
     @property
     def namespace(self) -> str:
         return namespace_of(self.kind)
+
+    @classmethod
+    def made(
+        cls,
+        id: str,
+        kind: str,
+        digest: str,
+        record: dict[str, Any],
+        recorded_by: str,
+        target_namespace: str | None,
+        result: dict[str, Any] | None,
+    ) -> Known:
+        """`Known(...)` with every field given, its attributes set in one step rather than
+        through the frozen dataclass's constructor (one setter call per field): the
+        import makes one for every record it enters."""
+        known = cls.__new__(cls)
+        vars(known).update(
+            id=id,
+            kind=kind,
+            digest=digest,
+            record=record,
+            recorded_by=recorded_by,
+            target_namespace=target_namespace,
+            result=result,
+        )
+        return known
 
 
 class Registry(Protocol):
@@ -245,7 +271,7 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
         fields["originator_topic"] = _AMENDMENT_TOPIC
         fields["target_namespace"] = target_namespace
         fields["result"] = result
-    return event_class(**fields)
+    return new_event(event_class, fields)
 
 
 def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:

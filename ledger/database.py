@@ -67,6 +67,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _bind_bytes_as_they_are() -> None:
+    """Have the sqlite3 driver bind `bytes` without looking for an adapter first.
+
+    The driver binds text, numbers and bytearrays directly, but asks of every other
+    value, bytes included, whether an adapter is registered, then whether the protocol
+    or the value can adapt it, and the protocol's answer is an AttributeError whose
+    message is formatted and thrown away: per event row (stream id, state, leaf hash)
+    that was a twentieth of the import's writer. An adapter registered for `bytes`
+    itself is found first and returns the same object (``bytes(b) is b``), so what is
+    stored is unchanged. The registry is the driver's, for the whole process; a value
+    of a subclass of bytes is not concerned (the registry is keyed by exact type).
+    """
+    import sqlite3  # here: a PostgreSQL ledger's commands need not import it
+
+    sqlite3.register_adapter(bytes, bytes)
+
+
 def _writing(connection: Connection) -> bool:
     """Whether the transaction about to begin writes: its connection says so
     (``ledger_write``; the recorders' write transactions set it, see ledger.eventstore)."""
@@ -191,6 +208,7 @@ def engine_for(url: str) -> Engine:
                 connect_args={"timeout": timeout, "check_same_thread": False},
             )
             event.listen(engine, "connect", _sqlite_pragmas)
+            _bind_bytes_as_they_are()
             event.listen(engine, "begin", _sqlite_begin)
         else:
             connect_args: dict[str, Any] = {}

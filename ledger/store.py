@@ -59,7 +59,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.database import engine_for
 from ledger.dates import format_timestamp, parse_timestamp
 from ledger.errors import TamperingDetected
-from ledger.eventstore import WritingSessions, writing_engine
+from ledger.eventstore import StoredRow, WritingSessions, writing_engine
 from ledger.merkle import HASH_SIZE, CompactRange, leaf_hash
 
 #: json's C encoder of one string, escaping everything outside ASCII (lone surrogates too).
@@ -380,7 +380,21 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             return self.append(own, stored_events)
 
     def append(self, session: Session, stored_events: Sequence[StoredEvent]) -> list[int]:
-        if not stored_events:
+        """Append `stored_events` in `session`'s transaction; their positions."""
+        return self.append_rows(
+            session,
+            [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events],
+        )
+
+    def append_rows(self, session: Session, events: Sequence[StoredRow]) -> list[int]:
+        """Append events given as (stream, version, topic, state), what a `StoredEvent`
+        holds, in `session`'s transaction; their positions.
+
+        The import hands its events over this way (`LedgerMapper.stored_row`): a
+        `StoredEvent` is a frozen dataclass, whose construction alone was a tenth of the
+        writer's time per event.
+        """
+        if not events:
             return []
         self.lock_for_writing(session)
         if session.info.get("ledger_heads_checked"):
@@ -401,11 +415,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         connection = session.connection()
         stream_value = self._stream_value(connection.dialect)
         rows = []
-        for position, stored in enumerate(stored_events, first):
-            stream = stored.originator_id
-            version = stored.originator_version
-            topic = stored.topic
-            state = stored.state
+        for position, (stream, version, topic, state) in enumerate(events, first):
             # canonical_bytes, written out inline: this runs for every event imported.
             leaf = leaf_hash(
                 f'{{"position":{position},"recorded_at":{stamp},'
@@ -413,8 +423,8 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
                 f'"stream":{_json_string(str(stream))},"topic":{_json_string(topic)},'
                 f'"version":{int(version)}}}'.encode("ascii")
             )
-            frontier.append(leaf)
             rows.append((position, stream_value(stream), version, topic, state, recorded_at, leaf))
+        frontier.extend([row[6] for row in rows])  # the leaves in log order, in one call
         last = first + len(rows) - 1
         # Straight to the driver's executemany, each value already as the column's type
         # binds it: SQLAlchemy's per-row parameter processing was a quarter of the store.

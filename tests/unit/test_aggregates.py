@@ -10,7 +10,16 @@ import pytest
 
 from ledger.aggregates import Amendment, Entry, Known, Occurrence, current, enter, stream_id
 from ledger.errors import RecordError
-from ledger.events import Amended, Corrected, Retracted, Signed, SourceRegistered
+from ledger.events import (
+    EVENT_CLASSES,
+    Amended,
+    Corrected,
+    Recorded,
+    Retracted,
+    Signed,
+    SourceRegistered,
+    new_event,
+)
 from ledger.records import Record, validate_record
 from ledger.vocabulary import content_digest
 
@@ -760,3 +769,39 @@ def test_a_retracted_post_no_longer_keeps_its_holder_from_retraction(
     )
     registry.accept(_retraction("araji-nsa", "retract-post"))
     assert enter(validate_record(_retraction("araji", "retract-araji")), registry, "a")
+
+
+@pytest.mark.parametrize("event_class", sorted(EVENT_CLASSES.values(), key=lambda c: c.__name__))
+def test_an_event_made_without_its_constructor_is_the_constructors(
+    event_class: type[Recorded],
+) -> None:
+    """`new_event` fills the instance as the library's dataclass constructor does (same
+    values, same order: the order the mapper stores them in)."""
+    fields: dict[str, Any] = {
+        name: f"value of {name}" for name in (f.name for f in dataclasses.fields(event_class))
+    }
+    fields.update(originator_id=stream_id("occurrence", "x-1"), originator_version=1)
+    fields["timestamp"] = event_class.create_timestamp()
+    made, built = new_event(event_class, fields), event_class(**fields)
+    assert type(made) is event_class
+    assert made == built
+    assert list(vars(made).items()) == list(vars(built).items())
+
+
+def test_an_event_whose_fields_are_not_the_classes_goes_through_its_constructor() -> None:
+    fields: dict[str, Any] = {"originator_id": stream_id("source", "s"), "originator_version": 1}
+    with pytest.raises(TypeError):  # the constructor's: missing arguments
+        new_event(SourceRegistered, fields)
+    signed = dict.fromkeys(f.name for f in dataclasses.fields(Signed))
+    signed.update(originator_id="not a UUID", originator_version=1)
+    with pytest.raises(TypeError, match="non-UUID originator_id"):
+        new_event(Signed, signed)
+
+
+def test_a_known_made_in_one_step_is_the_constructors() -> None:
+    args = ("bbc", "source", "d", {"kind": "source", "id": "bbc"}, "alice", None, None)
+    made, built = Known.made(*args), Known(*args)
+    assert made == built
+    assert list(vars(made).items()) == list(vars(built).items())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.id = "other"  # type: ignore[misc]

@@ -147,6 +147,9 @@ def test_the_ledger_mapper_stores_the_library_mappers_bytes_for_the_ledgers_even
     ):
         assert ledger.to_stored_event(event) == library.to_stored_event(event)
         assert ledger.to_domain_event(ledger.to_stored_event(event)) == event
+        stored = library.to_stored_event(event)  # the import appends these fields
+        fields = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
+        assert ledger.stored_row(event) == fields
 
 
 def test_a_corrections_free_form_values_keep_the_library_spelling() -> None:
@@ -167,9 +170,23 @@ def test_a_corrections_free_form_values_keep_the_library_spelling() -> None:
     ledger = LedgerMapper(transcoder=LEDGER)
     assert ledger.to_stored_event(correction) == library.to_stored_event(correction)
     assert b"1e+16" in ledger.to_stored_event(correction).state
+    assert ledger.stored_row(correction)[3] == library.to_stored_event(correction).state
 
 
 def test_an_entry_is_what_its_creation_event_names_as_originator() -> None:
     event = _signed()
     assert event.originator_topic.endswith("Occurrence")
     assert isinstance(event.mutate(None), Entry)
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_a_timestamp_in_utc_is_stored_as_the_librarys_transcoding_spells_it(
+    stamp: datetime,
+) -> None:
+    """The mapper writes a UTC timestamp's text with orjson, not `isoformat`: same text."""
+    event = _signed(place="here")
+    object.__setattr__(event, "timestamp", stamp)
+    library = Mapper[UUID](transcoder=LIBRARY)
+    ledger = LedgerMapper(transcoder=LEDGER)
+    assert ledger.stored_row(event)[3] == library.to_stored_event(event).state
+    assert ledger.to_domain_event(ledger.to_stored_event(event)).timestamp == stamp
