@@ -36,6 +36,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.compression import accepted_encodings
+
 MAX_ANSWER = 4 * 1024 * 1024
 #: Not kept: static files (the file server handles them), and what changed "until now",
 #: whose answer names the moment it was asked.
@@ -94,14 +96,6 @@ class Answer:
         return False
 
 
-def accepted_encodings(scope: Scope) -> bytes:
-    """The request's Accept-Encoding, as sent (empty if none)."""
-    for name, value in scope["headers"]:
-        if name == b"accept-encoding":
-            return bytes(value)
-    return b""
-
-
 class Answers:
     """ASGI middleware keeping GET answers keyed by the question and the log's head."""
 
@@ -128,7 +122,7 @@ class Answers:
             return
         # Today (UTC, as `When` takes it), as a day number: the default `as_of`; and the
         # encodings the client takes, as it said them: the application compresses for
-        # those that take gzip (`web.app`), so an answer is kept per way of asking.
+        # those that take gzip (`web.compression`), so an answer is kept per way of asking.
         key = (
             scope["path"],
             scope["query_string"],

@@ -12,6 +12,15 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
 
+def accepted_encodings(scope: Scope) -> bytes:
+    """The request's Accept-Encoding, as sent (empty if none): what `Compression` reads,
+    and what `web.answers` keeps an answer by."""
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            return bytes(value)
+    return b""
+
+
 def takes_gzip(accept_encoding: bytes) -> bool:
     """Whether a client sending this Accept-Encoding accepts a gzip-coded answer."""
     weights: dict[bytes, float] = {}
@@ -38,9 +47,8 @@ class Compression(GZipMiddleware):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = scope["headers"]
-            said = next((v for k, v in headers if k == b"accept-encoding"), None)
-            if said is not None and not takes_gzip(said):
-                headers = [(k, v) for k, v in headers if k != b"accept-encoding"]
+            said = accepted_encodings(scope)
+            if said and not takes_gzip(said):
+                headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
                 scope = {**scope, "headers": headers}
         await super().__call__(scope, receive, send)
