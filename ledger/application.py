@@ -284,6 +284,9 @@ class StoreRegistry:
         self.pending.clear()
 
 
+#: An event that enters, and its record's encoding if the decision kept it as read.
+_Decided = tuple[Recorded, bytes | None]
+
 #: Not in a cache at all (None in a cache: known not to be in the store).
 _UNKNOWN: Any = object()
 
@@ -446,7 +449,7 @@ class Ledger(Application[UUID]):
         return False
 
     def _append(
-        self, session: Any, events: list[Recorded], result: ImportResult, *, new_only: bool = False
+        self, session: Any, events: list[_Decided], result: ImportResult, *, new_only: bool = False
     ) -> bool:
         """Append the events (True); with `new_only`, nothing if any stream is stored
         already (False)."""
@@ -457,7 +460,8 @@ class Ledger(Application[UUID]):
         # an import), and `put` makes a `StoredEvent`, a `Notification` and a
         # `Recording` per event (frozen dataclasses), of which the import reads the
         # position.
-        rows = list(map(self.mapper.stored_row, events))
+        stored_row = self.mapper.stored_row
+        rows = [stored_row(event, encoded) for event, encoded in events]
         if new_only:
             positions = self.recorder.append_new_rows(session, rows)
             if positions is None:
@@ -477,9 +481,13 @@ class Ledger(Application[UUID]):
         result: ImportResult,
         *,
         own_ids: bool = True,
-    ) -> list[Recorded]:
+    ) -> list[_Decided]:
+        """The events that enter, each with its record's encoding (`Record.encoded`,
+        worked out by a reading worker) when the event holds the record as it was read,
+        which is how the state will spell it (the decision made a new one if it
+        respelled a reference or amends)."""
         registry.prefetch((record for _, record in batch), own_ids=own_ids)
-        events: list[Recorded] = []
+        events: list[_Decided] = []
         for raw, record in batch:
             try:
                 event = enter(record, registry, user)
@@ -491,7 +499,7 @@ class Ledger(Application[UUID]):
                 result.unchanged += 1
                 continue
             registry.add(event)
-            events.append(event)
+            events.append((event, record.encoded if event.record is record.data else None))
             result.added += 1
         return events
 
