@@ -284,9 +284,6 @@ class StoreRegistry:
         self.pending.clear()
 
 
-#: An event that enters, and its record's encoding if the decision kept it as read.
-_Decided = tuple[Recorded, bytes | None]
-
 #: Not in a cache at all (None in a cache: known not to be in the store).
 _UNKNOWN: Any = object()
 
@@ -449,7 +446,7 @@ class Ledger(Application[UUID]):
         return False
 
     def _append(
-        self, session: Any, events: list[_Decided], result: ImportResult, *, new_only: bool = False
+        self, session: Any, events: list[Recorded], result: ImportResult, *, new_only: bool = False
     ) -> bool:
         """Append the events (True); with `new_only`, nothing if any stream is stored
         already (False)."""
@@ -460,8 +457,7 @@ class Ledger(Application[UUID]):
         # an import), and `put` makes a `StoredEvent`, a `Notification` and a
         # `Recording` per event (frozen dataclasses), of which the import reads the
         # position.
-        stored_row = self.mapper.stored_row
-        rows = [stored_row(event, encoded) for event, encoded in events]
+        rows = list(map(self.mapper.stored_row, events))
         if new_only:
             positions = self.recorder.append_new_rows(session, rows)
             if positions is None:
@@ -481,13 +477,9 @@ class Ledger(Application[UUID]):
         result: ImportResult,
         *,
         own_ids: bool = True,
-    ) -> list[_Decided]:
-        """The events that enter, each with its record's encoding (`Record.encoded`,
-        worked out by a reading worker) when the event holds the record as it was read,
-        which is how the state will spell it (the decision made a new one if it
-        respelled a reference or amends)."""
+    ) -> list[Recorded]:
         registry.prefetch((record for _, record in batch), own_ids=own_ids)
-        events: list[_Decided] = []
+        events: list[Recorded] = []
         for raw, record in batch:
             try:
                 event = enter(record, registry, user)
@@ -499,7 +491,7 @@ class Ledger(Application[UUID]):
                 result.unchanged += 1
                 continue
             registry.add(event)
-            events.append((event, record.encoded if event.record is record.data else None))
+            events.append(event)
             result.added += 1
         return events
 

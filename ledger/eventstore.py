@@ -187,18 +187,11 @@ class LedgerMapper(Mapper[UUID]):
             state=state,
         )
 
-    def stored_row(
-        self, domain_event: DomainEventProtocol[UUID], record: bytes | None = None
-    ) -> StoredRow:
+    def stored_row(self, domain_event: DomainEventProtocol[UUID]) -> StoredRow:
         """What `to_stored_event` stores, as a plain tuple (stream, version, topic,
         state): the import appends its events this way (`LedgerRecorder.append_rows`),
         since a `StoredEvent` is a frozen dataclass, whose construction alone cost as
-        much as encoding the event's state.
-
-        `record`: the event's record as orjson writes it (`Record.encoded`, worked out
-        by a reading worker), put in the state as it is (an `orjson.Fragment`) rather
-        than encoded again; the caller vouches that it is this event's record's.
-        """
+        much as encoding the event's state."""
         if (
             not isinstance(domain_event, Recorded)
             or self.cipher is not None
@@ -218,8 +211,6 @@ class LedgerMapper(Mapper[UUID]):
             iso = type(self.transcoder.types.get(datetime)) is DatetimeAsISO
             if iso:  # the library's transcoding, spelled by orjson (a tenth of the cost)
                 state["timestamp"] = {"_type_": DatetimeAsISO.name, "_data_": _iso(stamp)}
-        if record is not None:
-            state["record"] = orjson.Fragment(record)
         topic = get_topic(type(domain_event))
         return originator_id, originator_version, topic, self.transcoder.encode_plain(state)
 

@@ -57,10 +57,9 @@ _Checked = list[Any]
 _Refusal = tuple[str, str | None, str | None, int | None, int | None]
 #: The worker's process id and its CPU seconds so far.
 _Usage = tuple[int, float]
-#: A block's records (as JSON, or as objects when JSON cannot carry them exactly), each
-#: one's data encoded as the stored event will spell it (`Record.encoded`), the refusal
-#: that ended the block, and the worker's CPU so far.
-_Outcome = tuple[bytes | list[_Checked], list[bytes | None], _Refusal | None, _Usage]
+#: A block's records (as JSON, or as objects when JSON cannot carry them exactly), the
+#: refusal that ended the block, and the worker's CPU so far.
+_Outcome = tuple[bytes | list[_Checked], _Refusal | None, _Usage]
 
 #: CPU seconds reported by the workers of the imports so far: see `workers_cpu`.
 _SPENT = [0.0]
@@ -120,7 +119,7 @@ def pooled_jsonl(path: str, workers: int) -> Iterator[tuple[RawRecord, Record]]:
             before = 0  # records in the blocks already handed on
             while pending:
                 try:
-                    checked, encodings, refusal, (pid, cpu) = pending.popleft().result()
+                    checked, refusal, (pid, cpu) = pending.popleft().result()
                 except BrokenProcessPool:
                     raise RecordError(
                         "a worker checking this file stopped unexpectedly; nothing was written",
@@ -130,11 +129,10 @@ def pooled_jsonl(path: str, workers: int) -> Iterator[tuple[RawRecord, Record]]:
                 reported[pid] = cpu
                 submit()
                 rows = orjson.loads(checked) if isinstance(checked, bytes) else checked
-                for row, encoded in zip(rows, encodings, strict=True):
+                for row in rows:
                     index, line, data, digest, earliest, latest, stream, refs = row[:8]
                     read = row[8] if len(row) > 8 else data
-                    bounds = (earliest, latest)
-                    record = Record.prepared(data, digest, bounds, UUID(stream), refs, encoded)
+                    record = Record.prepared(data, digest, (earliest, latest), UUID(stream), refs)
                     yield RawRecord(path, before + index, line, read), record
                 if refusal is not None:
                     message, field, file, at, line = refusal
@@ -191,8 +189,8 @@ def _check_block(path: str, first: int, block: bytes) -> _Outcome:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        rows, encodings, refusal = _rows_of(path, first, lines)
-        return rows, encodings, refusal, (os.getpid(), time.process_time())
+        rows, refusal = _rows_of(path, first, lines)
+        return rows, refusal, (os.getpid(), time.process_time())
     finally:
         if collecting:
             gc.enable()
@@ -200,12 +198,9 @@ def _check_block(path: str, first: int, block: bytes) -> _Outcome:
 
 def _rows_of(
     path: str, first: int, lines: list[bytes]
-) -> tuple[bytes | list[_Checked], list[bytes | None], _Refusal | None]:
-    """A block's lines checked, as `_as_json` hands them over, each record's data
-    encoded (`Record.encoded`, sent as bytes beside the JSON: as a string in it, it
-    would be escaped and read back), and the block's refusal if any."""
+) -> tuple[bytes | list[_Checked], _Refusal | None]:
+    """A block's lines checked, as `_as_json` hands them over, and its refusal if any."""
     checked: list[_Checked] = []
-    encodings: list[bytes | None] = []
     refusal: _Refusal | None = None
     try:
         numbered = enumerate(lines, start=first)
@@ -225,13 +220,9 @@ def _rows_of(
             if raw.data != data:
                 row.append(raw.data)
             checked.append(row)
-            try:
-                encodings.append(orjson.dumps(data))
-            except TypeError:  # as `Record.encoded` answers
-                encodings.append(None)
     except RecordError as error:
         refusal = (error.message, error.field, error.file, error.index, error.line)
-    return _as_json(checked), encodings, refusal
+    return _as_json(checked), refusal
 
 
 def _as_json(checked: list[_Checked]) -> bytes | list[_Checked]:

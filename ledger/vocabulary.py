@@ -443,12 +443,10 @@ class Record:
         bounds: tuple[str | None, str | None],
         stream: UUID,
         references: list[list[str]],
-        encoded: bytes | None,
     ) -> Record:
         """A record validated elsewhere (by a reading worker), with the digest, date
-        bounds, stream id, references and encoding worked out there (`references` as
-        lists of field, namespace and id), kept as if this record had worked them out
-        itself.
+        bounds, stream id and references worked out there (`references` as lists of
+        field, namespace and id), kept as if this record had worked them out itself.
 
         Its fields and kept properties are set in one step rather than through the
         dataclass's frozen ``__init__``: the importing process makes one per record.
@@ -462,7 +460,6 @@ class Record:
             bounds=bounds,
             stream=stream,
             references=tuple(map(Reference._make, references)),
-            encoded=encoded,
         )
         return record
 
@@ -495,17 +492,6 @@ class Record:
         a reading worker can work it out and hand it to the importing process with the
         record (see `ledger.parallel_reading`)."""
         return content_digest(self.data)
-
-    @functools.cached_property
-    def encoded(self) -> bytes | None:
-        """`data` as orjson writes it, which is how the stored event's state spells the
-        record (`ledger.eventstore.LedgerMapper.stored_row`); None if orjson will not
-        write it (a lone surrogate, an integer past 64 bits). Kept, as `digest` is: a
-        reading worker works it out, off the importing process's core."""
-        try:
-            return orjson.dumps(self.data)
-        except TypeError:
-            return None
 
     @functools.cached_property
     def bounds(self) -> tuple[str | None, str | None]:

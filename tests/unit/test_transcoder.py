@@ -26,7 +26,6 @@ from hypothesis import strategies as st
 from ledger.aggregates import Entry, stream_id
 from ledger.events import Corrected, Signed
 from ledger.eventstore import LedgerMapper, LedgerTranscoder
-from ledger.vocabulary import Record
 
 
 def _registered(transcoder: JSONTranscoder) -> JSONTranscoder:
@@ -139,10 +138,6 @@ def _signed(**record: Any) -> Signed:
     )
 
 
-def _record_of(event: Signed) -> Record:
-    return Record(kind=event.record["kind"], id=event.record["id"], data=event.record)
-
-
 def test_the_ledger_mapper_stores_the_library_mappers_bytes_for_the_ledgers_events() -> None:
     library = Mapper[UUID](transcoder=LIBRARY)
     ledger = LedgerMapper(transcoder=LEDGER)
@@ -155,16 +150,6 @@ def test_the_ledger_mapper_stores_the_library_mappers_bytes_for_the_ledgers_even
         stored = library.to_stored_event(event)  # the import appends these fields
         fields = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
         assert ledger.stored_row(event) == fields
-        encoded = _record_of(event).encoded  # as a reading worker hands it over
-        assert encoded is not None
-        assert ledger.stored_row(event, encoded) == fields
-
-
-def test_a_record_orjson_will_not_write_is_handed_over_unencoded_and_stored_as_before() -> None:
-    event = _signed(n=10**30)  # past 64 bits
-    assert _record_of(event).encoded is None
-    stored = Mapper[UUID](transcoder=LIBRARY).to_stored_event(event)
-    assert LedgerMapper(transcoder=LEDGER).stored_row(event, None)[3] == stored.state
 
 
 def test_a_corrections_free_form_values_keep_the_library_spelling() -> None:
