@@ -52,11 +52,18 @@ Modes (``python -m benchmarks.import_probe MODE URL FILE``; the schema is made f
   rehashes from the first record whose position moved (one already there) or whose
   state it made itself.
 
-``--workers N`` (default 1) sets the pool's size. It prints one JSON line: records
-added, wall and CPU seconds of this process and of the workers (each worker reports its
-own CPU with every block), and start-up (imports) apart. ``stages FILE`` times each
-stage in isolation over the whole file in one process (µs/record), the C-level parts
-alone beside the project's calls, to tell essential cost from Python glue.
+``--workers N`` (default 1) sets the pool's size; ``--lookup`` sends the store lookups
+even on an empty store; ``--cache-mb N`` sets SQLite's page cache (the ledger keeps the
+default). It prints one JSON line: records added, wall and CPU seconds of this process
+and of the workers (each worker reports its own CPU with every block), the commit's
+wall, and start-up (imports) apart.
+
+``stages FILE`` times each stage in isolation over the whole file in one process
+(µs/record), the C-level parts alone beside the project's calls, to tell essential cost
+from Python glue. ``compare FILE [--repeat N] [VARIANT...]`` runs the raw floor, the
+ledger's import and the probe's modes in fresh processes, interleaved, and prints their
+wall and CPU seconds and medians (RESULTS.md, "Issue 13, import: a probe of the leanest
+design").
 """
 
 from __future__ import annotations
@@ -629,7 +636,13 @@ class _Port:
 # --- the runs ---------------------------------------------------------------------------
 
 
+#: SQLite's page cache for the import's connection, in MB (0: SQLite's default, 2 MB,
+#: which the ledger keeps): ``--cache-mb N`` (environment: IMPORT_PROBE_CACHE_MB).
+CACHE_MB = int(os.environ.get("IMPORT_PROBE_CACHE_MB", "0"))
+
+
 def _connect(url: str) -> sqlite3.Connection:
+    """A connection set up as `ledger.database` sets up the ledger's."""
     if not url.startswith("sqlite:///"):
         raise SystemExit("the probe writes to SQLite only")
     sqlite3.register_adapter(bytes, bytes)  # as ledger.database does (no adapter lookup)
@@ -637,6 +650,8 @@ def _connect(url: str) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
+    if CACHE_MB:
+        db.execute(f"PRAGMA cache_size=-{CACHE_MB * 1024}")
     return db
 
 
@@ -1068,6 +1083,11 @@ def main(argv: list[str] | None = None) -> None:
     lookup = "--lookup" in args
     if lookup:
         args.remove("--lookup")
+    if "--cache-mb" in args:
+        at = args.index("--cache-mb")
+        global CACHE_MB
+        CACHE_MB = int(args[at + 1])
+        del args[at : at + 2]
     if "--workers" in args:
         at = args.index("--workers")
         workers = int(args[at + 1])
