@@ -28,11 +28,12 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from ledger.database import driver_cursor
 from ledger.errors import TamperingDetected, UnknownName
 from ledger.events import Recorded
 from ledger.eventstore import insert_tracking
 from projections.freshness import freshness
-from projections.projectors import PROJECTIONS, Projection, driver_cursor
+from projections.projectors import PROJECTIONS, Projection
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -120,7 +121,7 @@ def read_page(
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     statement = _PAGE_SQL.format(mark="%s" if postgres else "?")
-    with driver_cursor(session, statement) as cursor:
+    with driver_cursor(session.connection(), statement) as cursor:
         cursor.execute(statement, (after, upto, limit))
         rows = cursor.fetchall()
     to_domain_event = app.mapper.to_domain_event
