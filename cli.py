@@ -607,7 +607,7 @@ def import_(context: Context, files: tuple[str, ...]) -> None:
     """Import FILES (.yaml, .json, .jsonl; - for stdin) in one transaction: all or nothing."""
     from ledger.reading import iter_records
 
-    items = iter_records(files, sys.stdin)
+    items = iter_records(files, sys.stdin, slim=True)
     result = write_then_catch_up(context, lambda ledger: ledger.import_records(items, context.user))
     click.echo(
         f"{result.added} added, {result.unchanged} already in the ledger"

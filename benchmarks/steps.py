@@ -39,7 +39,7 @@ def ledger_import(url: str, path: str) -> None:
     from ledger.parallel_reading import workers_cpu
     from ledger.reading import iter_records
 
-    result = Ledger(url).import_records(iter_records([path]), "bench")
+    result = Ledger(url).import_records(iter_records([path], slim=True), "bench")
     print(json.dumps({"added": result.added, "workers_cpu": round(workers_cpu(), 3)}))
 
 

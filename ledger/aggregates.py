@@ -274,6 +274,31 @@ def enter(record: Record, registry: Registry, recorded_by: str) -> Recorded | No
     return new_event(event_class, fields)
 
 
+def creation_state(
+    kind: str,
+    data: dict[str, Any],
+    recorded_by: str,
+    digest: str,
+    bounds: tuple[str | None, str | None],
+) -> tuple[type[Recorded], dict[str, Any]]:
+    """The class and fields (originator id and version aside, in field order) of the
+    event `enter` makes of a record of `kind` that it neither respells nor amends: what
+    the import's reading workers encode ahead of the decision. `enter` builds the same
+    fields (tests/integration/test_slim_import.py holds the stored bytes equal)."""
+    event_class = EVENT_CLASSES[kind]
+    state: dict[str, Any] = {
+        "timestamp": event_class.create_timestamp(),
+        "originator_topic": _ENTRY_TOPIC,
+        "record": data,
+        "recorded_by": recorded_by,
+        "digest": digest,
+    }
+    if issubclass(event_class, Occurred):
+        state["earliest"], state["latest"] = bounds
+        state["originator_topic"] = _OCCURRENCE_TOPIC
+    return event_class, state
+
+
 def _resolve_references(record: Record, registry: Registry) -> dict[str, Any]:
     """The record's data with every reference checked and spelled as registered."""
     respelled: list[tuple[str, str]] = []

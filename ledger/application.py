@@ -13,11 +13,12 @@ import getpass
 import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
     IntegrityError,
@@ -31,8 +32,9 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from ledger.aggregates import LOOKED_UP_IN, Known, enter, namespace_of, stream_id
 from ledger.database import explain, require_ledger
 from ledger.errors import RecordError, RetryableError
-from ledger.events import Corrected, Recorded, Retracted
-from ledger.eventstore import LedgerMapper, LedgerTranscoder
+from ledger.events import EVENT_CLASSES, Corrected, Recorded, Retracted
+from ledger.eventstore import LedgerMapper, LedgerTranscoder, StoredRow
+from ledger.reading import RawRecord
 from ledger.records import recording_user
 from ledger.schema import ensure_schema, is_current
 from ledger.store import LedgerFactory, LedgerRecorder, LogEntry
@@ -40,7 +42,11 @@ from ledger.vocabulary import REGISTRY_KINDS, Record, canonical_json, stream_nam
 
 if TYPE_CHECKING:
     from ledger.merkle import CompactRange
-    from ledger.reading import RawRecord
+    from ledger.reading import Slim
+
+    #: What an import is given: a record as read and validated (the raw record, for
+    #: where it was, or None), or a reading worker's slim row (`ledger.parallel_reading`).
+    Item = tuple[RawRecord | None, Record] | Slim
 
 DEFAULT_URL = "sqlite:///ledger.db"
 #: Records decided and written per round trip inside the one import transaction.
@@ -128,10 +134,10 @@ class StoreRegistry:
     def __init__(self, app: Ledger, session: Any) -> None:
         self.app = app
         self.session = session
-        self.caches: dict[str, dict[str, Known | None]] = {
+        self.caches: dict[str, dict[str, Kept]] = {
             namespace: {} for namespace in (*REGISTRY_KINDS, "occurrence")
         }
-        self.pending: list[Known] = []
+        self.pending: list[Known | Entered] = []
         self._amendments: dict[tuple[str, str], list[Known]] | None = None
         self._retractions: dict[tuple[str, str], list[Known]] | None = None
 
@@ -139,12 +145,16 @@ class StoreRegistry:
         cache = self.caches[namespace]
         folded = key.casefold()
         try:
-            return cache[folded]
+            known = cache[folded]
         except KeyError:
             self._fetch({stream_name(namespace, key): (cache, folded)})
-            return cache[folded]
+            known = cache[folded]
+        if type(known) is Entered:
+            known = cache[folded] = known.known(self.app.mapper.transcoder.decode)
+        assert not isinstance(known, Entered)
+        return known
 
-    def prefetch(self, records: Iterable[Record], *, own_ids: bool = True) -> None:
+    def prefetch(self, items: Iterable[Item], *, own_ids: bool = True) -> None:
         """Fetch at once what deciding on `records` will ask: each one's own id, and every
         reference in each place it may point, up to the first place already known to
         hold it (the decision looks no further). One loop: it runs for every reference.
@@ -154,28 +164,40 @@ class StoreRegistry:
         when the records' events are appended (`LedgerRecorder.append_new_rows`), and
         decides again with a registry of its own if it did not hold.
         """
-        wanted: dict[str, tuple[dict[str, Known | None], str]] = {}
+        wanted: dict[str, tuple[dict[str, Kept], str]] = {}
         streams: dict[str, UUID] = {}
-        assumed: list[tuple[dict[str, Known | None], str]] = []
+        assumed: list[tuple[dict[str, Kept], str]] = []
         caches = self.caches
-        for record in records:
-            namespace = record.namespace
+        for item in items:
+            refs: Iterable[Sequence[str]]
+            if type(item) is list:  # a slim row
+                kind, ident, stream, refs = item[2], item[3], item[4], item[5]
+                namespace = kind if kind in REGISTRY_KINDS else "occurrence"
+            else:
+                record = item[1]
+                namespace, ident, stream, refs = (
+                    record.namespace,
+                    record.id,
+                    record.stream,
+                    record.references,
+                )
             cache = caches[namespace]
-            folded = record.id.casefold()
+            folded = ident.casefold()
             if folded not in cache:
                 if own_ids:
-                    name = stream_name(namespace, record.id)
+                    name = stream_name(namespace, ident)
                     wanted[name] = cache, folded
-                    streams[name] = record.stream  # worked out already, maybe by a worker
+                    # worked out already, maybe by a worker
+                    streams[name] = stream if type(stream) is UUID else UUID(stream)
                 else:
                     assumed.append((cache, folded))
-            for ref in record.references:
-                folded = ref.id.casefold()
-                for namespace in LOOKED_UP_IN.get(ref.namespace) or (ref.namespace,):
+            for _, ref_namespace, ref_id in refs:
+                folded = ref_id.casefold()
+                for namespace in LOOKED_UP_IN.get(ref_namespace) or (ref_namespace,):
                     cache = caches[namespace]
                     known = cache.get(folded, _UNKNOWN)
                     if known is _UNKNOWN:
-                        wanted[stream_name(namespace, ref.id)] = cache, folded
+                        wanted[stream_name(namespace, ref_id)] = cache, folded
                     elif known is not None:
                         break
         if wanted:
@@ -185,7 +207,7 @@ class StoreRegistry:
 
     def _fetch(
         self,
-        wanted: dict[str, tuple[dict[str, Known | None], str]],
+        wanted: dict[str, tuple[dict[str, Kept], str]],
         streams: dict[str, UUID] | None = None,
     ) -> None:
         """Load the streams named in `wanted` into the cache and key each is mapped to;
@@ -241,7 +263,7 @@ class StoreRegistry:
         stored = self.app.recorder.select_by_topics(self.session, topics)
         decoded = (_known(self.app.decode(e.stream, e.version, e.topic, e.state)) for e in stored)
         for known in [*decoded, *self.pending]:
-            if known.target_namespace is None:
+            if not isinstance(known, Known) or known.target_namespace is None:
                 continue
             if retractions_only and known.kind != "retraction":
                 continue
@@ -254,7 +276,13 @@ class StoreRegistry:
             _known(self.app.decode(entry.stream, entry.version, entry.topic, entry.state))
             for entry in self.app.recorder.select_mentioning(self.session, json.dumps(ident))
         ]
-        found.extend(k for k in self.pending if needle in canonical_json(k.record).casefold())
+        decode = self.app.mapper.transcoder.decode
+        for known in self.pending:
+            if type(known) is Entered:
+                known = known.known(decode)
+            assert not isinstance(known, Entered)
+            if needle in canonical_json(known.record).casefold():
+                found.append(known)
         return found
 
     def add(self, event: Recorded) -> None:
@@ -286,6 +314,71 @@ class StoreRegistry:
 
 #: Not in a cache at all (None in a cache: known not to be in the store).
 _UNKNOWN: Any = object()
+
+
+class Entered:
+    """A record this import appended as read, from a reading worker's slim row: what the
+    registry keeps of it (its id, kind and stored state) until a decision asks about it,
+    when its `Known` is read from the state. Most records are never asked about again,
+    and making each one's `Known`, a dictionary of its data included, was the writer's
+    time (``Ledger.import_records``)."""
+
+    __slots__ = ("id", "kind", "state")
+    #: Never an amendment: those always take the full path.
+    target_namespace = None
+
+    def __init__(self, id: str, kind: str, state: bytes) -> None:
+        self.id = id
+        self.kind = kind
+        self.state = state
+
+    def known(self, decode: Callable[[bytes], Any]) -> Known:
+        """The `Known` the full path would have kept of it (`StoreRegistry.add`)."""
+        state = decode(self.state)
+        return Known.made(
+            self.id,
+            self.kind,
+            state["digest"],
+            state["record"],
+            f"{state['recorded_by']}, earlier in this same import",
+            None,
+            None,
+        )
+
+
+#: What a registry's cache holds for an id: a record, one appended as read in this
+#: import, or None (not in the store).
+Kept = Known | Entered | None
+#: Each kind's event topic (a slim row's event is of its kind's class).
+_TOPICS = {kind: get_topic(event_class) for kind, event_class in EVENT_CLASSES.items()}
+
+
+def _as_registered(
+    refs: list[list[str]],
+    caches: dict[str, dict[str, Kept]],
+    retraction: Callable[[str, str], Known | None],
+) -> bool:
+    """Whether every reference names what the registry holds (after `prefetch`), spelled
+    as registered, and no retracted registry record: what `enter` would find, checked
+    without asking it. False on any doubt (the full path then decides)."""
+    for _, namespace, ident in refs:
+        folded = ident.casefold()
+        for place in LOOKED_UP_IN.get(namespace) or (namespace,):
+            known = caches[place].get(folded, _UNKNOWN)
+            if known is None:
+                continue
+            if known is _UNKNOWN or known.id != ident:
+                return False
+            if (
+                place in REGISTRY_KINDS
+                and namespace != "record"
+                and retraction(place, known.id) is not None
+            ):
+                return False
+            break
+        else:
+            return False
+    return True
 
 
 def _amended_key(amendment: Known) -> tuple[str, str]:
@@ -345,10 +438,14 @@ class Ledger(Application[UUID]):
 
     # -- writing -------------------------------------------------------------------
 
-    def import_records(
-        self, items: Iterable[tuple[RawRecord | None, Record]], recorded_by: str | None = None
-    ) -> ImportResult:
+    def import_records(self, items: Iterable[Item], recorded_by: str | None = None) -> ImportResult:
         """Enter records in one transaction: all of them, or (on any refusal) none.
+
+        `items` may hold a reading worker's slim rows (`ledger.parallel_reading`): each
+        is appended as the worker encoded it when the registry confirms what the worker
+        took for granted (its id new, every reference naming a record spelled as
+        registered and not retracted); on any doubt it is decided by `enter`, as a
+        record read here would be. The stored rows are the same either way.
 
         Ctrl-C before the commit raises KeyboardInterrupt and nothing is written; one that
         lands while the commit is under way raises `ImportInterrupted` if the commit went
@@ -390,8 +487,8 @@ class Ledger(Application[UUID]):
                         # (the store is as it was before the batch).
                         optimistic = False
                         registry = StoreRegistry(self, session)
-                    events = self._decide_batch(batch, registry, user, result)
-                    self._append(session, events, result)
+                    rows = self._decide_batch(batch, registry, user, result)
+                    self._append(session, rows, result)
                     registry.end_batch()
                     if count % COLLECT_EVERY == 0:
                         gc.collect(0)
@@ -423,7 +520,7 @@ class Ledger(Application[UUID]):
 
     def _enter_optimistically(
         self,
-        batch: list[tuple[RawRecord | None, Record]],
+        batch: list[Item],
         registry: StoreRegistry,
         user: str,
         result: ImportResult,
@@ -437,8 +534,8 @@ class Ledger(Application[UUID]):
         """
         counts = result.added, result.unchanged, result.first_position, result.last_position
         try:
-            events = self._decide_batch(batch, registry, user, result, own_ids=False)
-            if self._append(session, events, result, new_only=True):
+            rows = self._decide_batch(batch, registry, user, result, own_ids=False)
+            if self._append(session, rows, result, new_only=True):
                 return True
         except RecordError:
             pass
@@ -446,18 +543,12 @@ class Ledger(Application[UUID]):
         return False
 
     def _append(
-        self, session: Any, events: list[Recorded], result: ImportResult, *, new_only: bool = False
+        self, session: Any, rows: list[StoredRow], result: ImportResult, *, new_only: bool = False
     ) -> bool:
-        """Append the events (True); with `new_only`, nothing if any stream is stored
-        already (False)."""
-        if not events:
+        """Append the events' rows (True); with `new_only`, nothing if any stream is
+        stored already (False)."""
+        if not rows:
             return True
-        # Straight to the mapper and the recorder, as the library's `EventStore.put`
-        # does: `save()` would check each aggregate against runtime Protocols (~10 % of
-        # an import), and `put` makes a `StoredEvent`, a `Notification` and a
-        # `Recording` per event (frozen dataclasses), of which the import reads the
-        # position.
-        rows = list(map(self.mapper.stored_row, events))
         if new_only:
             positions = self.recorder.append_new_rows(session, rows)
             if positions is None:
@@ -471,16 +562,52 @@ class Ledger(Application[UUID]):
 
     def _decide_batch(
         self,
-        batch: list[tuple[RawRecord | None, Record]],
+        batch: list[Item],
         registry: StoreRegistry,
         user: str,
         result: ImportResult,
         *,
         own_ids: bool = True,
-    ) -> list[Recorded]:
-        registry.prefetch((record for _, record in batch), own_ids=own_ids)
-        events: list[Recorded] = []
-        for raw, record in batch:
+    ) -> list[StoredRow]:
+        """The batch decided, as the rows of its events (`LedgerMapper.stored_row`'s).
+
+        Events go straight to the mapper and the recorder, as the library's
+        `EventStore.put` does: `save()` would check each aggregate against runtime
+        Protocols (~10 % of an import), and `put` makes a `StoredEvent`, a
+        `Notification` and a `Recording` per event (frozen dataclasses), of which the
+        import reads the position. A slim row the registry confirms is its own event's
+        row, the user's name put back in its state; nothing else is made of it.
+        """
+        registry.prefetch(batch, own_ids=own_ids)
+        rows: list[StoredRow] = []
+        caches = registry.caches
+        pending = registry.pending
+        retraction = registry.retraction
+        try:
+            spelled = orjson.dumps(user).decode()
+        except TypeError:  # not text orjson spells as the mapper would: every row decided
+            spelled = None
+        for item in batch:
+            raw: RawRecord | None
+            if type(item) is list:
+                kind, ident, stream, refs, head, tail = item[2:8]
+                cache = caches[kind if kind in REGISTRY_KINDS else "occurrence"]
+                folded = ident.casefold()
+                if (
+                    spelled is not None
+                    and cache.get(folded, _UNKNOWN) is None
+                    and _as_registered(refs, caches, retraction)
+                ):
+                    state = (head + spelled + tail).encode()
+                    entered = Entered(ident, kind, state)
+                    cache[folded] = entered
+                    pending.append(entered)
+                    rows.append((stream, 1, _TOPICS[kind], state))
+                    result.added += 1
+                    continue
+                raw, record = self._read_slim(item)
+            else:
+                raw, record = item[0], item[1]
             try:
                 event = enter(record, registry, user)
             except RecordError as error:
@@ -491,9 +618,19 @@ class Ledger(Application[UUID]):
                 result.unchanged += 1
                 continue
             registry.add(event)
-            events.append(event)
+            rows.append(self.mapper.stored_row(event))
             result.added += 1
-        return events
+        return rows
+
+    def _read_slim(self, item: Slim) -> tuple[RawRecord, Record]:
+        """A slim row as the full path takes it: its record, read back from the state
+        the worker encoded (the record as validated, its digest and date bounds)."""
+        index, line, _, _, stream, refs, head, tail, path = item
+        state = self.mapper.transcoder.decode(f'{head}""{tail}'.encode())
+        data = state["record"]
+        bounds = (state.get("earliest"), state.get("latest"))
+        record = Record.prepared(data, state["digest"], bounds, UUID(stream), refs)
+        return RawRecord(path, index, line, data), record
 
     # -- reading -------------------------------------------------------------------
 

@@ -53,10 +53,12 @@ import orjson
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     DatetimeAsISO,
+    DecimalAsStr,
     JSONTranscoder,
     Mapper,
     StoredEvent,
     Tracking,
+    UUIDAsHex,
 )
 from eventsourcing.utils import get_topic
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore, Transaction
@@ -203,7 +205,18 @@ class LedgerMapper(Mapper[UUID]):
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
-        class_version = getattr(type(domain_event), "class_version", 1)
+        topic, encoded = self.encoded_state(type(domain_event), state)
+        return originator_id, originator_version, topic, encoded
+
+    def encoded_state(
+        self, event_class: type[Recorded], state: dict[str, Any]
+    ) -> tuple[str, bytes]:
+        """(topic, stored state) of a `Recorded` event of `event_class` whose fields,
+        originator id and version aside, are `state` (in the event's field order;
+        changed in place). `stored_row`'s encoding, and the import's reading workers',
+        which encode each record entered as read before the writer decides on it
+        (`ledger.parallel_reading`): one way, so the bytes are the same either way."""
+        class_version = getattr(event_class, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
         stamp = state.get("timestamp")
@@ -211,8 +224,7 @@ class LedgerMapper(Mapper[UUID]):
             iso = type(self.transcoder.types.get(datetime)) is DatetimeAsISO
             if iso:  # the library's transcoding, spelled by orjson (a tenth of the cost)
                 state["timestamp"] = {"_type_": DatetimeAsISO.name, "_data_": _iso(stamp)}
-        topic = get_topic(type(domain_event))
-        return originator_id, originator_version, topic, self.transcoder.encode_plain(state)
+        return get_topic(event_class), self.transcoder.encode_plain(state)
 
 
 def _iso(stamp: datetime) -> str:
@@ -247,3 +259,13 @@ def _plain(value: Any, depth: int = 0) -> bool:
             return False
         return all(_plain(item, depth + 1) for item in value)
     return kind in _PLAIN_LEAVES
+
+
+def ledger_mapper() -> LedgerMapper:
+    """The mapper the `Ledger` application makes (its factory's, with the transcodings
+    `Application.register_transcodings` registers), for a process that has no
+    application: the import's reading workers encode states with it."""
+    transcoder = LedgerTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    return LedgerMapper(transcoder=transcoder)

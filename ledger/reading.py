@@ -53,6 +53,14 @@ class RawRecord:
     data: Any
 
 
+#: A record as a reading worker hands it to the import when the writer can usually append
+#: it as read (`ledger.parallel_reading`, ``slim``): [index in its file, line, kind, id,
+#: stream id (hyphenated), references (field, namespace, id), its stored state up to
+#: ``"recorded_by":`` and from the field after it on, file]. A list, not a class: the
+#: import takes a million of them, as JSON decoded them.
+Slim = list[Any]
+
+
 def read_file(path: str, stdin: TextIO | None = None) -> list[RawRecord]:
     """All records of one file, or RecordError naming the file (and line) if it is unreadable.
 
@@ -553,8 +561,12 @@ POOL_MIN_BYTES = 8 << 20
 
 
 def iter_records(
-    paths: Iterable[str], stdin: TextIO | None = None, workers: int | None = None
-) -> Iterator[tuple[RawRecord, Record]]:
+    paths: Iterable[str],
+    stdin: TextIO | None = None,
+    workers: int | None = None,
+    *,
+    slim: bool = False,
+) -> Iterator[tuple[RawRecord, Record] | Slim]:
     """Read and validate several files for one import, streaming JSON Lines files.
 
     One pass: the import consumes records as they are read and checked, so a million
@@ -565,6 +577,11 @@ def iter_records(
     from POOL_MIN_BYTES on; 0: never), its records still handed on in file order. The
     workers' fork server is started by this call, not by the first record asked for, so
     that it starts while the caller opens the ledger.
+
+    With `slim` (what `Ledger.import_records` is given by ``ledger import``), the pool's
+    workers hand a record that a writer can usually append as read over as a `Slim`
+    row, its stored state already encoded, in place of (RawRecord, Record): see
+    `ledger.parallel_reading`.
     """
     paths = list(paths)
     counts = [_workers_for(path, workers) for path in paths]
@@ -572,19 +589,19 @@ def iter_records(
         from ledger.parallel_reading import start_workers
 
         start_workers()  # now, so that it starts while the caller gets ready to import
-    return _records_of(paths, counts, stdin)
+    return _records_of(paths, counts, stdin, slim)
 
 
 def _records_of(
-    paths: list[str], counts: list[int], stdin: TextIO | None
-) -> Iterator[tuple[RawRecord, Record]]:
+    paths: list[str], counts: list[int], stdin: TextIO | None, slim: bool
+) -> Iterator[tuple[RawRecord, Record] | Slim]:
     for path, count in zip(paths, counts, strict=True):
         if not _streamable(path):
             yield from read_records(path, stdin)
         elif count > 0:
             from ledger.parallel_reading import pooled_jsonl
 
-            yield from pooled_jsonl(path, count)
+            yield from pooled_jsonl(path, count, slim=slim)
         else:
             yield from _validated(_stream_jsonl(path))
 

@@ -20,7 +20,6 @@ see position N+1 committed before position N.
 from __future__ import annotations
 
 import json
-import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -273,7 +272,13 @@ def _same(value: Any) -> Any:
     return value
 
 
-_uuid_bytes = operator.attrgetter("bytes")
+def _uuid_bytes(value: UUID | str) -> bytes:
+    """A stream id as SQLite's UUID column binds it (16 bytes); the import's slim rows
+    name their streams in the hyphenated text, made by a reading worker, and no `UUID`
+    is made of it (`Ledger.import_records`)."""
+    if isinstance(value, str):
+        return bytes.fromhex(value.replace("-", ""))
+    return value.bytes
 
 
 class LedgerRecorder(SQLAlchemyApplicationRecorder):
