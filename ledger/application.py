@@ -239,6 +239,14 @@ class StoreRegistry:
             self._amendments = self._load_amendments(retractions_only=False)
         return self._amendments.get((namespace, key.casefold()), [])
 
+    def retracted(self) -> dict[tuple[str, str], list[Known]]:
+        """The retractions known to this import, by (namespace, id case folded) of what
+        each retracts, loaded if they were not: the writer's check of a slim row asks it
+        for every reference to a registry record. Kept up to date by `add`."""
+        if self._retractions is None:
+            self._retractions = self._load_amendments(retractions_only=True)
+        return self._retractions
+
     def retraction(self, namespace: str, key: str) -> Known | None:
         """Asked of every reference to a registry record, so answered from retractions
         alone (a few thousand in a million records) unless all amendments are loaded."""
@@ -356,7 +364,7 @@ _TOPICS = {kind: get_topic(event_class) for kind, event_class in EVENT_CLASSES.i
 def _as_registered(
     refs: list[list[str]],
     caches: dict[str, dict[str, Kept]],
-    retraction: Callable[[str, str], Known | None],
+    retracted: dict[tuple[str, str], list[Known]],
 ) -> bool:
     """Whether every reference names what the registry holds (after `prefetch`), spelled
     as registered, and no retracted registry record: what `enter` would find, checked
@@ -369,11 +377,7 @@ def _as_registered(
                 continue
             if known is _UNKNOWN or known.id != ident:
                 return False
-            if (
-                place in REGISTRY_KINDS
-                and namespace != "record"
-                and retraction(place, known.id) is not None
-            ):
+            if (place, folded) in retracted and place in REGISTRY_KINDS and namespace != "record":
                 return False
             break
         else:
@@ -582,9 +586,9 @@ class Ledger(Application[UUID]):
         rows: list[StoredRow] = []
         caches = registry.caches
         pending = registry.pending
-        retraction = registry.retraction
+        retracted = registry.retracted()
         try:
-            spelled = orjson.dumps(user).decode()
+            spelled = orjson.dumps(user)
         except TypeError:  # not text orjson spells as the mapper would: every row decided
             spelled = None
         for item in batch:
@@ -596,9 +600,9 @@ class Ledger(Application[UUID]):
                 if (
                     spelled is not None
                     and cache.get(folded, _UNKNOWN) is None
-                    and _as_registered(refs, caches, retraction)
+                    and _as_registered(refs, caches, retracted)
                 ):
-                    state = (head + spelled + tail).encode()
+                    state = head + spelled + tail
                     entered = Entered(ident, kind, state)
                     cache[folded] = entered
                     pending.append(entered)
@@ -626,7 +630,7 @@ class Ledger(Application[UUID]):
         """A slim row as the full path takes it: its record, read back from the state
         the worker encoded (the record as validated, its digest and date bounds)."""
         index, line, _, _, stream, refs, head, tail, path = item
-        state = self.mapper.transcoder.decode(f'{head}""{tail}'.encode())
+        state = self.mapper.transcoder.decode(head + b'""' + tail)
         data = state["record"]
         bounds = (state.get("earliest"), state.get("latest"))
         record = Record.prepared(data, state["digest"], bounds, UUID(stream), refs)

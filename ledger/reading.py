@@ -55,7 +55,7 @@ class RawRecord:
 
 #: A record as a reading worker hands it to the import when the writer can usually append
 #: it as read (`ledger.parallel_reading`, ``slim``): [index in its file, line, kind, id,
-#: stream id (hyphenated), references (field, namespace, id), its stored state up to
+#: stream id (hyphenated), references (field, namespace, id), its stored state (bytes) up to
 #: ``"recorded_by":`` and from the field after it on, file]. A list, not a class: the
 #: import takes a million of them, as JSON decoded them.
 Slim = list[Any]
