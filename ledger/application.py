@@ -357,6 +357,8 @@ class Entered:
 #: What a registry's cache holds for an id: a record, one appended as read in this
 #: import, or None (not in the store).
 Kept = Known | Entered | None
+#: json's C encoder of one string, as `LedgerRecorder.append_rows` spells a state.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 #: Each kind's event topic (a slim row's event is of its kind's class).
 _TOPICS = {kind: get_topic(event_class) for kind, event_class in EVENT_CLASSES.items()}
 
@@ -491,8 +493,8 @@ class Ledger(Application[UUID]):
                         # (the store is as it was before the batch).
                         optimistic = False
                         registry = StoreRegistry(self, session)
-                    rows = self._decide_batch(batch, registry, user, result)
-                    self._append(session, rows, result)
+                    rows, texts = self._decide_batch(batch, registry, user, result)
+                    self._append(session, rows, texts, result)
                     registry.end_batch()
                     if count % COLLECT_EVERY == 0:
                         gc.collect(0)
@@ -538,8 +540,8 @@ class Ledger(Application[UUID]):
         """
         counts = result.added, result.unchanged, result.first_position, result.last_position
         try:
-            rows = self._decide_batch(batch, registry, user, result, own_ids=False)
-            if self._append(session, rows, result, new_only=True):
+            rows, texts = self._decide_batch(batch, registry, user, result, own_ids=False)
+            if self._append(session, rows, texts, result, new_only=True):
                 return True
         except RecordError:
             pass
@@ -547,18 +549,24 @@ class Ledger(Application[UUID]):
         return False
 
     def _append(
-        self, session: Any, rows: list[StoredRow], result: ImportResult, *, new_only: bool = False
+        self,
+        session: Any,
+        rows: list[StoredRow],
+        texts: list[str | None],
+        result: ImportResult,
+        *,
+        new_only: bool = False,
     ) -> bool:
         """Append the events' rows (True); with `new_only`, nothing if any stream is
         stored already (False)."""
         if not rows:
             return True
         if new_only:
-            positions = self.recorder.append_new_rows(session, rows)
+            positions = self.recorder.append_new_rows(session, rows, texts)
             if positions is None:
                 return False
         else:
-            positions = self.recorder.append_rows(session, rows)
+            positions = self.recorder.append_rows(session, rows, texts)
         if result.first_position is None:
             result.first_position = positions[0]
         result.last_position = positions[-1]
@@ -572,8 +580,9 @@ class Ledger(Application[UUID]):
         result: ImportResult,
         *,
         own_ids: bool = True,
-    ) -> list[StoredRow]:
-        """The batch decided, as the rows of its events (`LedgerMapper.stored_row`'s).
+    ) -> tuple[list[StoredRow], list[str | None]]:
+        """The batch decided, as the rows of its events (`LedgerMapper.stored_row`'s),
+        and each one's state as its leaf spells it where a worker spelled it.
 
         Events go straight to the mapper and the recorder, as the library's
         `EventStore.put` does: `save()` would check each aggregate against runtime
@@ -584,17 +593,21 @@ class Ledger(Application[UUID]):
         """
         registry.prefetch(batch, own_ids=own_ids)
         rows: list[StoredRow] = []
+        texts: list[str | None] = []  # each state as its leaf spells it, where known
         caches = registry.caches
         pending = registry.pending
         retracted = registry.retracted()
+        spelled: bytes | None = None
+        user_text = ""
         try:
             spelled = orjson.dumps(user)
+            user_text = _json_string(spelled.decode())[1:-1]
         except TypeError:  # not text orjson spells as the mapper would: every row decided
             spelled = None
         for item in batch:
             raw: RawRecord | None
             if type(item) is list:
-                kind, ident, stream, refs, head, tail = item[2:8]
+                kind, ident, stream, refs, head, tail, spelled_head, spelled_tail = item[2:10]
                 cache = caches[kind if kind in REGISTRY_KINDS else "occurrence"]
                 folded = ident.casefold()
                 if (
@@ -603,6 +616,7 @@ class Ledger(Application[UUID]):
                     and _as_registered(refs, caches, retracted)
                 ):
                     state = head + spelled + tail
+                    texts.append(spelled_head + user_text + spelled_tail)
                     entered = Entered(ident, kind, state)
                     cache[folded] = entered
                     pending.append(entered)
@@ -623,13 +637,14 @@ class Ledger(Application[UUID]):
                 continue
             registry.add(event)
             rows.append(self.mapper.stored_row(event))
+            texts.append(None)
             result.added += 1
-        return rows
+        return rows, texts
 
     def _read_slim(self, item: Slim) -> tuple[RawRecord, Record]:
         """A slim row as the full path takes it: its record, read back from the state
         the worker encoded (the record as validated, its digest and date bounds)."""
-        index, line, _, _, stream, refs, head, tail, path = item
+        index, line, _, _, stream, refs, head, tail, _, _, path = item
         state = self.mapper.transcoder.decode(head + b'""' + tail)
         data = state["record"]
         bounds = (state.get("earliest"), state.get("latest"))

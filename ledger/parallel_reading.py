@@ -25,12 +25,13 @@ and the only difference from the full path's bytes.
 from __future__ import annotations
 
 import gc
+import json
 import multiprocessing
 import os
 import signal
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
@@ -242,7 +243,10 @@ def _rows_of(
             if slim and kind not in _DECIDED_KINDS:
                 cut = _slim(kind, data, digest, (earliest, latest))
                 if cut is not None:
-                    checked.append([raw.index, raw.line, kind, record.id, stream, refs, *cut])
+                    # The stream's hyphenated text: what its leaf's canonical bytes spell.
+                    h = stream
+                    named = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+                    checked.append([raw.index, raw.line, kind, record.id, named, refs, *cut])
                     continue
             row = [raw.index, raw.line, data, digest, earliest, latest, stream, refs]
             if raw.data != data:
@@ -261,14 +265,18 @@ _DECIDED_KINDS = frozenset((*AMENDMENT_KINDS, "revocation"))
 #: The recording user's field in a state encoded with no user, where the writer puts its.
 _NO_USER = b'"recorded_by":""'
 _MAPPER: list[LedgerMapper] = []
+#: json's C encoder of one string, as `LedgerRecorder.append_rows` spells a state.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def _slim(
     kind: str, data: dict[str, Any], digest: str, bounds: tuple[str | None, str | None]
-) -> tuple[bytes, bytes] | None:
+) -> tuple[bytes, bytes, str, str] | None:
     """The stored state of `data` entered as read, the event `ledger.aggregates.enter`
     makes of a record it neither respells nor amends, encoded by the ledger's mapper
-    with no user, as (up to the user's name, after it); None if it cannot be so cut."""
+    with no user, as (up to the user's name, after it) and the same two as the JSON
+    string of the state that its leaf hash covers spells them (`LedgerRecorder.
+    append_rows`), less the quote at the cut; None if it cannot be so cut."""
     if not _MAPPER:
         _MAPPER.append(ledger_mapper())
     event_class, state = creation_state(kind, data, "", digest, bounds)
@@ -276,7 +284,10 @@ def _slim(
     head, found, tail = encoded.rpartition(_NO_USER)
     if not found:
         return None
-    return head + b'"recorded_by":', tail
+    head += b'"recorded_by":'
+    spelled_head = _json_string(head.decode("utf-8", "surrogateescape"))[:-1]
+    spelled_tail = _json_string(tail.decode("utf-8", "surrogateescape"))[1:]
+    return head, tail, spelled_head, spelled_tail
 
 
 def _as_json(checked: list[_Checked]) -> bytes | list[_Checked]:

@@ -55,9 +55,9 @@ class RawRecord:
 
 #: A record as a reading worker hands it to the import when the writer can usually append
 #: it as read (`ledger.parallel_reading`, ``slim``): [index in its file, line, kind, id,
-#: stream id (hyphenated), references (field, namespace, id), its stored state (bytes) up to
-#: ``"recorded_by":`` and from the field after it on, file]. A list, not a class: the
-#: import takes a million of them, as JSON decoded them.
+#: stream id (hyphenated), references (field, namespace, id), its stored state (bytes) up
+#: to ``"recorded_by":`` and from the field after it on, the same two spelled as in its
+#: leaf's canonical bytes, file]. A list, not a class: the import takes a million.
 Slim = list[Any]
 
 
