@@ -19,7 +19,7 @@ library beyond its public API (and says why each is needed).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -124,8 +124,9 @@ def read_page(
     for "the next `limit` rows up to `upto`": PostgreSQL plans that one from statistics
     of the log, and without them (autovacuum not yet run, or off) it fetched every row
     up to `upto` and sorted them for each page, which made a replay quadratic (at 100k
-    events, 2 of its 11 s). Positions a rolled-back write left unused are skipped with
-    one look-up of the next position used (`min(id)`, always read from the key).
+    events, 2 of its 11 s). The writer leaves no position unused (`ledger.store`), so
+    one range is a page; a position missing all the same (a row changed by hand) is
+    skipped with one look-up of the next one (`min(id)`, read from the key).
     """
     return _decode(app, _fetch(session, after, upto, limit))
 
@@ -166,7 +167,7 @@ def _decode(app: Ledger, rows: list[tuple[Any, ...]]) -> list[tuple[Entry, Recor
 
 def read_ahead(
     app: Ledger, session: Session, after: int, upto: int, limit: int
-) -> Iterator[list[tuple[Entry, Recorded]]]:
+) -> Generator[list[tuple[Entry, Recorded]], None, None]:
     """`read_page` page after page up to `upto`, each page decoded in a thread while the
     caller writes the rows of the one before.
 
