@@ -18,13 +18,15 @@ that does not answer, read-only or full media) into one line naming the database
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.sql import column, table
 
 from ledger.errors import DatabaseUnavailable, LedgerError, NoLedger, RetryableError
@@ -245,6 +247,52 @@ def dispose_engines() -> None:
     """Close every pooled connection and forget the engines, as a new process would."""
     close_connections()
     _engines.clear()
+
+
+@contextmanager
+def driver_cursor(connection: Connection, statement: str) -> Iterator[Any]:
+    """The driver's own cursor in `connection`'s transaction, its errors raised as
+    SQLAlchemy's (as if SQLAlchemy had run `statement`), so that callers, the library's
+    transaction and the CLI tell a duplicate row, a read-only file or a lost server
+    apart exactly as for any other statement; a lost connection is invalidated.
+
+    Bulk writes go straight to the driver: SQLAlchemy's per-row parameter processing
+    cost more than the inserts themselves."""
+    dialect = connection.dialect
+    cursor = connection.connection.cursor()
+    try:
+        yield cursor
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, connection.connection, cursor):
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
+def insert_rows(
+    connection: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert rows (values in `columns`' order, each as the driver binds that column) in
+    `connection`'s transaction. SQLite: one `executemany`. PostgreSQL: `COPY`, which
+    sends the rows as one stream, where `executemany` sends a statement per row that the
+    server parses, plans and answers one by one (about three times slower)."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        statement = f"COPY {table} ({names}) FROM STDIN"
+        with driver_cursor(connection, statement) as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join([mark] * len(columns))
+    statement = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+    with driver_cursor(connection, statement) as cursor:
+        cursor.executemany(statement, rows)
 
 
 def read_only(connection: Connection) -> None:

@@ -19,7 +19,6 @@ see position N+1 committed before position N.
 
 from __future__ import annotations
 
-import functools
 import json
 import operator
 from collections.abc import Callable, Iterator, Sequence
@@ -56,7 +55,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.database import engine_for
+from ledger.database import engine_for, insert_rows
 from ledger.dates import format_timestamp, parse_timestamp
 from ledger.errors import TamperingDetected
 from ledger.eventstore import StoredRow, WritingSessions, writing_engine
@@ -426,9 +425,10 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             rows.append((position, stream_value(stream), version, topic, state, recorded_at, leaf))
         frontier.extend([row[6] for row in rows])  # the leaves in log order, in one call
         last = first + len(rows) - 1
-        # Straight to the driver's executemany, each value already as the column's type
-        # binds it: SQLAlchemy's per-row parameter processing was a quarter of the store.
-        connection.exec_driver_sql(self._insert_sql(connection.dialect), rows)
+        # Straight to the driver (executemany, or COPY on PostgreSQL), each value already
+        # as the column's type binds it: SQLAlchemy's per-row parameter processing was a
+        # quarter of the store.
+        insert_rows(connection, self.events_table_name, _EVENT_COLUMNS, rows)
         session.execute(
             insert(self.heads_table).values(
                 size=last,
@@ -439,14 +439,6 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         )
         self._notify(session)
         return list(range(first, last + 1))
-
-    @functools.cache  # noqa: B019 (one recorder per application, two dialects at most)
-    def _insert_sql(self, dialect: Dialect) -> str:
-        """INSERT of one event row, in the driver's own parameter style."""
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        names = ", ".join(_EVENT_COLUMNS)
-        marks = ", ".join([mark] * len(_EVENT_COLUMNS))
-        return f"INSERT INTO {self.events_table_name} ({names}) VALUES ({marks})"
 
     def select_first_events(
         self, session: Session, streams: Sequence[UUID]

@@ -29,11 +29,12 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from ledger.database import driver_cursor
 from ledger.errors import TamperingDetected, UnknownName
 from ledger.events import Recorded
 from ledger.eventstore import insert_tracking
 from projections.freshness import freshness
-from projections.projectors import PROJECTIONS, Projection, driver_cursor
+from projections.projectors import PROJECTIONS, Projection
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -137,7 +138,7 @@ def _fetch(session: Session, after: int, upto: int, limit: int) -> list[tuple[An
     mark = "%s" if postgres else "?"
     statement = _PAGE_SQL.format(mark=mark)
     rows: list[tuple[Any, ...]] = []
-    with driver_cursor(session, statement) as cursor:
+    with driver_cursor(session.connection(), statement) as cursor:
         low = after
         while len(rows) < limit and low < upto:
             high = min(upto, low + limit - len(rows))

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Index, PrimaryKeyConstraint, Table, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from ledger import database
+from ledger.database import driver_cursor
 from ledger.dates import parse_date
 from ledger.events import (
     ActorRegistered,
@@ -61,46 +61,11 @@ def _columns(table: Table) -> tuple[str, ...]:
     return tuple(column.name for column in table.columns)
 
 
-@contextmanager
-def driver_cursor(session: Session, statement: str) -> Iterator[Any]:
-    """The driver's own cursor in the session's transaction, its errors raised as
-    SQLAlchemy's (as if SQLAlchemy had run `statement`), so that callers, the library's
-    transaction and the CLI tell a duplicate row, a read-only file or a lost server
-    apart exactly as for any other statement; a lost connection is invalidated."""
-    connection = session.connection()
-    dialect = connection.dialect
-    cursor = connection.connection.cursor()
-    try:
-        yield cursor
-    except dialect.loaded_dbapi.Error as error:
-        if dialect.is_disconnect(error, connection.connection, cursor):
-            connection.invalidate(error)
-        raise DBAPIError.instance(
-            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from error
-    finally:
-        cursor.close()
-
-
 def insert_rows(session: Session, table: Table, rows: Sequence[Row]) -> None:
-    """Insert rows (values in the table's column order) in the session's transaction.
-
-    SQLite: one `executemany` on the driver's cursor. PostgreSQL: `COPY`, which
-    sends the rows as one stream instead of a statement per row.
-    """
-    if not rows:
-        return
-    columns = ", ".join(_columns(table))
-    if session.get_bind().dialect.name == "postgresql":
-        statement = f"COPY {table.name} ({columns}) FROM STDIN"
-        with driver_cursor(session, statement) as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    marks = ", ".join("?" * len(table.columns))
-    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"
-    with driver_cursor(session, statement) as cursor:
-        cursor.executemany(statement, rows)
+    """Insert rows (values in the table's column order) in the session's transaction
+    (`ledger.database.insert_rows`: `COPY` on PostgreSQL)."""
+    if rows:
+        database.insert_rows(session.connection(), table.name, _columns(table), rows)
 
 
 def close_versions(session: Session, table: Table, closed: Sequence[tuple[str, int]]) -> None:
@@ -109,7 +74,7 @@ def close_versions(session: Session, table: Table, closed: Sequence[tuple[str, i
         return
     mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
     statement = f"UPDATE {table.name} SET known_until = {mark} WHERE vid = {mark}"
-    with driver_cursor(session, statement) as cursor:
+    with driver_cursor(session.connection(), statement) as cursor:
         cursor.executemany(statement, closed)
 
 
