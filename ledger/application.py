@@ -147,22 +147,31 @@ class StoreRegistry:
             self._fetch({stream_name(namespace, key): (cache, folded)})
             return cache[folded]
 
-    def prefetch(self, records: Iterable[Record]) -> None:
+    def prefetch(self, records: Iterable[Record], *, own_ids: bool = True) -> None:
         """Fetch at once what deciding on `records` will ask: each one's own id, and every
         reference in each place it may point, up to the first place already known to
         hold it (the decision looks no further). One loop: it runs for every reference.
+
+        Without `own_ids`, an own id that nothing else here asks about is not looked
+        for but taken as not stored: the caller lets the store's unique index say so
+        when the records' events are appended (`LedgerRecorder.append_new_rows`), and
+        decides again with a registry of its own if it did not hold.
         """
         wanted: dict[str, tuple[dict[str, Known | None], str]] = {}
         streams: dict[str, UUID] = {}
+        assumed: list[tuple[dict[str, Known | None], str]] = []
         caches = self.caches
         for record in records:
             namespace = record.namespace
             cache = caches[namespace]
             folded = record.id.casefold()
             if folded not in cache:
-                name = stream_name(namespace, record.id)
-                wanted[name] = cache, folded
-                streams[name] = record.stream  # worked out already, maybe by a worker
+                if own_ids:
+                    name = stream_name(namespace, record.id)
+                    wanted[name] = cache, folded
+                    streams[name] = record.stream  # worked out already, maybe by a worker
+                else:
+                    assumed.append((cache, folded))
             for ref in record.references:
                 folded = ref.id.casefold()
                 for namespace in LOOKED_UP_IN.get(ref.namespace) or (ref.namespace,):
@@ -174,6 +183,8 @@ class StoreRegistry:
                         break
         if wanted:
             self._fetch(wanted, streams)
+        for cache, folded in assumed:  # after the fetch: a reference may have found it
+            cache.setdefault(folded, None)
 
     def _fetch(
         self,
@@ -381,22 +392,25 @@ class Ledger(Application[UUID]):
                 info = session.info
                 self.recorder.lock_for_writing(session)
                 registry = StoreRegistry(self, session)
+                # New records' own ids are not looked up, batch after batch, but left
+                # to the store's unique index, until one is found taken (a re-import,
+                # a file overlapping the ledger): from then on they are looked up.
+                optimistic = True
                 for count in itertools.count(1):
                     batch = list(itertools.islice(iterator, BATCH_SIZE))
                     if not batch:
                         break
+                    if optimistic:
+                        if self._enter_optimistically(batch, registry, user, result, session):
+                            registry.end_batch()
+                            continue
+                        # An own id was taken, or a refusal may have come of taking it
+                        # as free: decided again, as if never tried, from a fresh registry
+                        # (the store is as it was before the batch).
+                        optimistic = False
+                        registry = StoreRegistry(self, session)
                     events = self._decide_batch(batch, registry, user, result)
-                    if events:
-                        # Straight to the mapper and the recorder, as the library's
-                        # `EventStore.put` does: `save()` would check each aggregate
-                        # against runtime Protocols (~10 % of an import), and `put` makes
-                        # a `StoredEvent`, a `Notification` and a `Recording` per event
-                        # (frozen dataclasses), of which the import reads the position.
-                        rows = list(map(self.mapper.stored_row, events))
-                        positions = self.recorder.append_rows(session, rows)
-                        if result.first_position is None:
-                            result.first_position = positions[0]
-                        result.last_position = positions[-1]
+                    self._append(session, events, result)
                     registry.end_batch()
                     if count % COLLECT_EVERY == 0:
                         gc.collect(0)
@@ -426,14 +440,64 @@ class Ledger(Application[UUID]):
                 gc.enable()
         return result
 
+    def _enter_optimistically(
+        self,
+        batch: list[tuple[RawRecord | None, Record]],
+        registry: StoreRegistry,
+        user: str,
+        result: ImportResult,
+        session: Any,
+    ) -> bool:
+        """Decide and append `batch` taking every new record's own id as free; True if it
+        was. False when the store refused an id, or the decision refused a record (which
+        may have come of taking its id as free, e.g. a re-imported retraction judged as
+        a new one): then nothing of the batch is written, `result` is as it was, and
+        `registry` is of no further use.
+        """
+        counts = result.added, result.unchanged, result.first_position, result.last_position
+        try:
+            events = self._decide_batch(batch, registry, user, result, own_ids=False)
+            if self._append(session, events, result, new_only=True):
+                return True
+        except RecordError:
+            pass
+        result.added, result.unchanged, result.first_position, result.last_position = counts
+        return False
+
+    def _append(
+        self, session: Any, events: list[Recorded], result: ImportResult, *, new_only: bool = False
+    ) -> bool:
+        """Append the events (True); with `new_only`, nothing if any stream is stored
+        already (False)."""
+        if not events:
+            return True
+        # Straight to the mapper and the recorder, as the library's `EventStore.put`
+        # does: `save()` would check each aggregate against runtime Protocols (~10 % of
+        # an import), and `put` makes a `StoredEvent`, a `Notification` and a
+        # `Recording` per event (frozen dataclasses), of which the import reads the
+        # position.
+        rows = list(map(self.mapper.stored_row, events))
+        if new_only:
+            positions = self.recorder.append_new_rows(session, rows)
+            if positions is None:
+                return False
+        else:
+            positions = self.recorder.append_rows(session, rows)
+        if result.first_position is None:
+            result.first_position = positions[0]
+        result.last_position = positions[-1]
+        return True
+
     def _decide_batch(
         self,
         batch: list[tuple[RawRecord | None, Record]],
         registry: StoreRegistry,
         user: str,
         result: ImportResult,
+        *,
+        own_ids: bool = True,
     ) -> list[Recorded]:
-        registry.prefetch(record for _, record in batch)
+        registry.prefetch((record for _, record in batch), own_ids=own_ids)
         events: list[Recorded] = []
         for raw, record in batch:
             try:

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 from typing import Any
 from uuid import UUID
 
@@ -38,11 +39,16 @@ from ledger.vocabulary import (
     stream_hex,
 )
 
-__all__ = ["BLOCK_BYTES", "pooled_jsonl", "workers_cpu"]
+__all__ = ["BLOCK_BYTES", "FIRST_BLOCK_BYTES", "pooled_jsonl", "start_workers", "workers_cpu"]
 
 #: About this much of the file per task: a few thousand records, enough to make the
 #: hand-over cheap against the work, small enough to keep every worker busy.
 BLOCK_BYTES = 1 << 20
+#: The first block's size; each next one is twice the last, up to BLOCK_BYTES. The
+#: importing process waits, idle, for the first block (a full one was ~0.2 s of a
+#: worker's time), and after it the writer is the slower of the two: a small first
+#: block lets it start at once, the doubling soon makes the hand-over cheap again.
+FIRST_BLOCK_BYTES = 1 << 15
 
 #: One record as a worker sends it back: its index within the block, line, the
 #: validated record's data, digest, date bounds, stream id and references (each as
@@ -72,13 +78,33 @@ def workers_cpu() -> float:
     return _SPENT[0]
 
 
+def _context() -> Any:
+    """The workers' start method: a fork server that has imported this module once, from
+    which each worker is forked ready to work (a spawned worker would import it again)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ledger.parallel_reading"])
+    return context
+
+
+def start_workers() -> None:
+    """Start the fork server now, in the background, if it is not running.
+
+    Starting it (a new interpreter importing the readers and validators) took ~0.3 s, the
+    first thing an import waited for; `iter_records` calls this as soon as it is asked
+    for a file the pool will read, so the server starts while the importing process
+    imports the rest of the ledger and opens the database. Nothing else is started: the
+    workers and the reading begin with the first record asked for, so a caller that
+    never asks leaves only the server, which multiprocessing stops with the process.
+    """
+    _context()
+    forkserver.ensure_running()
+
+
 def pooled_jsonl(path: str, workers: int) -> Iterator[tuple[RawRecord, Record]]:
     """`path`'s records, read and validated by `workers` processes, in file order."""
     with _open(path) as handle:
         blocks = _blocks(handle)
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["ledger.parallel_reading"])
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+        pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_ignore_interrupts)
         try:
             pending: deque[Future[_Outcome]] = deque()
             reported: dict[int, float] = {}  # each worker's CPU as it last said
@@ -130,16 +156,19 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _blocks(handle: Any) -> Iterator[tuple[int, bytes]]:
-    """(first line's number, the lines) of about BLOCK_BYTES each, whole lines only."""
+    """(first line's number, the lines), whole lines only: FIRST_BLOCK_BYTES, then twice
+    as many each time, up to BLOCK_BYTES."""
     number = 1
+    size = min(FIRST_BLOCK_BYTES, BLOCK_BYTES)
     while True:
-        lines = handle.readlines(BLOCK_BYTES)
+        lines = handle.readlines(size)
         if not lines:
             return
         if number == 1:
             lines[0] = lines[0].removeprefix(b"\xef\xbb\xbf")
         yield number, b"".join(lines)
         number += len(lines)
+        size = min(2 * size, BLOCK_BYTES)
 
 
 def _check_block(path: str, first: int, block: bytes) -> _Outcome:

@@ -562,14 +562,26 @@ def iter_records(
     read whole, being hand-written and small). A refusal half-way is raised inside the
     import's transaction, which then writes nothing. A large JSON Lines file is parsed
     and validated by `workers` processes (by default all cores but the importing one's,
-    from POOL_MIN_BYTES on; 0: never), its records still handed on in file order.
+    from POOL_MIN_BYTES on; 0: never), its records still handed on in file order. The
+    workers' fork server is started by this call, not by the first record asked for, so
+    that it starts while the caller opens the ledger.
     """
-    for path in paths:
+    paths = list(paths)
+    counts = [_workers_for(path, workers) for path in paths]
+    if any(counts):
+        from ledger.parallel_reading import start_workers
+
+        start_workers()  # now, so that it starts while the caller gets ready to import
+    return _records_of(paths, counts, stdin)
+
+
+def _records_of(
+    paths: list[str], counts: list[int], stdin: TextIO | None
+) -> Iterator[tuple[RawRecord, Record]]:
+    for path, count in zip(paths, counts, strict=True):
         if not _streamable(path):
             yield from read_records(path, stdin)
-            continue
-        count = _workers_for(path) if workers is None else workers
-        if count > 0:
+        elif count > 0:
             from ledger.parallel_reading import pooled_jsonl
 
             yield from pooled_jsonl(path, count)
@@ -577,7 +589,12 @@ def iter_records(
             yield from _validated(_stream_jsonl(path))
 
 
-def _workers_for(path: str) -> int:
+def _workers_for(path: str, workers: int | None) -> int:
+    """How many workers will read `path` (0: it is read in this process)."""
+    if not _streamable(path):
+        return 0
+    if workers is not None:
+        return workers
     try:
         large = os.path.getsize(path) >= POOL_MIN_BYTES
     except OSError:

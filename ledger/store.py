@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy.exc
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
@@ -439,6 +440,27 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         )
         self._notify(session)
         return list(range(first, last + 1))
+
+    def append_new_rows(self, session: Session, events: Sequence[StoredRow]) -> list[int] | None:
+        """`append_rows`, or None, with nothing written, if a stream among `events` is
+        already stored (the unique index on stream and version refuses it).
+
+        The import's way to learn that a new record's id is taken without asking for
+        each id first: the rows are appended under a savepoint, and rolled back to it
+        if the database refuses one. A transaction that goes on after a refused
+        statement needs the savepoint on both databases (PostgreSQL aborts the whole
+        transaction otherwise, SQLite keeps the rows inserted before the refused one).
+        """
+        connection = session.connection()
+        connection.exec_driver_sql("SAVEPOINT ledger_append")
+        try:
+            positions = self.append_rows(session, events)
+        except sqlalchemy.exc.IntegrityError:
+            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT ledger_append")
+            connection.exec_driver_sql("RELEASE SAVEPOINT ledger_append")
+            return None
+        connection.exec_driver_sql("RELEASE SAVEPOINT ledger_append")
+        return positions
 
     def select_first_events(
         self, session: Session, streams: Sequence[UUID]

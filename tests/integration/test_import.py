@@ -341,3 +341,190 @@ def test_a_second_ledger_instance_finds_what_the_first_wrote(ledger: Ledger, db_
         assert result.added == 0
     finally:
         other.close()
+
+
+# -- new records' own ids: left to the store's unique index until one is found taken ----
+
+
+def _own_streams_asked(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every stream the import asks the store for, as it asks."""
+    asked: list[Any] = []
+    select = ledger.recorder.select_first_events
+
+    def counting(session: Any, streams: Any) -> Any:
+        asked.extend(streams)
+        return select(session, streams)
+
+    monkeypatch.setattr(ledger.recorder, "select_first_events", counting)
+    return asked
+
+
+def _tries(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each batch appended on the optimistic way went in, in turn."""
+    tried: list[bool] = []
+    append = ledger.recorder.append_new_rows
+
+    def counting(session: Any, rows: Any) -> Any:
+        positions = append(session, rows)
+        tried.append(positions is not None)
+        return positions
+
+    monkeypatch.setattr(ledger.recorder, "append_new_rows", counting)
+    return tried
+
+
+def _people_and_meetings(count: int) -> list[dict[str, Any]]:
+    people = [
+        {"kind": "actor", "id": f"p{i}", "name": f"P {i}", "type": "person"} for i in range(count)
+    ]
+    meetings = [
+        {"kind": "meeting", "id": f"m{i}", "date": "2025-09-01", "participants": [f"P{i}"]}
+        for i in range(count)
+    ]
+    return [*people, *meetings]
+
+
+def test_a_new_records_own_id_is_not_looked_up_but_left_to_the_unique_index(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger.vocabulary import stream_id
+
+    monkeypatch.setattr(application, "BATCH_SIZE", 5)
+    asked = _own_streams_asked(ledger, monkeypatch)
+    tried = _tries(ledger, monkeypatch)
+    result = ledger.import_records(records(*_people_and_meetings(12)), "alice")
+    assert (result.added, result.unchanged) == (24, 0)
+    meetings = {stream_id("occurrence", f"m{i}") for i in range(12)}
+    assert meetings.isdisjoint(asked)  # nothing refers to them: never asked for
+    assert tried == [True] * 5
+    assert [r["participants"] for r in logged(ledger)[12:]] == [[f"p{i}"] for i in range(12)]
+
+
+def test_a_reimport_redoes_its_first_batch_and_then_looks_ids_up(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from e2e.synthetic_ledger import generate_records
+
+    generated = generate_records(seed=5, occurrences=80)
+    monkeypatch.setattr(application, "BATCH_SIZE", 7)
+    ledger.import_records(records(*generated), "gen")
+    before = list(ledger.recorder.select_log())
+    tried = _tries(ledger, monkeypatch)
+    again = ledger.import_records(records(*generated), "gen")
+    assert (again.added, again.unchanged) == (0, len(generated))
+    assert (again.first_position, again.last_position) == (None, None)
+    assert tried == [False]  # refused once, then every id is looked up
+    assert list(ledger.recorder.select_log()) == before
+
+
+def test_a_file_overlapping_the_ledger_adds_only_what_is_new_as_a_fresh_import_would(
+    ledger: Ledger, another_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from e2e.synthetic_ledger import generate_records
+
+    generated = generate_records(seed=7, occurrences=120)
+    monkeypatch.setattr(application, "BATCH_SIZE", 6)
+    half = len(generated) // 2 + 3  # not on a batch's edge
+    ledger.import_records(records(*generated[:half]), "gen")
+    tried = _tries(ledger, monkeypatch)
+    result = ledger.import_records(records(*generated), "gen")
+    assert (result.added, result.unchanged) == (len(generated) - half, half)
+    assert (result.first_position, result.last_position) == (half + 1, len(generated))
+    assert tried == [False]
+    fresh = Ledger(another_db_url)
+    try:
+        fresh.import_records(records(*generated), "gen")
+        assert logged(ledger) == logged(fresh)
+    finally:
+        fresh.close()
+
+
+def test_records_new_until_one_taken_late_in_the_file_are_decided_again_the_same(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch holding the taken id is redone; batches before it stay as appended."""
+    people = _people_and_meetings(10)
+    monkeypatch.setattr(application, "BATCH_SIZE", 4)
+    ledger.import_records(records(people[5], people[15]), "alice")  # p5 and m5
+    tried = _tries(ledger, monkeypatch)
+    result = ledger.import_records(records(*people), "bob")
+    assert (result.added, result.unchanged) == (18, 2)
+    assert (result.first_position, result.last_position) == (3, 20)
+    assert tried == [True, False]  # p0-p3, then p4-p7 (p5 is taken), then looked up
+    assert [r["id"] for r in logged(ledger)] == [
+        "p5",
+        "m5",
+        *(f"p{i}" for i in range(10) if i != 5),
+        *(f"m{i}" for i in range(10) if i != 5),
+    ]
+
+
+def test_an_id_taken_in_another_case_is_found_as_when_looked_up(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    acme = {"kind": "actor", "id": "Acme", "name": "Acme", "type": "organization"}
+    ledger.import_records(records(acme), "alice")
+    same = write(
+        tmp_path,
+        "same.yaml",
+        "- {kind: actor, id: ACME, name: Acme, type: organization}\n"
+        "- {kind: meeting, id: m, date: 2025-09-01, participants: [acme]}\n",
+    )
+    result = ledger.import_records(read_records(same), "bob")
+    assert (result.added, result.unchanged) == (1, 1)
+    assert [r["id"] for r in logged(ledger)] == ["Acme", "m"]
+    assert logged(ledger)[1]["participants"] == ["Acme"]
+    other = write(
+        tmp_path,
+        "other.yaml",
+        "- {kind: actor, id: new, name: New, type: organization}\n"
+        "- {kind: actor, id: acme, name: Acme!, type: organization}\n",
+    )
+    with pytest.raises(RecordError) as refused:
+        ledger.import_records(read_records(other), "bob")
+    assert refused.value.message == (
+        "id 'acme' is already taken by a different actor (entered by alice); "
+        "send a correction instead"
+    )
+    assert (refused.value.file, refused.value.index, refused.value.line) == (other, 2, 2)
+    assert refused.value.field == "id"
+    assert [r["id"] for r in logged(ledger)] == ["Acme", "m"]
+
+
+def test_pooled_and_unpooled_imports_store_the_same_rows(
+    ledger: Ledger, another_db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import json
+
+    from e2e.synthetic_ledger import generate_records
+
+    from ledger import parallel_reading
+    from ledger.reading import iter_records
+
+    generated = generate_records(seed=11, occurrences=200)
+    path = tmp_path / "all.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in generated), encoding="utf-8")
+    monkeypatch.setattr(parallel_reading, "FIRST_BLOCK_BYTES", 1_000)
+    monkeypatch.setattr(parallel_reading, "BLOCK_BYTES", 4_000)
+    monkeypatch.setattr(application, "BATCH_SIZE", 9)
+    half = tmp_path / "half.jsonl"
+    half.write_text("".join(json.dumps(r) + "\n" for r in generated[:100]), encoding="utf-8")
+
+    def rows(target: Ledger) -> list[tuple[Any, ...]]:
+        found = []
+        for entry in target.recorder.select_log():
+            state = json.loads(entry.state)
+            del state["timestamp"]  # the time of deciding, and the leaf that covers it
+            found.append((entry.position, entry.stream, entry.version, entry.topic, state))
+        return found
+
+    unpooled = Ledger(another_db_url)
+    try:
+        for workers, target in ((1, ledger), (0, unpooled)):
+            target.import_records(iter_records([str(half)], workers=workers), "gen")
+            result = target.import_records(iter_records([str(path)], workers=workers), "gen")
+            assert (result.added, result.unchanged) == (len(generated) - 100, 100)
+        assert rows(ledger) == rows(unpooled)
+        assert len(rows(ledger)) == len(generated)
+    finally:
+        unpooled.close()

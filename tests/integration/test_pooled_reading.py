@@ -232,3 +232,33 @@ def test_a_block_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> 
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_blocks_start_small_and_double_up_to_the_block_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The importing process waits for the first block only: it is small, and the
+    blocks after it grow to BLOCK_BYTES."""
+    monkeypatch.setattr(parallel_reading, "FIRST_BLOCK_BYTES", 500)
+    monkeypatch.setattr(parallel_reading, "BLOCK_BYTES", 4_000)
+    path = _write(tmp_path, _lines(600))
+    with open(path, "rb") as handle:
+        sizes = [len(block) for _, block in parallel_reading._blocks(handle)]
+    longest = max(len(line) for line in Path(path).read_bytes().split(b"\n")) + 1
+    for size, hint in zip(sizes[:-1], [500, 1_000, 2_000, *[4_000] * len(sizes)], strict=False):
+        assert hint <= size < hint + longest
+    assert sum(sizes) == len(Path(path).read_bytes()) - 3  # all of it, less the BOM
+
+
+def test_the_workers_fork_server_starts_when_the_records_are_asked_for_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[bool] = []
+    monkeypatch.setattr(parallel_reading, "start_workers", lambda: started.append(True))
+    path = _write(tmp_path, _lines(50))
+    iter_records([path], workers=0)
+    iter_records([path, path], workers=0)
+    assert started == []
+    items = iter_records([path], workers=1)
+    assert started == [True]  # before the first record is asked for
+    assert len(list(items)) == 50
