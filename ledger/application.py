@@ -138,6 +138,9 @@ class StoreRegistry:
             namespace: {} for namespace in (*REGISTRY_KINDS, "occurrence")
         }
         self.pending: list[Known | Entered] = []
+        #: What this batch found the store not to hold: forgotten when the batch is
+        #: written (see `end_batch`).
+        self.missing: list[tuple[dict[str, Kept], str]] = []
         self._amendments: dict[tuple[str, str], list[Known]] | None = None
         self._retractions: dict[tuple[str, str], list[Known]] | None = None
 
@@ -226,7 +229,9 @@ class StoreRegistry:
                 cache[folded] = known
             for name in chunk:
                 cache, folded = wanted[name]
-                cache.setdefault(folded, None)
+                if folded not in cache:
+                    cache[folded] = None
+                    self.missing.append((cache, folded))
 
     def _load(self, ids: list[UUID]) -> Iterator[tuple[UUID, Known]]:
         """The records whose streams are `ids`, straight from the driver: one query, no
@@ -309,15 +314,29 @@ class StoreRegistry:
         self.caches[namespace][known.id.casefold()] = known
         self.pending.append(known)
         if known.target_namespace is not None:
+            amendment = known.as_amendment()
             for index in (self._amendments, self._retractions):
                 if index is not None and (index is self._amendments or known.kind == "retraction"):
-                    index.setdefault(_amended_key(known), []).append(known)
+                    index.setdefault(_amended_key(amendment), []).append(amendment)
 
     def end_batch(self) -> None:
         """The batch is written: its entries are in the store, where queries find them.
-        Registry records stay cached for the whole import; occurrences for the batch."""
-        self.caches["occurrence"].clear()
+        Registry records stay cached for the whole import; occurrences for the batch.
+        So do the ids found missing: a reference that may name any record is looked for
+        in every namespace, and each miss kept for the whole import grew a million-record
+        import by tens of megabytes; one asked again is fetched again. A miss of a
+        registry record's id in another namespace is kept (bounded by the registry, and
+        asked again for every reference to it)."""
+        caches = self.caches
+        caches["occurrence"].clear()
         self.pending.clear()
+        registry = [caches[namespace] for namespace in REGISTRY_KINDS]
+        for cache, folded in self.missing:
+            if cache.get(folded, _UNKNOWN) is None and all(
+                other.get(folded) is None for other in registry
+            ):
+                del cache[folded]
+        self.missing.clear()
 
 
 #: Not in a cache at all (None in a cache: known not to be in the store).

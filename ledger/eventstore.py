@@ -44,7 +44,6 @@ they are listed here so that an upgrade checks them too:
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -149,7 +148,7 @@ class LedgerTranscoder(JSONTranscoder):
 
     def decode(self, data: bytes) -> Any:
         marks = data.count(b'"_type_"')
-        if marks <= 1 and b"\\u" not in data and _LONG_DIGITS.search(data) is None:
+        if marks <= 1 and b"\\u" not in data and _LONG_DIGITS not in data.translate(_DIGITS):
             try:
                 state = orjson.loads(data)
             except orjson.JSONDecodeError:
@@ -164,8 +163,12 @@ class LedgerTranscoder(JSONTranscoder):
         return super().decode(data)
 
 
-#: Digits enough to spell an integer orjson cannot hold (it reads those as floats).
-_LONG_DIGITS = re.compile(rb"\d{19}")
+#: Digits enough to spell an integer orjson cannot hold (it reads those as floats),
+#: looked for with every ASCII digit read as ``0``: the same test as the regular
+#: expression ``\d{19}`` on bytes, at a tenth of its cost (searching for that expression
+#: took as much of a replay's decoding as orjson's reading).
+_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
+_LONG_DIGITS = b"0" * 19
 
 
 class LedgerMapper(Mapper[UUID]):

@@ -826,7 +826,10 @@ def _fast(raw: Any) -> dict[str, Any] | None:
         return None
     try:
         data: dict[str, Any] = msgspec.to_builtins(msgspec.convert(raw, plan.struct))
-    except msgspec.ValidationError:
+    except (msgspec.ValidationError, UnicodeEncodeError):
+        # msgspec reads some text as UTF-8 to check it (a pattern, an item of a list of
+        # constrained text) and a lone surrogate cannot be: the precise check names the
+        # field and the character, as it does for every other field.
         return None
     for key, check in plan.python_checks:
         value = data.get(key)

@@ -607,3 +607,18 @@ def test_a_date_with_a_lone_surrogate_is_refused_in_one_printable_line(cli: Cli,
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "is not a valid EDTF date" in result.stderr
     assert "\\ud800" in result.stderr or "\\udc80" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--aliases", "--successors"])
+def test_a_list_option_given_one_lone_surrogate_is_refused_naming_its_field(
+    cli: Cli, option: str
+) -> None:
+    """One value of a list option holding bytes that are not UTF-8 is refused with the
+    record's field named, like any other field (it used to be refused without one)."""
+    cli("init", expect=0)
+    result = cli("record", "actor", "--id", "someone", "--name", "Someone", "--type", "person",
+                 option, "0\udcff", expect=1)  # fmt: skip
+    field = option.removeprefix("--")
+    assert f"field '{field}" in result.stderr
+    assert "U+DCFF" in result.stderr or "\\udcff" in result.stderr  # shown escaped
+    assert json.loads(cli("log", "--json", expect=0).stdout) == []

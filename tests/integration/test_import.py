@@ -78,6 +78,30 @@ def test_references_match_any_case_and_are_stored_as_registered(ledger: Ledger) 
     assert (visit["visitor"], visit["host"]) == ("envoy", "IRQ")
 
 
+def test_an_import_forgets_missing_occurrence_ids_after_each_batch_but_not_registry_ids(
+    ledger: Ledger,
+) -> None:
+    """A reference that may name any record is looked for in every namespace; what was
+    missing is forgotten when the batch is written (memory stays bounded over a million
+    records), except a registry record's id missing from another namespace (asked again
+    for every reference to it)."""
+    ledger.import_records(
+        records(
+            {"kind": "actor", "id": "IRQ", "name": "Iraq", "type": "state"},
+            {"kind": "visit", "id": "v1", "date": "2025-09-01", "visitor": "IRQ", "host": "IRQ"},
+        )
+    )
+    with ledger.recorder.transaction(commit=False) as session:
+        registry = application.StoreRegistry(ledger, session)
+        assert registry.find("actor", "v1") is None  # an occurrence's id, asked as an actor
+        assert registry.find("agreement", "irq") is None  # an actor's id, asked elsewhere
+        assert registry.find("actor", "Irq") is not None
+        registry.end_batch()
+        assert "v1" not in registry.caches["actor"]
+        assert registry.caches["agreement"]["irq"] is None
+        assert registry.find("actor", "v1") is None  # asked again: fetched again
+
+
 def test_a_refused_record_in_a_later_batch_leaves_nothing_from_earlier_batches(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -864,6 +864,145 @@ def test_a_rebuild_on_postgresql_that_fails_half_way_leaves_rows_indexes_and_pos
         ledger.close()
 
 
+def _log_positions(ledger: Ledger) -> list[int]:
+    from sqlalchemy import text
+
+    with ledger.engine.connect() as connection:
+        return list(connection.execute(text("SELECT id FROM ledger_events ORDER BY id")).scalars())
+
+
+def test_a_rebuild_on_postgresql_decodes_the_next_page_in_a_thread_and_applies_every_page_in_order(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild decodes page k+1 in a thread while the rows of page k are written;
+    the projections still see every event once, in log order, page after page, in the
+    one transaction (the lookups read the rows the registry and occurrences projections
+    wrote for the same page)."""
+    import threading
+
+    from projections import catchup
+    from projections.projectors import PROJECTIONS
+
+    ledger = Ledger(postgres_url)
+    try:
+        ledger.import_records(read_records(str(EXAMPLE)), "alice")
+        enter(ledger, TEHRAN)
+        catch_up(ledger, page_size=3)
+        incremental, reached = read_models(ledger), positions(ledger)
+        logged = _log_positions(ledger)
+
+        decoders: list[str] = []
+        decode = catchup._decode
+
+        def decode_noting_the_thread(app: Any, rows: Any) -> Any:
+            decoders.append(threading.current_thread().name)
+            return decode(app, rows)
+
+        processed: dict[str, list[list[int]]] = {name: [] for name in PROJECTIONS}
+        for name, projection in PROJECTIONS.items():
+
+            def noting(session: Any, batch: Any, name: str = name, p: Any = projection) -> None:
+                processed[name].append([place.position for place, _event in batch])
+                type(p).process(p, session, batch)
+
+            monkeypatch.setattr(projection, "process", noting)
+        monkeypatch.setattr(catchup, "_decode", decode_noting_the_thread)
+        monkeypatch.setattr(catchup, "PAGE_SIZE", 4)
+        replay(ledger)
+
+        assert decoders and threading.main_thread().name not in decoders
+        for pages in processed.values():
+            assert [position for page in pages for position in page] == logged
+            assert all(0 < len(page) <= 4 for page in pages)
+        assert processed["registry"] == processed["lookups"]
+        assert read_models(ledger) == incremental
+        assert positions(ledger) == reached
+    finally:
+        ledger.close()
+
+
+def test_pages_are_read_across_positions_missing_from_the_log(postgres_url: str) -> None:
+    """The writer leaves no gaps (ledger.store), and pages are read as ranges of
+    positions; a position missing all the same (a row changed by hand) is skipped,
+    not taken for the end of the log."""
+    from sqlalchemy import text
+
+    from projections.catchup import read_page
+
+    ledger = Ledger(postgres_url)
+    try:
+        ledger.import_records(read_records(str(EXAMPLE)), "alice")
+        logged = _log_positions(ledger)
+        with ledger.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE ledger_events DISABLE TRIGGER USER"))
+            connection.execute(text("UPDATE ledger_events SET id = id + 40 WHERE id > 10"))
+            connection.execute(text("ALTER TABLE ledger_events ENABLE TRIGGER USER"))
+        moved = logged[:10] + [p + 40 for p in logged[10:]]
+        with ledger.recorder.transaction(commit=False) as session:
+            for limit in (3, 7, 100):
+                read: list[int] = []
+                while page := read_page(ledger, session, read[-1] if read else 0, moved[-1], limit):
+                    assert len(page) == min(limit, len(moved) - len(read))
+                    read.extend(entry.position for entry, _event in page)
+                assert read == moved
+            assert read_page(ledger, session, 5, 30, 100)[-1][0].position == 10
+    finally:
+        ledger.close()
+
+
+def test_a_rebuild_on_postgresql_interrupted_or_failing_while_the_next_page_is_decoded_leaves_everything_as_it_was(  # noqa: E501
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the writing thread, or an error in the decoding one, ends the rebuild
+    with nothing of it applied, the error as raised, and no decoding thread left."""
+    import threading
+
+    from projections import catchup
+    from projections.projectors import PROJECTIONS
+
+    ledger = Ledger(postgres_url)
+    try:
+        ledger.import_records(read_records(str(EXAMPLE)), "alice")
+        catch_up(ledger)
+        catalog, rows, reached = _catalog(ledger), read_models(ledger), positions(ledger)
+        monkeypatch.setattr(catchup, "PAGE_SIZE", 5)
+        decode = catchup._decode
+        occurrences = PROJECTIONS["occurrences"]
+        pages: list[int] = []
+
+        def interrupted_on_the_third_page(session: Any, batch: Any) -> None:
+            pages.append(len(batch))
+            if len(pages) == 3:
+                raise KeyboardInterrupt
+            type(occurrences).process(occurrences, session, batch)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(occurrences, "process", interrupted_on_the_third_page)
+            with pytest.raises(KeyboardInterrupt):
+                replay(ledger)
+        assert len(pages) == 3
+
+        decoded: list[int] = []
+
+        def failing_on_the_third_page(app: Any, stored: Any) -> Any:
+            decoded.append(len(stored))
+            if len(decoded) == 3:
+                raise ValueError("not an event")
+            return decode(app, stored)
+
+        monkeypatch.setattr(catchup, "_decode", failing_on_the_third_page)
+        with pytest.raises(ValueError, match="not an event"):
+            replay(ledger)
+        assert len(decoded) == 3
+
+        assert not [t for t in threading.enumerate() if t.name.startswith("decode-ahead")]
+        assert _catalog(ledger) == catalog
+        assert read_models(ledger) == rows
+        assert positions(ledger) == reached
+    finally:
+        ledger.close()
+
+
 def test_filtered_questions_and_amendment_lookups_start_from_their_selective_index(
     sqlite_url: str,
 ) -> None:

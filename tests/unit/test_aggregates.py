@@ -453,6 +453,39 @@ def test_the_current_record_applies_corrections_in_order_and_ends_at_a_retractio
     assert ended.retraction is retraction
 
 
+def test_an_amendment_as_kept_for_later_decisions_reads_as_the_whole_one() -> None:
+    """What an import keeps of each amendment (`as_amendment`) drops the record's other
+    fields but decides later amendments exactly as the whole amendment would."""
+
+    def known(kind: str, ident: str, record: dict[str, Any], result: Any = None) -> Known:
+        whole = {"kind": kind, "id": ident, "summary": "long text " * 50, **record}
+        return Known(ident, kind, "d", whole, "a", "source", result)
+
+    original = Known("bbc", "source", "", {"kind": "source", "id": "bbc", "title": "A"}, "a")
+    with_result = known(
+        "correction",
+        "c1",
+        {"target": "bbc", "set": {"title": "B"}},
+        {"kind": "source", "id": "bbc", "title": "B"},
+    )
+    without_result = known("correction", "c2", {"target": "bbc", "set": {"publisher": "P"}})
+    retraction = known("retraction", "r1", {"target": "bbc"})
+    whole = [with_result, without_result, retraction]
+    kept = [amendment.as_amendment() for amendment in whole]
+    assert [k.record for k in kept] == [
+        {"target": "bbc"},
+        {"target": "bbc", "set": {"publisher": "P"}},
+        {"target": "bbc"},
+    ]
+    assert [(k.id, k.kind, k.digest, k.result) for k in kept] == [
+        (w.id, w.kind, w.digest, w.result) for w in whole
+    ]
+    for end in range(len(whole) + 1):
+        mine, theirs = current(original, kept[:end]), current(original, whole[:end])
+        assert mine.record == theirs.record
+        assert getattr(mine.retraction, "id", None) == getattr(theirs.retraction, "id", None)
+
+
 def test_old_amendment_events_are_read_as_amending_occurrences() -> None:
     state: dict[str, Any] = {"record": {"date": "2025-09-01"}}
     Retracted.upcast_v2_v3(state)

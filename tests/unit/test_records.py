@@ -146,6 +146,19 @@ def test_a_minimal_record_of_every_kind_is_valid_and_round_trips(kind: str) -> N
     assert validate_record(json.loads(json.dumps(record.data))) == record
 
 
+@pytest.mark.parametrize(
+    ("kind", "name"), [(k, n) for k in KINDS for n in field_names(k) if n not in ("kind", "id")]
+)
+def test_a_lone_surrogate_in_any_field_is_refused_by_name(kind: str, name: str) -> None:
+    """Text that is not UTF-8 (a lone surrogate, as a command line's undecodable bytes
+    arrive) is refused naming its field, whatever shape the field takes: msgspec raised
+    UnicodeEncodeError for some (a list given one text), which reached the user as a
+    message without the field."""
+    for value in ("\ud800", "0\ud800", ["\udcff"]):
+        error = refused(with_(kind, **{name: value}))
+        assert error.field is not None and error.field.startswith(name), (value, error)
+
+
 @pytest.mark.parametrize(("kind", "name"), [(k, n) for k, names in REQUIRED.items() for n in names])
 def test_a_missing_required_field_is_refused_by_name(kind: str, name: str) -> None:
     raw = {key: value for key, value in VALID[kind].items() if key != name}
