@@ -580,21 +580,12 @@ class Ledger(Application[UUID]):
         stored already (False)."""
         if not rows:
             return True
-        # The states' spelling only where a worker gave some (a slim row's).
         if new_only:
-            positions = (
-                self.recorder.append_new_rows(session, rows, texts)
-                if any(texts)
-                else self.recorder.append_new_rows(session, rows)
-            )
+            positions = self.recorder.append_new_rows(session, rows, texts)
             if positions is None:
                 return False
         else:
-            positions = (
-                self.recorder.append_rows(session, rows, texts)
-                if any(texts)
-                else self.recorder.append_rows(session, rows)
-            )
+            positions = self.recorder.append_rows(session, rows, texts)
         if result.first_position is None:
             result.first_position = positions[0]
         result.last_position = positions[-1]

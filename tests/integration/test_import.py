@@ -364,8 +364,8 @@ def _tries(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     tried: list[bool] = []
     append = ledger.recorder.append_new_rows
 
-    def counting(session: Any, rows: Any) -> Any:
-        positions = append(session, rows)
+    def counting(session: Any, rows: Any, texts: Any = None) -> Any:
+        positions = append(session, rows, texts)
         tried.append(positions is not None)
         return positions
 
