@@ -262,3 +262,21 @@ def test_the_workers_fork_server_starts_when_the_records_are_asked_for_not_read(
     items = iter_records([path], workers=1)
     assert started == [True]  # before the first record is asked for
     assert len(list(items)) == 50
+
+
+@pytest.mark.parametrize(("cores", "expected"), [({0, 1}, 2), ({0, 1, 2, 3}, 4), ({0}, 0)])
+def test_a_large_file_is_read_by_a_worker_per_core_when_there_are_two_or_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: set[int], expected: int
+) -> None:
+    """The writer needs less than a core since workers hand over records ready to append,
+    so every core gets a worker; one core has nothing to share. A small file is read here."""
+    from ledger import reading
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: cores, raising=False)
+    large, small = tmp_path / "large.jsonl", tmp_path / "small.jsonl"
+    small.write_text("{}\n", encoding="utf-8")
+    with large.open("wb") as handle:
+        handle.truncate(reading.POOL_MIN_BYTES)
+    assert reading._workers_for(str(large), None) == expected
+    assert reading._workers_for(str(small), None) == 0
+    assert reading._workers_for(str(large), 3) == 3
