@@ -30,6 +30,7 @@ from eventsourcing.utils import get_topic
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 
 from ledger.aggregates import LOOKED_UP_IN, Known, enter, namespace_of, stream_id
+from ledger.collector import frozen_out
 from ledger.database import explain, require_ledger
 from ledger.errors import RecordError, RetryableError
 from ledger.events import EVENT_CLASSES, Corrected, Recorded, Retracted
@@ -483,15 +484,12 @@ class Ledger(Application[UUID]):
         committing = False
         # What the import builds is acyclic and short-lived, and the garbage collector's
         # passes over a heap of a million records' objects cost ~15 %: it is off for the
-        # import, what was there before is frozen out of its passes, and leftovers are
-        # collected young every few batches, then everything is put back as it was. (Each
-        # young pass walks every live object made since the last, the records read ahead
-        # included: one per batch was a tenth of the import.)
-        collecting, frozen = gc.isenabled(), gc.get_freeze_count()
-        gc.freeze()
-        gc.disable()
+        # import, what was there before is frozen out of its passes (`frozen_out`), and
+        # leftovers are collected young every few batches. (Each young pass walks every
+        # live object made since the last, the records read ahead included: one per
+        # batch was a tenth of the import.)
         try:
-            with self.recorder.transaction(commit=True) as session:
+            with frozen_out(disabled=True), self.recorder.transaction(commit=True) as session:
                 info = session.info
                 self.recorder.lock_for_writing(session)
                 registry = StoreRegistry(self, session)
@@ -536,11 +534,6 @@ class Ledger(Application[UUID]):
             ) from error
         except OperationalError as error:
             raise explain(error, self.url) from error
-        finally:
-            if not frozen:  # else whoever froze first keeps what it froze, and ours
-                gc.unfreeze()
-            if collecting:
-                gc.enable()
         return result
 
     def _enter_optimistically(

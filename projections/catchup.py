@@ -18,10 +18,8 @@ library beyond its public API (and says why each is needed).
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
@@ -29,6 +27,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from ledger.collector import frozen_out
 from ledger.database import driver_cursor
 from ledger.errors import TamperingDetected, UnknownName
 from ledger.events import Recorded
@@ -207,7 +206,7 @@ def _catch_up(
     head = target = -1  # the log's last position at the first look, and how far to go
     pages = 0
     applied = 0
-    with _collector_frozen():
+    with frozen_out():
         while True:
             with app.recorder.transaction(commit=True) as session:
                 _lock(session)
@@ -232,21 +231,6 @@ def _catch_up(
     if applied >= max(ANALYZE_AFTER, head // 10):
         _analyze(app, projections)
     return pages
-
-
-@contextmanager
-def _collector_frozen() -> Iterator[None]:
-    """Bulk work: what is alive before it (modules, the mapper…) is frozen out of the
-    collector's scans, which otherwise rescan it for every page's garbage (unless the
-    process froze it already, e.g. the CLI after start-up: that freeze is not ours)."""
-    froze = gc.get_freeze_count() == 0
-    if froze:
-        gc.freeze()
-    try:
-        yield
-    finally:
-        if froze:
-            gc.unfreeze()
 
 
 def _apply(
@@ -395,7 +379,7 @@ def _rebuild(
     rebuilt = {p.name for p in selected}
     kept = {str(index.name) for p in projections for index in p.reads}
     tables = [model.name for p in selected for model in p.tables]
-    with _collector_frozen(), app.recorder.transaction(commit=True) as session:
+    with frozen_out(), app.recorder.transaction(commit=True) as session:
         _lock(session)
         state = freshness(session.connection(), [p.name for p in projections])
         target = state.head if upto is None else min(upto, state.head)

@@ -528,3 +528,20 @@ def test_pooled_and_unpooled_imports_store_the_same_rows(
         assert len(rows(ledger)) == len(generated)
     finally:
         unpooled.close()
+
+
+def test_an_import_in_a_process_that_froze_its_start_up_freezes_nothing_for_good(
+    ledger: Ledger,
+) -> None:
+    """A server or a test session froze what it held (`gc.freeze`); an import then froze
+    everything young for good, cyclic garbage included, and the process grew with every
+    import (a CI run's hypothesis test slowed to a crawl)."""
+    import gc
+
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        ledger.import_records(read_records(str(EXAMPLE)), "alice")
+        assert gc.get_freeze_count() <= before  # frozen objects may die meanwhile
+    finally:
+        gc.unfreeze()
