@@ -86,6 +86,7 @@ STARTED = time.perf_counter()
 
 import orjson  # noqa: E402 (the start-up is timed from the first line)
 
+from ledger.collector import frozen_out  # noqa: E402
 from ledger.errors import RecordError  # noqa: E402
 from ledger.merkle import CompactRange  # noqa: E402
 from ledger.reading import _NOTHING, _precise_json, _quick_json  # noqa: E402
@@ -664,12 +665,17 @@ def init(url: str) -> None:
 
 
 def run(url: str, path: str, mode: str, workers: int = 1, lookup: bool = False) -> dict[str, Any]:
-    """Import `path` into the ledger at `url` the probe's way; what it measured."""
+    """Import `path` into the ledger at `url` the probe's way; what it measured. The
+    collector is kept out of the way as the ledger's import keeps it, and put back as it
+    was (the probe's test runs it inside a test session)."""
+    with frozen_out(disabled=True):
+        return _run(url, path, mode, workers, lookup)
+
+
+def _run(url: str, path: str, mode: str, workers: int, lookup: bool) -> dict[str, Any]:
     start = time.perf_counter()
     cpu0 = time.process_time()
     user = _user()
-    gc.freeze()
-    gc.disable()
     pool = None
     if mode != "one":
         # Forked before the database is opened, so no worker holds its connection.

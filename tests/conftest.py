@@ -11,6 +11,7 @@ module and engine) and its tests' own databases are on the same engine.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,14 @@ def ledger(db_url: str):  # type: ignore[no-untyped-def]
     app = Ledger(db_url)
     yield app
     app.close()
+
+
+@pytest.fixture(autouse=True)
+def _collector_left_as_found() -> Iterator[None]:
+    """Every test leaves the garbage collector as it found it: on, and nothing frozen that
+    was not. Code that disabled or froze it for good (the import probe, once) made every
+    later test in the session slower and let cyclic garbage pile up for good."""
+    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    yield
+    assert gc.isenabled() == enabled, "the garbage collector was left switched off"
+    assert gc.get_freeze_count() <= frozen, "objects were left frozen (gc.freeze)"
