@@ -22,7 +22,7 @@ application backs it with the event store, tests with a dict). The rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn, Protocol
 
 from eventsourcing.domain import Aggregate
@@ -124,15 +124,7 @@ class Known:
         kept = {"target": self.record["target"]}
         if self.result is None and "set" in self.record:
             kept["set"] = self.record["set"]
-        return Known.made(
-            self.id,
-            self.kind,
-            self.digest,
-            kept,
-            self.recorded_by,
-            self.target_namespace,
-            self.result,
-        )
+        return replace(self, record=kept)
 
 
 class Registry(Protocol):
